@@ -1,0 +1,39 @@
+import { defineConfig } from "vitest/config";
+
+// JUNIT_FILE lets CI (and the Dagger `test` function) export a JUnit report without a second config.
+const junitFile = process.env.JUNIT_FILE;
+
+export default defineConfig({
+  test: {
+    reporters: junitFile ? ["default", "junit"] : ["default"],
+    ...(junitFile ? { outputFile: { junit: junitFile } } : {}),
+    projects: [
+      {
+        test: {
+          name: "unit",
+          include: ["app/test/unit/**/*.test.ts", "test/unit/**/*.test.ts", "dagger/test/**/*.test.ts"],
+        },
+      },
+      {
+        test: {
+          name: "integration",
+          include: ["app/test/integration/**/*.test.ts", "test/integration/**/*.test.ts"],
+          globalSetup: ["test/harness/global-setup.ts"],
+          // One Postgres and one Redis are shared by every file; files truncate between tests, so run them one at a time.
+          fileParallelism: false,
+          testTimeout: 30_000,
+          hookTimeout: 120_000,
+        },
+      },
+      {
+        test: {
+          name: "stack",
+          include: ["test/stack/**/*.test.ts"],
+          fileParallelism: false,
+          testTimeout: 300_000,
+          hookTimeout: 1_200_000,
+        },
+      },
+    ],
+  },
+});
