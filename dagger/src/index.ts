@@ -1,0 +1,354 @@
+/**
+ * Build, test, scan and publish a Node web service, the same way on a laptop and in CI.
+ *
+ * By default every function works on the repository this module lives in (the bundled sample app). Point
+ * --source at another repository (npm workspaces, lockfile at the root, a Dockerfile built from the root)
+ * and --dockerfile at its Dockerfile to run the same pipeline on your own service.
+ */
+import { randomBytes } from "node:crypto";
+import {
+  argument,
+  type Container,
+  type Directory,
+  dag,
+  type File,
+  func,
+  object,
+  ReturnType,
+  type Secret,
+} from "@dagger.io/dagger";
+import { ReportFormat, ScanTarget } from "./enums.js";
+import { ciReport, settledStep } from "./lib/ci-report.js";
+import {
+  DEFAULT_DOCKERFILE,
+  DEFAULT_NODE_IMAGE,
+  DEFAULT_POSTGRES_IMAGE,
+  DEFAULT_REDIS_IMAGE,
+  DEFAULT_SEVERITY_THRESHOLD,
+  DEFAULT_TRIVY_IMAGE,
+} from "./lib/defaults.js";
+import { imageReferences, parsePublishTarget } from "./lib/image-tags.js";
+import { ociLabels } from "./lib/oci-labels.js";
+import { parseModuleOptions } from "./lib/options.js";
+import { type CheckResult, publishDecision } from "./lib/publish-gate.js";
+import { formatScanSummary, gateScan, parseSeverityThreshold } from "./lib/scan-gate.js";
+import {
+  INSTALL_COMMANDS,
+  JUNIT_REPORT_PATH,
+  POSTGRES_HOST,
+  parseTestDatabase,
+  REDIS_HOST,
+  redisConfig,
+  TEST_COMMAND,
+  testDatabaseUrl,
+  testOutcome,
+  testRedisUrl,
+} from "./lib/test-plan.js";
+import { REPORT_FILES, reportFileName } from "./lib/trivy-commands.js";
+import { findings, parseTrivyReport } from "./lib/trivy-report.js";
+import { postgresService, redisService } from "./services.js";
+import { trivyReports } from "./trivy.js";
+
+/** Where the source is copied inside the Node container. */
+const WORKDIR = "/src";
+
+/** A password for a throwaway service that lives only as long as one test run. */
+function generatedPassword(): string {
+  return randomBytes(24).toString("base64url");
+}
+
+@object()
+export class Shipyard {
+  source: Directory;
+  nodeImage: string;
+  postgresImage: string;
+  redisImage: string;
+  trivyImage: string;
+  dockerfile: string;
+
+  constructor(
+    /** The repository to work on (default: this one). Dependencies, build output and git metadata are left out. */
+    @argument({
+      defaultPath: "/",
+      ignore: [
+        ".git",
+        "**/node_modules",
+        "**/dist",
+        "**/reports",
+        "**/coverage",
+        "dagger/sdk",
+        "**/*.log",
+        ".env",
+      ],
+    })
+    source: Directory,
+    /** Node image for installing and testing; also passed to the Dockerfile as the NODE_IMAGE build argument. */
+    nodeImage: string = DEFAULT_NODE_IMAGE,
+    /** Postgres image for the tests' throwaway database. */
+    postgresImage: string = DEFAULT_POSTGRES_IMAGE,
+    /** Redis image for the tests' throwaway cache. */
+    redisImage: string = DEFAULT_REDIS_IMAGE,
+    /** Trivy image for the security scans. */
+    trivyImage: string = DEFAULT_TRIVY_IMAGE,
+    /** The production image's Dockerfile, relative to the source; it is built with the source root as context. */
+    dockerfile: string = DEFAULT_DOCKERFILE,
+  ) {
+    const options = parseModuleOptions({ nodeImage, postgresImage, redisImage, trivyImage, dockerfile });
+    this.source = source;
+    this.nodeImage = options.nodeImage;
+    this.postgresImage = options.postgresImage;
+    this.redisImage = options.redisImage;
+    this.trivyImage = options.trivyImage;
+    this.dockerfile = options.dockerfile;
+  }
+
+  /**
+   * The production image, built from the Dockerfile and labelled with where it came from
+   * (org.opencontainers.image.revision, .source, .created and .version).
+   */
+  @func()
+  build(
+    /** Git commit the image is built from, e.g. $(git rev-parse HEAD). */
+    revision = "",
+    /** URL of the repository, e.g. https://github.com/acme/shipyard. */
+    sourceUrl = "",
+    /** Release version, e.g. 1.4.0. */
+    version = "",
+  ): Container {
+    const labels = ociLabels({ created: new Date(), revision, source: sourceUrl, version });
+    return Object.entries(labels).reduce(
+      (image, [name, value]) => image.withLabel(name, value),
+      this.image(),
+    );
+  }
+
+  /**
+   * Lint, type-check, unit and integration tests (npm run test:app) in a Node container, against throwaway
+   * Postgres and Redis services. Fails when any of them fails; returns the test output.
+   */
+  @func()
+  async test(
+    /** Password for the test database; a random one is generated when left out. */
+    dbPassword?: Secret,
+  ): Promise<string> {
+    const run = await this.testRun(dbPassword);
+    const [exitCode, output] = await Promise.all([run.exitCode(), run.combinedOutput()]);
+    const outcome = testOutcome(exitCode, output);
+    if (!outcome.passed) throw new Error(outcome.summary);
+    return output;
+  }
+
+  /**
+   * The JUnit XML report of a test run, whether the tests passed or not, e.g.
+   * `dagger call test-report export --path=reports/junit.xml`.
+   */
+  @func()
+  async testReport(
+    /** Password for the test database; a random one is generated when left out. */
+    dbPassword?: Secret,
+  ): Promise<File> {
+    const run = await this.testRun(dbPassword);
+    const reportPath = `${WORKDIR}/${JUNIT_REPORT_PATH}`;
+    if (!(await run.exists(reportPath))) {
+      const outcome = testOutcome(await run.exitCode(), await run.combinedOutput());
+      throw new Error(
+        `the run stopped before the tests wrote ${JUNIT_REPORT_PATH} (lint or type-check failed?):\n${outcome.summary}`,
+      );
+    }
+    return run.file(reportPath);
+  }
+
+  /**
+   * Scans the production image (OS packages and Node dependencies) and the repository (Dockerfile, compose
+   * and other configuration, committed secrets) with Trivy. Fails when anything is found at the given
+   * severities; returns a summary of the findings.
+   */
+  @func({ cache: "session" })
+  async scan(
+    /** Comma-separated severities that fail the scan: any of UNKNOWN, LOW, MEDIUM, HIGH, CRITICAL. */
+    severity: string = DEFAULT_SEVERITY_THRESHOLD,
+  ): Promise<string> {
+    const result = await this.scanCheck(this.image(), severity);
+    if (!result.passed) throw new Error(result.summary);
+    return result.summary;
+  }
+
+  /** One scan report as a file, e.g. `dagger call scan-report --target=IMAGE --format=SARIF export --path=image.sarif`. */
+  @func({ cache: "session" })
+  scanReport(
+    /** Which scan: IMAGE (the production image) or SOURCE (the repository's configuration and secrets). */
+    target: ScanTarget = ScanTarget.Image,
+    /** JSON (Trivy's own) or SARIF (for code-scanning services). */
+    format: ReportFormat = ReportFormat.Sarif,
+  ): File {
+    return this.reports(this.image()).file(reportFileName(target, format));
+  }
+
+  /** Every scan report in one directory: image and source, JSON and SARIF, and the image's CycloneDX SBOM. */
+  @func({ cache: "session" })
+  scanReports(): Directory {
+    return this.reports(this.image());
+  }
+
+  /** The production image's software bill of materials (CycloneDX JSON): every OS and Node package it ships. */
+  @func({ cache: "session" })
+  sbom(): File {
+    return this.reports(this.image()).file(REPORT_FILES.sbom);
+  }
+
+  /**
+   * Tests and scans the image, then pushes it tagged sha-<revision> (and <version> when given). Refuses to
+   * publish when the tests or the scan failed, unless --allow-failed-checks is given. Returns each pushed
+   * reference with its digest, one per line.
+   */
+  @func({ cache: "never" })
+  async publish(
+    /** Registry host, e.g. ghcr.io or registry.example.com:5000. */
+    registry: string,
+    /** Repository path in the registry, e.g. acme/shipyard. */
+    repository: string,
+    /** Registry user name. */
+    username: string,
+    /** Registry password or token, e.g. env://REGISTRY_PASSWORD. */
+    password: Secret,
+    /** Git commit the image is built from; the image is tagged sha-<first 12 hex digits>. */
+    revision: string,
+    /** Release version, pushed as a second tag, e.g. 1.4.0. */
+    version = "",
+    /** URL of the repository, recorded in the image's labels. */
+    sourceUrl = "",
+    /** Comma-separated severities that fail the scan. */
+    severity: string = DEFAULT_SEVERITY_THRESHOLD,
+    /** Publish even when the tests or the scan failed (the failures are still reported). */
+    allowFailedChecks = false,
+  ): Promise<string> {
+    const target = parsePublishTarget({ registry, repository, revision, version });
+    const references = imageReferences(target);
+    const image = this.build(target.revision, sourceUrl, target.version ?? "");
+
+    const [test, scan] = await Promise.all([this.testCheck(), this.scanCheck(this.image(), severity)]);
+    const decision = publishDecision({ test, scan }, allowFailedChecks);
+    if (!decision.publish) throw new Error(decision.reason);
+
+    const authenticated = image.withRegistryAuth(target.registry, username, password);
+    const published: string[] = [];
+    for (const reference of references) published.push(await authenticated.publish(reference));
+    return decision.overridden ? [decision.reason, ...published].join("\n") : published.join("\n");
+  }
+
+  /**
+   * The pull-request pipeline in one call: test, scan and build, run in parallel. Fails when any of them
+   * fails; returns a report of each.
+   */
+  @func({ cache: "session" })
+  async ci(
+    /** Git commit being checked, recorded in the image's labels. */
+    revision = "",
+    /** URL of the repository, recorded in the image's labels. */
+    sourceUrl = "",
+    /** Comma-separated severities that fail the scan. */
+    severity: string = DEFAULT_SEVERITY_THRESHOLD,
+  ): Promise<string> {
+    // Bad arguments fail here, before any step starts.
+    parseSeverityThreshold(severity);
+    const labelled = this.build(revision, sourceUrl);
+
+    const [test, scan, build] = await Promise.allSettled([
+      this.testCheck().then(({ passed, summary }) => ({ passed, detail: summary })),
+      this.scanCheck(this.image(), severity).then(({ passed, summary }) => ({ passed, detail: summary })),
+      labelled
+        .sync()
+        .then(() => ({ passed: true, detail: `built the production image from ${this.dockerfile}` })),
+    ]);
+    const report = ciReport([
+      settledStep("test", test),
+      settledStep("scan", scan),
+      settledStep("build", build),
+    ]);
+    if (!report.passed) throw new Error(report.text);
+    return report.text;
+  }
+
+  // Deploy, backup, restore, rollback and status arrive with issue 5 (deployment). They belong here as
+  // functions of this object, with their plans in src/lib/ beside the ones above.
+
+  /**
+   * The image without provenance labels. Scans use it: labels do not change what is in the image, and
+   * leaving out the build time keeps a repeated scan of the same source cacheable.
+   */
+  private image(): Container {
+    return this.source.dockerBuild({
+      dockerfile: this.dockerfile,
+      buildArgs: [{ name: "NODE_IMAGE", value: this.nodeImage }],
+    });
+  }
+
+  /** The source in a Node container with dependencies installed; npm's download cache survives between runs. */
+  private installed(): Container {
+    const base = dag
+      .container()
+      .from(this.nodeImage)
+      .withMountedCache("/root/.npm", dag.cacheVolume("shipyard-npm-cache"))
+      .withDirectory(WORKDIR, this.source)
+      .withWorkdir(WORKDIR);
+    return INSTALL_COMMANDS.reduce((container, command) => container.withExec([...command]), base);
+  }
+
+  /**
+   * One run of the test suite against fresh services. The exec is allowed to fail so that its exit code,
+   * output and JUnit report can all be read afterwards.
+   */
+  private async testRun(dbPassword?: Secret): Promise<Container> {
+    const db = parseTestDatabase({
+      user: "app",
+      database: "app_test",
+      password: dbPassword ? await dbPassword.plaintext() : generatedPassword(),
+    });
+    const redisPassword = generatedPassword();
+    const postgres = postgresService(
+      this.postgresImage,
+      db,
+      dag.setSecret("test-postgres-password", db.password),
+    );
+    const redis = redisService(
+      this.redisImage,
+      dag.setSecret("test-redis-config", redisConfig({ password: redisPassword })),
+    );
+
+    return this.installed()
+      .withServiceBinding(POSTGRES_HOST, postgres)
+      .withServiceBinding(REDIS_HOST, redis)
+      .withSecretVariable("DATABASE_URL", dag.setSecret("test-database-url", testDatabaseUrl(db)))
+      .withSecretVariable("REDIS_URL", dag.setSecret("test-redis-url", testRedisUrl(redisPassword)))
+      .withEnvVariable("JUNIT_FILE", JUNIT_REPORT_PATH)
+      .withEnvVariable("CI", "true")
+      .withExec([...TEST_COMMAND], { expect: ReturnType.Any });
+  }
+
+  private async testCheck(): Promise<CheckResult> {
+    const run = await this.testRun();
+    const [exitCode, output] = await Promise.all([run.exitCode(), run.combinedOutput()]);
+    return testOutcome(exitCode, output);
+  }
+
+  private reports(image: Container): Directory {
+    return trivyReports({ trivyImage: this.trivyImage, image, source: this.source, now: new Date() });
+  }
+
+  private async scanCheck(image: Container, severity: string): Promise<CheckResult> {
+    const threshold = parseSeverityThreshold(severity);
+    const reports = this.reports(image);
+    const [imageJson, sourceJson] = await Promise.all([
+      reports.file(REPORT_FILES.imageJson).contents(),
+      reports.file(REPORT_FILES.sourceJson).contents(),
+    ]);
+    const gate = gateScan(
+      [
+        { name: "image", findings: findings(parseTrivyReport(imageJson)) },
+        { name: "source", findings: findings(parseTrivyReport(sourceJson)) },
+      ],
+      threshold,
+    );
+    return { passed: gate.passed, summary: formatScanSummary(gate) };
+  }
+}

@@ -1,0 +1,102 @@
+/**
+ * What the `test` function runs, as data: the service settings, the connection URLs handed to the tests, and
+ * the commands (the same npm scripts the repository's own CI runs on the host).
+ */
+import { z } from "zod";
+import { InvalidInputError, parseOrExplain } from "./invalid-input.js";
+
+/** Hostnames the services are bound under inside the test container. */
+export const POSTGRES_HOST = "postgres";
+export const REDIS_HOST = "redis";
+export const POSTGRES_PORT = 5432;
+export const REDIS_PORT = 6379;
+
+/** Where vitest writes the JUnit report (via JUNIT_FILE), relative to the source directory. */
+export const JUNIT_REPORT_PATH = "reports/junit.xml";
+
+/** Installs the root workspaces and the module's own package (the type-check covers the module too). */
+export const INSTALL_COMMANDS: readonly (readonly string[])[] = [
+  ["npm", "ci", "--no-audit", "--no-fund"],
+  ["npm", "ci", "--prefix", "dagger", "--no-audit", "--no-fund"],
+];
+
+/** Lint, type-check, unit and integration tests: the root `test:app` script. */
+export const TEST_COMMAND: readonly string[] = ["npm", "run", "test:app"];
+
+const identifier = z
+  .string()
+  .regex(/^[a-z_][a-z0-9_]{0,62}$/, "must be a lower-case SQL identifier (letters, digits, underscore)");
+
+export const testDatabaseSchema = z.object({
+  user: identifier,
+  // The test harness refuses an external database whose name does not end in _test, to protect real data.
+  database: identifier.refine((name) => name.endsWith("_test"), {
+    message: "must end in _test (the test harness refuses any other database, to protect real data)",
+  }),
+  password: z.string().min(16, "must be at least 16 characters"),
+});
+
+export type TestDatabase = z.output<typeof testDatabaseSchema>;
+
+export function parseTestDatabase(input: z.input<typeof testDatabaseSchema>): TestDatabase {
+  return parseOrExplain(testDatabaseSchema, input, "test database settings");
+}
+
+export function testDatabaseUrl(db: TestDatabase): string {
+  const user = encodeURIComponent(db.user);
+  const password = encodeURIComponent(db.password);
+  return `postgres://${user}:${password}@${POSTGRES_HOST}:${POSTGRES_PORT}/${db.database}`;
+}
+
+export function testRedisUrl(password: string): string {
+  return `redis://:${encodeURIComponent(password)}@${REDIS_HOST}:${REDIS_PORT}/0`;
+}
+
+export interface RedisConfigOptions {
+  password: string;
+  port?: number;
+  /** Inside Dagger the service listens on its own network namespace, reached only by bound containers. */
+  bind?: string;
+}
+
+/** A Redis config file: the password goes in a mounted secret file, never on the command line. */
+export function redisConfig({ password, port = REDIS_PORT, bind = "0.0.0.0" }: RedisConfigOptions): string {
+  if (!/^[A-Za-z0-9_-]{16,}$/.test(password)) {
+    throw new InvalidInputError(
+      "redis password: must be at least 16 characters of letters, digits, '-' or '_'",
+    );
+  }
+  return [`port ${port}`, `bind ${bind}`, `requirepass "${password}"`, 'save ""', "appendonly no", ""].join(
+    "\n",
+  );
+}
+
+/**
+ * Postgres server arguments for a throwaway test database: durability off, since the data dies with the run.
+ * Passed to the image's entrypoint, which creates the user and database first.
+ */
+export function postgresServerArgs(): string[] {
+  return ["postgres", "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"];
+}
+
+/** The readiness probe: the server accepts connections for this user and database (no password needed). */
+export function postgresReadinessProbe(
+  db: Pick<TestDatabase, "user" | "database">,
+  port: number = POSTGRES_PORT,
+): string[] {
+  return ["pg_isready", "-h", "127.0.0.1", "-p", String(port), "-U", db.user, "-d", db.database];
+}
+
+export interface TestOutcome {
+  passed: boolean;
+  /** The end of the output: where a failing run says what failed. */
+  summary: string;
+}
+
+export function testOutcome(exitCode: number, output: string, tailLines = 60): TestOutcome {
+  const lines = output.trimEnd().split("\n");
+  const tail = lines.slice(-tailLines).join("\n");
+  return exitCode === 0
+    ? { passed: true, summary: tail }
+    : { passed: false, summary: `tests failed (exit code ${exitCode}); last ${tailLines} lines:\n${tail}` };
+}
