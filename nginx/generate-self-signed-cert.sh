@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Writes a self-signed certificate for local use and tests (never for a public host: use Let's
+# Encrypt there, see nginx/README.md).
+#   nginx/generate-self-signed-cert.sh DIR [HOSTNAME...]     (default hostname: localhost)
+# Creates DIR/fullchain.pem and DIR/privkey.pem, the names nginx/snippets/tls.conf loads. The key is
+# mode 0600, owned by CERT_OWNER (default 101:101, the nginx user of the official image) when run as root.
+set -euo pipefail
+
+dir="${1:?usage: $0 DIR [HOSTNAME...]}"
+shift
+if [ "$#" -eq 0 ]; then set -- localhost; fi
+
+san="IP:127.0.0.1"
+for name in "$@"; do san="DNS:${name},${san}"; done
+
+mkdir -p "$dir"
+umask 077
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 30 \
+  -subj "/CN=$1" -addext "subjectAltName=${san}" \
+  -keyout "$dir/privkey.pem" -out "$dir/fullchain.pem" 2>/dev/null
+chmod 644 "$dir/fullchain.pem"
+chmod 600 "$dir/privkey.pem"
+if [ "$(id -u)" = 0 ]; then
+  chown "${CERT_OWNER:-101:101}" "$dir/privkey.pem"
+else
+  echo "note: not root, so $dir/privkey.pem stays owned by $(id -un); the nginx container user must be able to read it" >&2
+fi
+echo "wrote $dir/fullchain.pem and $dir/privkey.pem for: $*"
