@@ -1,0 +1,22 @@
+import { createHash, timingSafeEqual } from "node:crypto";
+import type { FastifyReply, FastifyRequest } from "fastify";
+
+const digest = (value: string) => createHash("sha256").update(value).digest();
+
+/**
+ * A preHandler that lets a request through only with `Authorization: Bearer <ADMIN_TOKEN>`.
+ * Both sides are hashed first so the comparison is constant-time and does not leak the token's length.
+ */
+export function requireAdmin(adminToken: string) {
+  const expected = digest(adminToken);
+  return async (request: FastifyRequest, reply: FastifyReply) => {
+    const header = request.headers.authorization ?? "";
+    const given = header.startsWith("Bearer ") ? header.slice("Bearer ".length) : "";
+    if (!timingSafeEqual(digest(given), expected)) {
+      return reply.code(401).header("www-authenticate", 'Bearer realm="catalog"').send({
+        error: "Unauthorized",
+        message: "this call needs the admin token: Authorization: Bearer <token>",
+      });
+    }
+  };
+}

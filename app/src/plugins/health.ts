@@ -1,0 +1,61 @@
+/** Liveness, readiness and version: what orchestrators and the deploy pipeline ask the service. */
+import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
+import type { Redis } from "ioredis";
+import type pg from "pg";
+import { currentMigration } from "../db/migrations.js";
+
+export interface HealthOptions {
+  pool: pg.Pool;
+  redis: Redis;
+  expectedMigration: string | null;
+  release: { id: string; revision: string };
+}
+
+const CHECK_TIMEOUT_MS = 2_000;
+
+async function check(run: () => Promise<string | null>): Promise<string> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<string>((resolve) => {
+    timer = setTimeout(() => resolve(`no answer within ${CHECK_TIMEOUT_MS} ms`), CHECK_TIMEOUT_MS);
+  });
+  try {
+    return (await Promise.race([run().then((problem) => problem ?? "ok"), timeout])) as string;
+  } catch (error) {
+    return `unreachable: ${(error as Error).message}`;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export const healthRoutes: FastifyPluginAsyncZod<HealthOptions> = async (
+  app,
+  { pool, redis, expectedMigration, release },
+) => {
+  const noRateLimit = { rateLimit: false } as const;
+
+  app.get("/healthz", { config: noRateLimit }, async () => ({ status: "alive" }));
+
+  app.get("/version", { config: noRateLimit }, async () => ({
+    release: release.id,
+    revision: release.revision,
+  }));
+
+  app.get("/readyz", { config: noRateLimit }, async (_request, reply) => {
+    const [postgres, schema, cache] = await Promise.all([
+      check(async () => {
+        await pool.query("SELECT 1");
+        return null;
+      }),
+      check(async () => {
+        const current = await currentMigration(pool);
+        return current === expectedMigration
+          ? null
+          : `schema at ${current ?? "no migration"}, this release needs ${expectedMigration}: run the migrate command`;
+      }),
+      check(async () => ((await redis.ping()) === "PONG" ? null : "unexpected PING reply")),
+    ]);
+    const checks = { postgres, schema, redis: cache };
+    const ready = Object.values(checks).every((result) => result === "ok");
+    return reply.code(ready ? 200 : 503).send({ status: ready ? "ready" : "not ready", checks });
+  });
+};
