@@ -36,7 +36,7 @@ describe("nginx configuration", () => {
     await expect(testConfig(prefix)).rejects.toThrow(/nginx -t failed/);
   });
 
-  it("adapts only listen addresses, roots and the upstream for a host run", () => {
+  it("adapts only listen addresses, roots, the access log and the upstream for a host run", () => {
     const original = readNginxConfig();
     const adapted = adaptForHost(original, layout);
     const site = adapted.get("conf.d/shipyard.conf") ?? "";
@@ -45,7 +45,9 @@ describe("nginx configuration", () => {
     expect(site).not.toContain("/usr/share/nginx/html");
     expect(adapted.get("conf.d/upstream.conf")).toBe(upstreamConf(["127.0.0.1:3000"]));
     expect(adapted.get("snippets/tls.conf")).toBe(original.get("snippets/tls.conf"));
-    expect(adapted.get("nginx.conf")).toBe(original.get("nginx.conf"));
+    expect(adapted.get("nginx.conf")).toBe(
+      original.get("nginx.conf")?.replace("access_log /dev/stdout json;", "access_log access.log json;"),
+    );
   });
 
   it("fails loudly when the configuration drifts from what the host adaptation expects", () => {

@@ -1,15 +1,15 @@
 /**
  * Runs the repository's nginx configuration with the host's nginx (Debian's), unchanged except for
- * what differs between a container and a test on 127.0.0.1: listen addresses, web roots, the upstream
- * file (which a deploy rewrites the same way) and, for benchmarks only, the rate limit.
+ * what differs between a container and a test on 127.0.0.1: listen addresses, web roots, the access
+ * log file, the upstream file (which a deploy rewrites the same way) and, for benchmarks only, the
+ * rate limit.
  */
 import {
   chmodSync,
-  closeSync,
   cpSync,
+  existsSync,
   mkdirSync,
   mkdtempSync,
-  openSync,
   readdirSync,
   readFileSync,
   rmSync,
@@ -72,10 +72,11 @@ export function adaptForHost(files: ReadonlyMap<string, string>, layout: HostLay
   text = replaceAll(text, "root /var/www/certbot;", `root ${layout.acmeRoot};`, site);
   out.set(site, text);
   out.set("conf.d/upstream.conf", upstreamConf([layout.upstream]));
-  if (layout.rate) {
-    const main = files.get("nginx.conf") ?? "";
-    out.set("nginx.conf", replaceAll(main, "rate=20r/s", `rate=${layout.rate}`, "nginx.conf"));
-  }
+  // A Node child's stdout is a socket, which nginx cannot open as /dev/stdout: log to a file instead.
+  let main = files.get("nginx.conf") ?? "";
+  main = replaceAll(main, "access_log /dev/stdout json;", "access_log access.log json;", "nginx.conf");
+  if (layout.rate) main = replaceAll(main, "rate=20r/s", `rate=${layout.rate}`, "nginx.conf");
+  out.set("nginx.conf", main);
   return out;
 }
 
@@ -138,11 +139,7 @@ function nginxArgs(prefix: string, ...extra: string[]): string[] {
 
 /** `nginx -t` on a prepared prefix; resolves with nginx's own output, rejects with it on failure. */
 export async function testConfig(prefix: string): Promise<string> {
-  // stdout must be a file or pipe for nginx to open /dev/stdout (a Node socketpair is refused).
-  const log = openSync(join(prefix, "access.log"), "a");
-  const result = await execa("nginx", nginxArgs(prefix, "-t"), { reject: false, stdout: log }).finally(() =>
-    closeSync(log),
-  );
+  const result = await execa("nginx", nginxArgs(prefix, "-t"), { reject: false });
   if (result.exitCode !== 0) throw new Error(`nginx -t failed:\n${result.stderr}`);
   return result.stderr;
 }
@@ -152,14 +149,7 @@ export async function startHostNginx(upstream: string, options: { rate?: string 
   const accessLogFile = join(prefix, "access.log");
   let child: ResultPromise | undefined;
   try {
-    // The config logs to /dev/stdout, which nginx can open only when it is a file or a pipe.
-    const log = openSync(accessLogFile, "a");
-    child = execa("nginx", nginxArgs(prefix, "-g", "daemon off;"), {
-      reject: false,
-      stdout: log,
-      stderr: "inherit",
-    });
-    closeSync(log);
+    child = execa("nginx", nginxArgs(prefix, "-g", "daemon off;"), { reject: false, stderr: "inherit" });
     const started = child;
     await waitUntil(
       "nginx",
@@ -181,7 +171,7 @@ export async function startHostNginx(upstream: string, options: { rate?: string 
     httpsUrl: `https://127.0.0.1:${layout.httpsPort}`,
     httpUrl: `http://127.0.0.1:${layout.httpPort}`,
     accessLog: () =>
-      readFileSync(accessLogFile, "utf8")
+      (existsSync(accessLogFile) ? readFileSync(accessLogFile, "utf8") : "")
         .split("\n")
         .filter((line) => line !== ""),
     async switchUpstream(servers) {
