@@ -57,6 +57,7 @@ function generatedPassword(): string {
   return randomBytes(24).toString("base64url");
 }
 
+/** The pipeline for one repository: its source and the images every step runs in. */
 @object()
 export class Shipyard {
   source: Directory;

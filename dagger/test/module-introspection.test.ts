@@ -1,0 +1,174 @@
+/**
+ * Registers the module the way the engine does, without an engine: the TypeScript SDK's own introspector
+ * (the code the module's runtime container runs to tell Dagger which functions exist) reads src/.
+ * Stand-in: the engine generates a client.gen.ts for the module; the published SDK ships the same API as
+ * client.gen.d.ts, which is copied under that name.
+ */
+import { copyFile, mkdtemp, readdir, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { scan } from "../node_modules/@dagger.io/dagger/dist/src/module/introspector/index.js";
+import {
+  DEFAULT_DOCKERFILE,
+  DEFAULT_NODE_IMAGE,
+  DEFAULT_POSTGRES_IMAGE,
+  DEFAULT_REDIS_IMAGE,
+  DEFAULT_SEVERITY_THRESHOLD,
+  DEFAULT_TRIVY_IMAGE,
+} from "../src/lib/defaults.js";
+
+const moduleDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+
+interface Arg {
+  description?: string;
+  type?: { kind: string; name?: string };
+  defaultValue?: unknown;
+  defaultPath?: string;
+  ignore?: string[];
+  isOptional: boolean;
+}
+interface Fn {
+  description?: string;
+  arguments: Record<string, Arg>;
+  returnType?: { kind: string; name?: string };
+  cache?: string;
+}
+interface Introspected {
+  name: string;
+  description?: string;
+  objects: Record<
+    string,
+    { description?: string; methods: Record<string, Fn>; _constructor?: { arguments: Record<string, Arg> } }
+  >;
+  enums: Record<string, { values: Record<string, { value: string }> }>;
+}
+
+async function sourceFiles(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { withFileTypes: true, recursive: true });
+  return entries
+    .filter((e) => e.isFile() && e.name.endsWith(".ts"))
+    .map((e) => path.join(e.parentPath, e.name));
+}
+
+let tempDir: string;
+let mod: Introspected;
+
+beforeAll(async () => {
+  tempDir = await mkdtemp(path.join(tmpdir(), "shipyard-introspect-"));
+  const clientGen = path.join(tempDir, "client.gen.ts");
+  await copyFile(
+    path.join(moduleDir, "node_modules/@dagger.io/dagger/dist/src/api/client.gen.d.ts"),
+    clientGen,
+  );
+  const files = [...(await sourceFiles(path.join(moduleDir, "src"))), clientGen];
+  mod = (await scan(files, "shipyard", false)) as unknown as Introspected;
+}, 60_000);
+
+afterAll(async () => {
+  await rm(tempDir, { recursive: true, force: true });
+});
+
+const shipyard = () => {
+  const object = mod.objects.Shipyard;
+  if (!object) throw new Error("the module registered no Shipyard object");
+  return object;
+};
+const fn = (name: string) => {
+  const f = shipyard().methods[name];
+  if (!f) throw new Error(`no function ${name}`);
+  return f;
+};
+
+describe("the module as Dagger registers it", () => {
+  it("exposes the pipeline's functions on the Shipyard object", () => {
+    expect(mod.name).toBe("Shipyard");
+    expect(Object.keys(shipyard().methods).sort()).toEqual(
+      ["build", "ci", "publish", "sbom", "scan", "scanReport", "scanReports", "test", "testReport"].sort(),
+    );
+  });
+
+  it("documents every function and argument, for dagger call --help", () => {
+    expect(mod.description).toMatch(/^Build, test, scan and publish/);
+    expect(shipyard().description).not.toBe("");
+    const undocumented: string[] = [];
+    const constructorArgs = shipyard()._constructor?.arguments ?? {};
+    for (const [name, arg] of Object.entries(constructorArgs))
+      if (!arg.description) undocumented.push(`constructor ${name}`);
+    for (const [fnName, f] of Object.entries(shipyard().methods)) {
+      if (!f.description) undocumented.push(fnName);
+      for (const [argName, arg] of Object.entries(f.arguments))
+        if (!arg.description) undocumented.push(`${fnName} ${argName}`);
+    }
+    expect(undocumented).toEqual([]);
+  });
+
+  it("defaults the source to the repository root, without dependencies, build output or git metadata", () => {
+    const source = shipyard()._constructor?.arguments.source;
+    expect(source?.type).toEqual({ kind: "OBJECT_KIND", name: "Directory" });
+    expect(source?.defaultPath).toBe("/");
+    expect(source?.ignore).toEqual(expect.arrayContaining([".git", "**/node_modules", "**/dist"]));
+  });
+
+  it("defaults every image to its pinned version, each overridable by argument", () => {
+    const args = shipyard()._constructor?.arguments ?? {};
+    expect(args.nodeImage?.defaultValue).toBe(DEFAULT_NODE_IMAGE);
+    expect(args.postgresImage?.defaultValue).toBe(DEFAULT_POSTGRES_IMAGE);
+    expect(args.redisImage?.defaultValue).toBe(DEFAULT_REDIS_IMAGE);
+    expect(args.trivyImage?.defaultValue).toBe(DEFAULT_TRIVY_IMAGE);
+    expect(args.dockerfile?.defaultValue).toBe(DEFAULT_DOCKERFILE);
+  });
+
+  it("takes secrets only as Secret, never as plain strings", () => {
+    expect(fn("publish").arguments.password?.type).toEqual({ kind: "OBJECT_KIND", name: "Secret" });
+    expect(fn("test").arguments.dbPassword).toMatchObject({
+      type: { kind: "OBJECT_KIND", name: "Secret" },
+      isOptional: true,
+    });
+  });
+
+  it("never caches a publish, and re-runs scans in every session", () => {
+    expect(fn("publish").cache).toBe("never");
+    for (const name of ["scan", "scanReport", "scanReports", "sbom", "ci"])
+      expect(fn(name).cache).toBe("session");
+  });
+
+  it("returns what each function promises: an image, files, text", () => {
+    expect(fn("build").returnType).toEqual({ kind: "OBJECT_KIND", name: "Container" });
+    expect(fn("testReport").returnType).toEqual({ kind: "OBJECT_KIND", name: "File" });
+    expect(fn("sbom").returnType).toEqual({ kind: "OBJECT_KIND", name: "File" });
+    expect(fn("scanReports").returnType).toEqual({ kind: "OBJECT_KIND", name: "Directory" });
+    for (const name of ["test", "scan", "publish", "ci"])
+      expect(fn(name).returnType).toEqual({ kind: "STRING_KIND" });
+  });
+
+  it("offers scan reports per target and format as enums, SARIF of the image by default", () => {
+    expect(fn("scanReport").arguments.target).toMatchObject({
+      type: { kind: "ENUM_KIND", name: "ScanTarget" },
+      defaultValue: "IMAGE",
+    });
+    expect(fn("scanReport").arguments.format).toMatchObject({
+      type: { kind: "ENUM_KIND", name: "ReportFormat" },
+      defaultValue: "SARIF",
+    });
+    expect(Object.values(mod.enums.ScanTarget?.values ?? {}).map((v) => v.value)).toEqual([
+      "IMAGE",
+      "SOURCE",
+    ]);
+    expect(Object.values(mod.enums.ReportFormat?.values ?? {}).map((v) => v.value)).toEqual([
+      "JSON",
+      "SARIF",
+    ]);
+  });
+
+  it("requires what a publish cannot guess, and defaults the rest", () => {
+    const args = fn("publish").arguments;
+    const required = Object.entries(args)
+      .filter(([, a]) => !a.isOptional && a.defaultValue === undefined)
+      .map(([name]) => name);
+    expect(required).toEqual(["registry", "repository", "username", "password", "revision"]);
+    expect(args.severity?.defaultValue).toBe(DEFAULT_SEVERITY_THRESHOLD);
+    expect(args.allowFailedChecks?.defaultValue).toBe(false);
+  });
+});
