@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Installs what the tests need on a Debian/Ubuntu machine (a laptop, a CI runner, a fresh VM):
+# the real servers the tests run against, a Docker engine with compose, and the npm dependencies.
+# Safe to run again: it installs only what is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# package:command-that-proves-it-is-there
+REQUIRED=(
+  "postgresql:/usr/lib/postgresql"
+  "redis-server:redis-server"
+  "nginx:nginx"
+  "openssl:openssl"
+  "util-linux:setpriv"
+  "docker.io:dockerd"
+  "docker-compose:docker-compose"
+  "debootstrap:debootstrap"
+  "wrk:wrk"
+  "openssh-server:sshd"
+  "openssh-client:ssh"
+)
+
+missing=()
+for entry in "${REQUIRED[@]}"; do
+  pkg=${entry%%:*} probe=${entry#*:}
+  if [[ $probe == /* ]]; then [[ -e $probe ]] || missing+=("$pkg"); else command -v "$probe" >/dev/null || [[ -x /usr/sbin/$probe ]] || missing+=("$pkg"); fi
+done
+
+if ((${#missing[@]})); then
+  echo "Installing: ${missing[*]}"
+  sudo=""
+  [[ $(id -u) -eq 0 ]] || sudo="sudo"
+  # Packages must not start their services: the tests start their own servers on free ports.
+  if [[ ! -e /usr/sbin/policy-rc.d ]]; then
+    printf '#!/bin/sh\nexit 101\n' | $sudo tee /usr/sbin/policy-rc.d >/dev/null
+    $sudo chmod +x /usr/sbin/policy-rc.d
+    trap '$sudo rm -f /usr/sbin/policy-rc.d' EXIT
+  fi
+  $sudo apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+node_major=$(node -p 'process.versions.node.split(".")[0]')
+if ((node_major < 20)); then
+  echo "Node.js >= 20 is required (found $(node --version))." >&2
+  exit 1
+fi
+
+npm ci --no-audit --no-fund
+if [[ -f dagger/package-lock.json ]]; then npm ci --no-audit --no-fund --prefix dagger; fi
