@@ -25,6 +25,7 @@ import {
   DEFAULT_POSTGRES_IMAGE,
   DEFAULT_REDIS_IMAGE,
   DEFAULT_SEVERITY_THRESHOLD,
+  DEFAULT_TEST_SCRIPT,
   DEFAULT_TRIVY_IMAGE,
 } from "./lib/defaults.js";
 import { imageReferences, parsePublishTarget } from "./lib/image-tags.js";
@@ -33,13 +34,14 @@ import { parseModuleOptions } from "./lib/options.js";
 import { type CheckResult, publishDecision } from "./lib/publish-gate.js";
 import { formatScanSummary, gateScan, parseSeverityThreshold } from "./lib/scan-gate.js";
 import {
-  INSTALL_COMMANDS,
+  installCommands,
   JUNIT_REPORT_PATH,
+  MODULE_LOCKFILE,
   POSTGRES_HOST,
   parseTestDatabase,
   REDIS_HOST,
   redisConfig,
-  TEST_COMMAND,
+  testCommand,
   testDatabaseUrl,
   testOutcome,
   testRedisUrl,
@@ -66,6 +68,7 @@ export class Shipyard {
   redisImage: string;
   trivyImage: string;
   dockerfile: string;
+  testScript: string;
 
   constructor(
     /** The repository to work on (default: this one). Dependencies, build output and git metadata are left out. */
@@ -93,14 +96,24 @@ export class Shipyard {
     trivyImage: string = DEFAULT_TRIVY_IMAGE,
     /** The production image's Dockerfile, relative to the source; it is built with the source root as context. */
     dockerfile: string = DEFAULT_DOCKERFILE,
+    /** The npm script that runs every check (lint, type-check, tests) in the source's package.json. */
+    testScript: string = DEFAULT_TEST_SCRIPT,
   ) {
-    const options = parseModuleOptions({ nodeImage, postgresImage, redisImage, trivyImage, dockerfile });
+    const options = parseModuleOptions({
+      nodeImage,
+      postgresImage,
+      redisImage,
+      trivyImage,
+      dockerfile,
+      testScript,
+    });
     this.source = source;
     this.nodeImage = options.nodeImage;
     this.postgresImage = options.postgresImage;
     this.redisImage = options.redisImage;
     this.trivyImage = options.trivyImage;
     this.dockerfile = options.dockerfile;
+    this.testScript = options.testScript;
   }
 
   /**
@@ -116,7 +129,7 @@ export class Shipyard {
     /** Release version, e.g. 1.4.0. */
     version = "",
   ): Container {
-    const labels = ociLabels({ created: new Date(), revision, source: sourceUrl, version });
+    const labels = ociLabels({ created: new Date(), revision, sourceUrl, version });
     return Object.entries(labels).reduce(
       (image, [name, value]) => image.withLabel(name, value),
       this.image(),
@@ -124,8 +137,8 @@ export class Shipyard {
   }
 
   /**
-   * Lint, type-check, unit and integration tests (npm run test:app) in a Node container, against throwaway
-   * Postgres and Redis services. Fails when any of them fails; returns the test output.
+   * Lint, type-check, unit and integration tests (npm run test:app, or --test-script) in a Node container,
+   * against throwaway Postgres and Redis services. Fails when any of them fails; returns the test output.
    */
   @func()
   async test(
@@ -285,14 +298,15 @@ export class Shipyard {
   }
 
   /** The source in a Node container with dependencies installed; npm's download cache survives between runs. */
-  private installed(): Container {
+  private async installed(): Promise<Container> {
     const base = dag
       .container()
       .from(this.nodeImage)
       .withMountedCache("/root/.npm", dag.cacheVolume("shipyard-npm-cache"))
       .withDirectory(WORKDIR, this.source)
       .withWorkdir(WORKDIR);
-    return INSTALL_COMMANDS.reduce((container, command) => container.withExec([...command]), base);
+    const commands = installCommands({ hasModulePackage: await this.source.exists(MODULE_LOCKFILE) });
+    return commands.reduce((container, command) => container.withExec(command), base);
   }
 
   /**
@@ -316,14 +330,14 @@ export class Shipyard {
       dag.setSecret("test-redis-config", redisConfig({ password: redisPassword })),
     );
 
-    return this.installed()
+    return (await this.installed())
       .withServiceBinding(POSTGRES_HOST, postgres)
       .withServiceBinding(REDIS_HOST, redis)
       .withSecretVariable("DATABASE_URL", dag.setSecret("test-database-url", testDatabaseUrl(db)))
       .withSecretVariable("REDIS_URL", dag.setSecret("test-redis-url", testRedisUrl(redisPassword)))
       .withEnvVariable("JUNIT_FILE", JUNIT_REPORT_PATH)
       .withEnvVariable("CI", "true")
-      .withExec([...TEST_COMMAND], { expect: ReturnType.Any });
+      .withExec(testCommand(this.testScript), { expect: ReturnType.Any });
   }
 
   private async testCheck(): Promise<CheckResult> {

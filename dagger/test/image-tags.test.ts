@@ -45,25 +45,25 @@ describe("image tags", () => {
   });
 });
 
-describe("rejecting what a registry would refuse, naming the field", () => {
+describe("rejecting what a registry would refuse, naming the flag", () => {
   const base = { registry: "ghcr.io", repository: "acme/shipyard", revision };
 
   it.each([
-    [{ ...base, version: "1.4.0+build.7" }, /version: must be a valid image tag/],
-    [{ ...base, version: ".hidden" }, /version: must be a valid image tag/],
-    [{ ...base, version: "x".repeat(129) }, /version: must be a valid image tag/],
-    [{ ...base, repository: "Acme/Shipyard" }, /repository: must be a lower-case repository path/],
-    [{ ...base, repository: "acme//shipyard" }, /repository:/],
-    [{ ...base, registry: "https://ghcr.io" }, /registry: must be a registry host/],
-    [{ ...base, revision: "main" }, /revision: must be a git commit hash/],
-    [{ ...base, revision: "" }, /revision: must be a git commit hash/],
+    [{ ...base, version: "1.4.0+build.7" }, /--version: must be a valid image tag/],
+    [{ ...base, version: ".hidden" }, /--version: must be a valid image tag/],
+    [{ ...base, version: "x".repeat(129) }, /--version: must be a valid image tag/],
+    [{ ...base, repository: "Acme/Shipyard" }, /--repository: must be a lower-case repository path/],
+    [{ ...base, repository: "acme//shipyard" }, /--repository:/],
+    [{ ...base, registry: "https://ghcr.io" }, /--registry: must be a registry host/],
+    [{ ...base, revision: "main" }, /--revision: must be a git commit hash/],
+    [{ ...base, revision: "" }, /--revision: must be a git commit hash/],
   ])("%o", (input, message) => {
     expect(() => parsePublishTarget(input)).toThrow(message);
   });
 
   it("lists every bad field at once", () => {
     expect(() => parsePublishTarget({ registry: "ghcr.io", repository: "UPPER", revision: "nope" })).toThrow(
-      /repository:.*\n.*revision:/s,
+      /--repository:.*\n.*revision:/s,
     );
   });
 

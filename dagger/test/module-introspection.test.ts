@@ -16,6 +16,7 @@ import {
   DEFAULT_POSTGRES_IMAGE,
   DEFAULT_REDIS_IMAGE,
   DEFAULT_SEVERITY_THRESHOLD,
+  DEFAULT_TEST_SCRIPT,
   DEFAULT_TRIVY_IMAGE,
 } from "../src/lib/defaults.js";
 
@@ -118,6 +119,7 @@ describe("the module as Dagger registers it", () => {
     expect(args.redisImage?.defaultValue).toBe(DEFAULT_REDIS_IMAGE);
     expect(args.trivyImage?.defaultValue).toBe(DEFAULT_TRIVY_IMAGE);
     expect(args.dockerfile?.defaultValue).toBe(DEFAULT_DOCKERFILE);
+    expect(args.testScript?.defaultValue).toBe(DEFAULT_TEST_SCRIPT);
   });
 
   it("takes secrets only as Secret, never as plain strings", () => {

@@ -9,7 +9,7 @@ describe("OCI labels", () => {
       ociLabels({
         created,
         revision: "3F9C2A1B7D4E5F60718293A4B5C6D7E8F9012345",
-        source: "https://github.com/acme/shipyard",
+        sourceUrl: "https://github.com/acme/shipyard",
         version: "1.4.0",
       }),
     ).toEqual({
@@ -21,15 +21,15 @@ describe("OCI labels", () => {
   });
 
   it("leaves out what is not known instead of writing empty labels", () => {
-    expect(ociLabels({ created, revision: "", source: " ", version: "" })).toEqual({
+    expect(ociLabels({ created, revision: "", sourceUrl: " ", version: "" })).toEqual({
       "org.opencontainers.image.created": "2026-08-20T09:00:00.000Z",
     });
   });
 
-  it("rejects a source that is not a URL and a revision that is not a commit, naming them", () => {
-    expect(() => ociLabels({ created, source: "acme/shipyard" })).toThrow(
-      /source: must be the repository URL/,
+  it("rejects a source URL that is not a URL and a revision that is not a commit, naming the flags", () => {
+    expect(() => ociLabels({ created, sourceUrl: "acme/shipyard" })).toThrow(
+      /--source-url: must be the repository URL/,
     );
-    expect(() => ociLabels({ created, revision: "HEAD" })).toThrow(/revision: must be a git commit hash/);
+    expect(() => ociLabels({ created, revision: "HEAD" })).toThrow(/--revision: must be a git commit hash/);
   });
 });

@@ -4,6 +4,7 @@ import {
   DEFAULT_NODE_IMAGE,
   DEFAULT_POSTGRES_IMAGE,
   DEFAULT_REDIS_IMAGE,
+  DEFAULT_TEST_SCRIPT,
   DEFAULT_TRIVY_IMAGE,
 } from "../src/lib/defaults.js";
 import { isPinnedImage, parseModuleOptions } from "../src/lib/options.js";
@@ -14,6 +15,7 @@ const defaults = {
   redisImage: DEFAULT_REDIS_IMAGE,
   trivyImage: DEFAULT_TRIVY_IMAGE,
   dockerfile: DEFAULT_DOCKERFILE,
+  testScript: DEFAULT_TEST_SCRIPT,
 };
 
 describe("pinned images", () => {
@@ -54,12 +56,18 @@ describe("module options", () => {
         trivyImage: "aquasec/trivy",
         dockerfile: "../Dockerfile",
       });
-    expect(attempt).toThrow(/nodeImage: must be an image pinned by version or digest/);
-    expect(attempt).toThrow(/trivyImage: must be an image pinned/);
-    expect(attempt).toThrow(/dockerfile: must be a path inside the source directory/);
+    expect(attempt).toThrow(/--node-image: must be an image pinned by version or digest/);
+    expect(attempt).toThrow(/--trivy-image: must be an image pinned/);
+    expect(attempt).toThrow(/--dockerfile: must be a path inside the source directory/);
+  });
+
+  it("refuses a test script that is not a plain npm script name", () => {
+    expect(() => parseModuleOptions({ ...defaults, testScript: "test && curl evil" })).toThrow(
+      /--test-script: must be the name of an npm script/,
+    );
   });
 
   it("refuses an absolute Dockerfile path: the build context is the source directory", () => {
-    expect(() => parseModuleOptions({ ...defaults, dockerfile: "/etc/Dockerfile" })).toThrow(/dockerfile:/);
+    expect(() => parseModuleOptions({ ...defaults, dockerfile: "/etc/Dockerfile" })).toThrow(/--dockerfile:/);
   });
 });

@@ -15,9 +15,9 @@ describe("the severity threshold", () => {
 
   it("rejects an unknown severity or an empty list, naming the argument and the choices", () => {
     expect(() => parseSeverityThreshold("HIGH,SEVERE")).toThrow(
-      /severity\.1: each value must be one of CRITICAL, HIGH/,
+      /--severity\.1: each value must be one of CRITICAL, HIGH/,
     );
-    expect(() => parseSeverityThreshold(" , ")).toThrow(/severity: list at least one of/);
+    expect(() => parseSeverityThreshold(" , ")).toThrow(/--severity: list at least one of/);
   });
 });
 

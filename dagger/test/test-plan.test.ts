@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest";
 import {
-  INSTALL_COMMANDS,
+  installCommands,
   parseTestDatabase,
   postgresReadinessProbe,
   redisConfig,
-  TEST_COMMAND,
+  testCommand,
   testDatabaseUrl,
   testOutcome,
   testRedisUrl,
@@ -65,12 +65,16 @@ describe("the test Redis", () => {
 });
 
 describe("the commands the test container runs", () => {
-  it("installs the root workspaces and the module's own package, then runs the root test:app script", () => {
-    expect(INSTALL_COMMANDS.map((c) => c.join(" "))).toEqual([
+  it("installs the root workspaces and this repository's module package, then runs the test script", () => {
+    expect(installCommands({ hasModulePackage: true }).map((c) => c.join(" "))).toEqual([
       "npm ci --no-audit --no-fund",
       "npm ci --prefix dagger --no-audit --no-fund",
     ]);
-    expect(TEST_COMMAND).toEqual(["npm", "run", "test:app"]);
+    expect(testCommand("test:app")).toEqual(["npm", "run", "test:app"]);
+  });
+
+  it("installs only the root for a service without a Dagger module of its own", () => {
+    expect(installCommands({ hasModulePackage: false })).toEqual([["npm", "ci", "--no-audit", "--no-fund"]]);
   });
 });
 

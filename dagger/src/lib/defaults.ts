@@ -18,3 +18,6 @@ export const DEFAULT_DOCKERFILE = "app/Dockerfile";
 
 /** Severities at or above which `scan` fails, in Trivy's own comma-separated form. */
 export const DEFAULT_SEVERITY_THRESHOLD = "HIGH,CRITICAL";
+
+/** The npm script `test` runs: lint, type-check, unit and integration tests. */
+export const DEFAULT_TEST_SCRIPT = "test:app";

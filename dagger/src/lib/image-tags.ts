@@ -1,6 +1,6 @@
 /** Names a published image: registry, repository and tags from the git revision and an optional version. */
 import { z } from "zod";
-import { parseOrExplain } from "./invalid-input.js";
+import { asCliFlag, parseOrExplain } from "./invalid-input.js";
 
 /** The OCI distribution spec's tag grammar. */
 const TAG = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
@@ -50,7 +50,7 @@ export type PublishTarget = z.output<typeof publishTargetSchema>;
 
 export function parsePublishTarget(input: z.input<typeof publishTargetSchema>): PublishTarget {
   const withoutEmptyVersion = input.version?.trim() === "" ? { ...input, version: undefined } : input;
-  return parseOrExplain(publishTargetSchema, withoutEmptyVersion, "publish target");
+  return parseOrExplain(publishTargetSchema, withoutEmptyVersion, "publish arguments", asCliFlag);
 }
 
 /** The tags an image is pushed under: `sha-<revision>`, then the version when one is given. */

@@ -1,6 +1,6 @@
 /** OCI image annotations (org.opencontainers.image.*) that tell where an image came from. */
 import { z } from "zod";
-import { parseOrExplain } from "./invalid-input.js";
+import { asCliFlag, parseOrExplain } from "./invalid-input.js";
 
 export const imageProvenanceSchema = z.object({
   created: z.date(),
@@ -10,7 +10,9 @@ export const imageProvenanceSchema = z.object({
     .toLowerCase()
     .regex(/^[0-9a-f]{7,64}$/, "must be a git commit hash (7 to 64 hex digits)")
     .optional(),
-  source: z.url({ message: "must be the repository URL, e.g. https://github.com/acme/shipyard" }).optional(),
+  sourceUrl: z
+    .url({ message: "must be the repository URL, e.g. https://github.com/acme/shipyard" })
+    .optional(),
   version: z.string().trim().min(1).optional(),
 });
 
@@ -24,10 +26,10 @@ function dropEmpty(input: ImageProvenance): ImageProvenance {
 }
 
 export function ociLabels(input: ImageProvenance): Record<string, string> {
-  const p = parseOrExplain(imageProvenanceSchema, dropEmpty(input), "image provenance");
+  const p = parseOrExplain(imageProvenanceSchema, dropEmpty(input), "image provenance", asCliFlag);
   const labels: Record<string, string> = { "org.opencontainers.image.created": p.created.toISOString() };
   if (p.revision !== undefined) labels["org.opencontainers.image.revision"] = p.revision;
-  if (p.source !== undefined) labels["org.opencontainers.image.source"] = p.source;
+  if (p.sourceUrl !== undefined) labels["org.opencontainers.image.source"] = p.sourceUrl;
   if (p.version !== undefined) labels["org.opencontainers.image.version"] = p.version;
   return labels;
 }

@@ -1,6 +1,6 @@
-/** The module's shared options (images and Dockerfile), validated once when the module is constructed. */
+/** The module's shared options (images, Dockerfile, test script), validated once when the module is constructed. */
 import { z } from "zod";
-import { parseOrExplain } from "./invalid-input.js";
+import { asCliFlag, parseOrExplain } from "./invalid-input.js";
 
 const IMAGE_NAME = /^[a-z0-9]+(?:[._-]+[a-z0-9]+)*(?::[0-9]+)?(?:\/[a-z0-9]+(?:[._-]+[a-z0-9]+)*)*$/;
 const TAG = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
@@ -32,16 +32,25 @@ const relativePath = z
     message: "must be a path inside the source directory (relative, without '..'), e.g. app/Dockerfile",
   });
 
+const npmScript = z
+  .string()
+  .trim()
+  .regex(
+    /^[A-Za-z0-9][A-Za-z0-9:._-]*$/,
+    "must be the name of an npm script in the source's package.json, e.g. test:app",
+  );
+
 export const moduleOptionsSchema = z.object({
   nodeImage: pinnedImage,
   postgresImage: pinnedImage,
   redisImage: pinnedImage,
   trivyImage: pinnedImage,
   dockerfile: relativePath,
+  testScript: npmScript,
 });
 
 export type ModuleOptions = z.output<typeof moduleOptionsSchema>;
 
 export function parseModuleOptions(input: z.input<typeof moduleOptionsSchema>): ModuleOptions {
-  return parseOrExplain(moduleOptionsSchema, input, "module options");
+  return parseOrExplain(moduleOptionsSchema, input, "module options", asCliFlag);
 }

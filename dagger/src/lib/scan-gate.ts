@@ -1,6 +1,6 @@
 /** Decides whether a scan passes: no finding at a severity the caller chose to block on. */
 import { z } from "zod";
-import { parseOrExplain } from "./invalid-input.js";
+import { asCliFlag, parseOrExplain } from "./invalid-input.js";
 import {
   countBySeverity,
   type Finding,
@@ -26,7 +26,7 @@ export function parseSeverityThreshold(value: string): Severity[] {
           .min(1, `list at least one of ${SEVERITIES.join(", ")}, comma-separated`),
       ),
   });
-  const { severity } = parseOrExplain(schema, { severity: value }, "scan threshold");
+  const { severity } = parseOrExplain(schema, { severity: value }, "scan threshold", asCliFlag);
   return [...new Set(severity)];
 }
 

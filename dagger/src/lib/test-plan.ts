@@ -14,14 +14,23 @@ export const REDIS_PORT = 6379;
 /** Where vitest writes the JUnit report (via JUNIT_FILE), relative to the source directory. */
 export const JUNIT_REPORT_PATH = "reports/junit.xml";
 
-/** Installs the root workspaces and the module's own package (the type-check covers the module too). */
-export const INSTALL_COMMANDS: readonly (readonly string[])[] = [
-  ["npm", "ci", "--no-audit", "--no-fund"],
-  ["npm", "ci", "--prefix", "dagger", "--no-audit", "--no-fund"],
-];
+/** Where a repository keeps a Dagger module with its own package, as this one does. */
+export const MODULE_LOCKFILE = "dagger/package-lock.json";
 
-/** Lint, type-check, unit and integration tests: the root `test:app` script. */
-export const TEST_COMMAND: readonly string[] = ["npm", "run", "test:app"];
+/**
+ * Installs the root workspaces, and the Dagger module's own package when the repository has one (this
+ * repository's type-check covers its module too; another service may have none).
+ */
+export function installCommands({ hasModulePackage }: { hasModulePackage: boolean }): string[][] {
+  const commands = [["npm", "ci", "--no-audit", "--no-fund"]];
+  if (hasModulePackage) commands.push(["npm", "ci", "--prefix", "dagger", "--no-audit", "--no-fund"]);
+  return commands;
+}
+
+/** The npm script that runs every check; in this repository `test:app` (lint, type-check, unit, integration). */
+export function testCommand(script: string): string[] {
+  return ["npm", "run", script];
+}
 
 const identifier = z
   .string()
