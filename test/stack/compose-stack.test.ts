@@ -1,0 +1,225 @@
+/**
+ * The production compose file on a real Docker engine: built app image, stand-in (or official) images
+ * for the rest, everything reached through nginx on 127.0.0.1 only.
+ */
+import { randomBytes } from "node:crypto";
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { execa } from "execa";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { detectComposeCli } from "../docker/compose-cli.js";
+import { ComposeProject } from "../docker/compose-project.js";
+import { type DockerEngine, ensureDockerEngine } from "../docker/engine.js";
+import { ensureImagesFor } from "../docker/standin-images.js";
+import { freePort } from "../harness/network.js";
+import { type Reply, request } from "./support/https-client.js";
+import { NGINX_DIR, REPO_ROOT } from "./support/nginx-host.js";
+
+const COMPOSE_FILE = join(REPO_ROOT, "compose", "compose.yaml");
+const DEV_FILE = join(REPO_ROOT, "compose", "compose.dev.yaml");
+const APP_IMAGE = "shipyard-app:stack-test";
+const SERVICES = ["postgres", "redis", "migrate", "app", "nginx"];
+const ONE_SHOTS = ["migrate"];
+const LONG_RUNNING = SERVICES.filter((service) => !ONE_SHOTS.includes(service));
+
+let engine: DockerEngine | undefined;
+let project: ComposeProject | undefined;
+let workDir: string | undefined;
+let secrets: { postgres: string; redis: string; admin: string };
+let httpsPort: number;
+let httpPort: number;
+let ca: Buffer;
+
+function stack(): ComposeProject {
+  if (!project) throw new Error("the stack did not start");
+  return project;
+}
+
+function edge(path: string, init: { method?: string; body?: unknown; admin?: boolean } = {}): Promise<Reply> {
+  const headers: Record<string, string> = {};
+  if (init.body !== undefined) headers["content-type"] = "application/json";
+  if (init.admin) headers.authorization = `Bearer ${secrets.admin}`;
+  return request(`https://127.0.0.1:${httpsPort}${path}`, {
+    ca,
+    headers,
+    ...(init.method ? { method: init.method } : {}),
+    ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
+  });
+}
+
+/** The fields of `docker inspect` these tests read. */
+interface ContainerInfo {
+  Config: { User: string };
+  HostConfig: {
+    ReadonlyRootfs: boolean;
+    CapDrop: string[] | null;
+    CapAdd: string[] | null;
+    SecurityOpt: string[] | null;
+    Memory: number;
+    NanoCpus: number;
+    PidsLimit: number | null;
+    PortBindings: Record<string, { HostIp: string; HostPort: string }[]> | null;
+  };
+  NetworkSettings: { Networks: Record<string, unknown> };
+}
+
+async function inspect(containerId: string): Promise<ContainerInfo> {
+  const { stdout } = await execa("docker", ["inspect", containerId]);
+  return (JSON.parse(stdout) as ContainerInfo[])[0] as ContainerInfo;
+}
+
+beforeAll(async () => {
+  try {
+    engine = await ensureDockerEngine();
+    const cli = await detectComposeCli();
+    await ensureImagesFor(`${readFileSync(COMPOSE_FILE, "utf8")}\n${readFileSync(DEV_FILE, "utf8")}`, [
+      "NODE_IMAGE",
+      "POSTGRES_IMAGE",
+      "REDIS_IMAGE",
+      "NGINX_IMAGE",
+    ]);
+    await execa("docker", ["build", "--file", "app/Dockerfile", "--tag", APP_IMAGE, "."], { cwd: REPO_ROOT });
+
+    workDir = mkdtempSync(join(tmpdir(), "compose-stack-"));
+    const certDir = join(workDir, "certs");
+    // Owned by uid 101: the nginx user of the official image (and of the stand-in).
+    await execa(join(NGINX_DIR, "generate-self-signed-cert.sh"), [certDir, "localhost"]);
+    ca = readFileSync(join(certDir, "fullchain.pem"));
+    secrets = {
+      postgres: randomBytes(24).toString("hex"),
+      redis: randomBytes(24).toString("hex"),
+      admin: randomBytes(24).toString("hex"),
+    };
+    httpPort = await freePort();
+    httpsPort = await freePort();
+    const envFile = join(workDir, "stack.env");
+    writeFileSync(
+      envFile,
+      [
+        `APP_IMAGE=${APP_IMAGE}`,
+        "BIND_ADDRESS=127.0.0.1",
+        `HTTP_PORT=${httpPort}`,
+        `HTTPS_PORT=${httpsPort}`,
+        `TLS_CERT_DIR=${certDir}`,
+        `POSTGRES_PASSWORD=${secrets.postgres}`,
+        `REDIS_PASSWORD=${secrets.redis}`,
+        `ADMIN_TOKEN=${secrets.admin}`,
+        `GRAFANA_ADMIN_PASSWORD=${randomBytes(24).toString("hex")}`,
+        "RELEASE_ID=stack-test",
+        "",
+      ].join("\n"),
+      { mode: 0o600 },
+    );
+    chmodSync(envFile, 0o600);
+    project = new ComposeProject(
+      cli,
+      { name: `shipyard-stack-${randomBytes(3).toString("hex")}`, files: [COMPOSE_FILE], envFile },
+      REPO_ROOT,
+    );
+    await project.run(["up", "--detach"]);
+    await project.waitReady(SERVICES, ONE_SHOTS, 180_000);
+  } catch (error) {
+    await teardown();
+    throw error;
+  }
+});
+
+async function teardown(): Promise<void> {
+  await project?.down();
+  if (workDir) rmSync(workDir, { recursive: true, force: true });
+  await engine?.stop();
+}
+
+afterAll(teardown);
+
+describe("compose stack on a real engine", () => {
+  it("brings every service up healthy, each with a healthcheck", async () => {
+    const states = await stack().states(LONG_RUNNING);
+    expect(states.map((s) => [s.service, s.health])).toEqual(
+      LONG_RUNNING.map((service) => [service, "healthy"]),
+    );
+  });
+
+  it("runs every container hardened: non-root, read-only, no capabilities, no new privileges, limited", async () => {
+    for (const service of SERVICES) {
+      const info = await inspect(await stack().containerId(service));
+      const label = `service ${service}`;
+      expect(info.Config.User, label).not.toMatch(/^(|root|0)(:.*)?$/);
+      expect(info.HostConfig.ReadonlyRootfs, label).toBe(true);
+      expect(info.HostConfig.CapDrop, label).toEqual(["ALL"]);
+      expect(info.HostConfig.CapAdd ?? [], label).toEqual([]);
+      expect(info.HostConfig.SecurityOpt, label).toContain("no-new-privileges:true");
+      expect(info.HostConfig.Memory, label).toBeGreaterThan(0);
+      expect(info.HostConfig.NanoCpus, label).toBeGreaterThan(0);
+      expect(info.HostConfig.PidsLimit, label).toBeGreaterThan(0);
+    }
+  });
+
+  it("serves the app through nginx on 127.0.0.1, over TLS, with HTTP redirected", async () => {
+    const health = await edge("/healthz");
+    expect(health.status).toBe(200);
+    expect(health.headers["strict-transport-security"]).toBe("max-age=63072000");
+    const version = await edge("/version");
+    expect(JSON.parse(version.text)).toMatchObject({ release: "stack-test" });
+    const redirect = await request(`http://127.0.0.1:${httpPort}/products`);
+    expect(redirect.status).toBe(308);
+    expect(redirect.headers.location).toBe("https://127.0.0.1/products");
+  });
+
+  it("publishes only nginx, and keeps postgres and redis on internal networks", async () => {
+    for (const service of SERVICES) {
+      const info = await inspect(await stack().containerId(service));
+      const bindings = Object.values(info.HostConfig.PortBindings ?? {}).flat();
+      if (service === "nginx") {
+        expect(bindings.map((b) => b.HostIp)).toEqual(["127.0.0.1", "127.0.0.1"]);
+      } else {
+        expect(bindings, `service ${service}`).toEqual([]);
+      }
+    }
+    for (const service of ["postgres", "redis"]) {
+      const info = await inspect(await stack().containerId(service));
+      for (const network of Object.keys(info.NetworkSettings.Networks)) {
+        const { stdout } = await execa("docker", [
+          "network",
+          "inspect",
+          "--format",
+          "{{.Internal}}",
+          network,
+        ]);
+        expect(stdout.trim(), `${service} on ${network}`).toBe("true");
+      }
+    }
+  });
+
+  it("requires the Redis password and never shows a secret in a process's arguments", async () => {
+    const anonymous = await stack().run(["exec", "-T", "-e", "REDISCLI_AUTH=", "redis", "redis-cli", "ping"]);
+    expect(anonymous.stdout).toMatch(/NOAUTH/);
+    const { stdout: processes } = await execa("ps", ["-eo", "args"]);
+    for (const secret of Object.values(secrets)) expect(processes).not.toContain(secret);
+  });
+
+  it("keeps Postgres and Redis data across down and up", async () => {
+    const sku = `persist-${randomBytes(4).toString("hex")}`;
+    const created = await edge("/products", {
+      method: "POST",
+      admin: true,
+      body: { sku, name: "Survivor", priceCents: 500, stock: 5 },
+    });
+    expect(created.status, created.text).toBe(201);
+    const { id } = JSON.parse(created.text) as { id: number };
+    const order = await edge("/orders", { method: "POST", body: { productId: id, quantity: 2 } });
+    expect(order.status, order.text).toBe(201);
+    await stack().run(["exec", "-T", "redis", "redis-cli", "set", "stack:marker", sku]);
+
+    await stack().run(["down", "--timeout", "20"]);
+    await stack().run(["up", "--detach"]);
+    await stack().waitReady(SERVICES, ONE_SHOTS, 180_000);
+
+    const read = await edge(`/products/${id}`);
+    expect(read.status).toBe(200);
+    expect(JSON.parse(read.text)).toMatchObject({ id, sku, stock: 3 });
+    const marker = await stack().run(["exec", "-T", "redis", "redis-cli", "get", "stack:marker"]);
+    expect(marker.stdout.trim()).toBe(sku);
+  });
+});
