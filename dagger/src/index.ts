@@ -320,21 +320,20 @@ export class Shipyard {
       password: dbPassword ? await dbPassword.plaintext() : generatedPassword(),
     });
     const redisPassword = generatedPassword();
-    const postgres = postgresService(
-      this.postgresImage,
-      db,
-      dag.setSecret("test-postgres-password", db.password),
-    );
+    // Names unique to this run, so two runs in one session never share a secret by name.
+    const run = randomBytes(4).toString("hex");
+    const secret = (name: string, value: string) => dag.setSecret(`${name}-${run}`, value);
+    const postgres = postgresService(this.postgresImage, db, secret("test-postgres-password", db.password));
     const redis = redisService(
       this.redisImage,
-      dag.setSecret("test-redis-config", redisConfig({ password: redisPassword })),
+      secret("test-redis-config", redisConfig({ password: redisPassword })),
     );
 
     return (await this.installed())
       .withServiceBinding(POSTGRES_HOST, postgres)
       .withServiceBinding(REDIS_HOST, redis)
-      .withSecretVariable("DATABASE_URL", dag.setSecret("test-database-url", testDatabaseUrl(db)))
-      .withSecretVariable("REDIS_URL", dag.setSecret("test-redis-url", testRedisUrl(redisPassword)))
+      .withSecretVariable("DATABASE_URL", secret("test-database-url", testDatabaseUrl(db)))
+      .withSecretVariable("REDIS_URL", secret("test-redis-url", testRedisUrl(redisPassword)))
       .withEnvVariable("JUNIT_FILE", JUNIT_REPORT_PATH)
       .withEnvVariable("CI", "true")
       .withExec(testCommand(this.testScript), { expect: ReturnType.Any });
