@@ -47,7 +47,7 @@ import {
   testRedisUrl,
 } from "./lib/test-plan.js";
 import { REPORT_FILES, reportFileName } from "./lib/trivy-commands.js";
-import { findings, parseTrivyReport } from "./lib/trivy-report.js";
+import { findings, parseTrivyReport, type Severity } from "./lib/trivy-report.js";
 import { postgresService, redisService } from "./services.js";
 import { trivyReports } from "./trivy.js";
 
@@ -182,7 +182,7 @@ export class Shipyard {
     /** Comma-separated severities that fail the scan: any of UNKNOWN, LOW, MEDIUM, HIGH, CRITICAL. */
     severity: string = DEFAULT_SEVERITY_THRESHOLD,
   ): Promise<string> {
-    const result = await this.scanCheck(this.image(), severity);
+    const result = await this.scanCheck(this.image(), parseSeverityThreshold(severity));
     if (!result.passed) throw new Error(result.summary);
     return result.summary;
   }
@@ -236,11 +236,13 @@ export class Shipyard {
     /** Publish even when the tests or the scan failed (the failures are still reported). */
     allowFailedChecks = false,
   ): Promise<string> {
+    // Bad arguments fail here, before anything runs.
     const target = parsePublishTarget({ registry, repository, revision, version });
     const references = imageReferences(target);
+    const threshold = parseSeverityThreshold(severity);
     const image = this.build(target.revision, sourceUrl, target.version ?? "");
 
-    const [test, scan] = await Promise.all([this.testCheck(), this.scanCheck(this.image(), severity)]);
+    const [test, scan] = await Promise.all([this.testCheck(), this.scanCheck(this.image(), threshold)]);
     const decision = publishDecision({ test, scan }, allowFailedChecks);
     if (!decision.publish) throw new Error(decision.reason);
 
@@ -264,12 +266,12 @@ export class Shipyard {
     severity: string = DEFAULT_SEVERITY_THRESHOLD,
   ): Promise<string> {
     // Bad arguments fail here, before any step starts.
-    parseSeverityThreshold(severity);
+    const threshold = parseSeverityThreshold(severity);
     const labelled = this.build(revision, sourceUrl);
 
     const [test, scan, build] = await Promise.allSettled([
       this.testCheck().then(({ passed, summary }) => ({ passed, detail: summary })),
-      this.scanCheck(this.image(), severity).then(({ passed, summary }) => ({ passed, detail: summary })),
+      this.scanCheck(this.image(), threshold).then(({ passed, summary }) => ({ passed, detail: summary })),
       labelled
         .sync()
         .then(() => ({ passed: true, detail: `built the production image from ${this.dockerfile}` })),
@@ -349,8 +351,7 @@ export class Shipyard {
     return trivyReports({ trivyImage: this.trivyImage, image, source: this.source, now: new Date() });
   }
 
-  private async scanCheck(image: Container, severity: string): Promise<CheckResult> {
-    const threshold = parseSeverityThreshold(severity);
+  private async scanCheck(image: Container, threshold: Severity[]): Promise<CheckResult> {
     const reports = this.reports(image);
     const [imageJson, sourceJson] = await Promise.all([
       reports.file(REPORT_FILES.imageJson).contents(),
