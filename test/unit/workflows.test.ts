@@ -19,7 +19,10 @@ const workflows = readdirSync(path.join(root, workflowDir))
   .filter((f) => f.endsWith(".yml") || f.endsWith(".yaml"))
   .map((f) => path.join(workflowDir, f));
 
-/** Functions that arrive with issue 5 (deploy, backup, restore, rollback); the workflows already call them. */
+/**
+ * Functions that arrive with issue 5 (deploy, backup, restore, rollback); the workflows already call them.
+ * Drop a name once its function exists.
+ */
 const PENDING_FUNCTIONS = new Set(["deploy", "backup"]);
 
 const engineVersion: string = JSON.parse(read("dagger.json")).engineVersion;
