@@ -114,6 +114,7 @@ export async function ensureStandin(tag: string, recipe: StandinRecipe): Promise
     // Default (bridge) build network: its NAT reaches Debian's archive, which the apt-get steps need.
     await execa("docker", [
       "build",
+      "--force-rm",
       "--build-arg",
       `BASE=${BASE_TAG}`,
       "--label",

@@ -25,6 +25,8 @@ const LONG_RUNNING = SERVICES.filter((service) => !ONE_SHOTS.includes(service));
 
 let engine: DockerEngine | undefined;
 let project: ComposeProject | undefined;
+/** The same project with the monitoring profile on: also what teardown uses, so nothing is left. */
+let withMonitoring: ComposeProject | undefined;
 let workDir: string | undefined;
 let secrets: { postgres: string; redis: string; admin: string };
 let httpsPort: number;
@@ -78,8 +80,11 @@ beforeAll(async () => {
       "POSTGRES_IMAGE",
       "REDIS_IMAGE",
       "NGINX_IMAGE",
+      "PROMETHEUS_IMAGE",
     ]);
-    await execa("docker", ["build", "--file", "app/Dockerfile", "--tag", APP_IMAGE, "."], { cwd: REPO_ROOT });
+    await execa("docker", ["build", "--force-rm", "--file", "app/Dockerfile", "--tag", APP_IMAGE, "."], {
+      cwd: REPO_ROOT,
+    });
 
     workDir = mkdtempSync(join(tmpdir(), "compose-stack-"));
     const certDir = join(workDir, "certs");
@@ -112,11 +117,9 @@ beforeAll(async () => {
       { mode: 0o600 },
     );
     chmodSync(envFile, 0o600);
-    project = new ComposeProject(
-      cli,
-      { name: `shipyard-stack-${randomBytes(3).toString("hex")}`, files: [COMPOSE_FILE], envFile },
-      REPO_ROOT,
-    );
+    const spec = { name: `shipyard-stack-${randomBytes(3).toString("hex")}`, files: [COMPOSE_FILE], envFile };
+    project = new ComposeProject(cli, spec, REPO_ROOT);
+    withMonitoring = new ComposeProject(cli, { ...spec, profiles: ["monitoring"] }, REPO_ROOT);
     await project.run(["up", "--detach"]);
     await project.waitReady(SERVICES, ONE_SHOTS, 180_000);
   } catch (error) {
@@ -126,7 +129,7 @@ beforeAll(async () => {
 });
 
 async function teardown(): Promise<void> {
-  await project?.down();
+  await withMonitoring?.down();
   if (workDir) rmSync(workDir, { recursive: true, force: true });
   await engine?.stop();
 }
@@ -199,6 +202,41 @@ describe("compose stack on a real engine", () => {
     for (const secret of Object.values(secrets)) expect(processes).not.toContain(secret);
   });
 
+  it("ships an app image with production dependencies only, migrations, no secrets, and a working HEALTHCHECK", async () => {
+    const { stdout } = await execa("docker", ["image", "inspect", APP_IMAGE]);
+    const [image] = JSON.parse(stdout) as {
+      Config: { User: string; Env: string[]; Healthcheck?: { Test: string[] } };
+    }[];
+    expect(image?.Config.User).toBe("node");
+    for (const variable of image?.Config.Env ?? []) {
+      expect(variable).not.toMatch(/PASSWORD|TOKEN|SECRET|DATABASE_URL|REDIS_URL/);
+    }
+    const contents = await execa("docker", [
+      "run",
+      "--rm",
+      "--network",
+      "none",
+      APP_IMAGE,
+      "sh",
+      "-c",
+      "ls /srv/node_modules; echo ---; ls /srv/app/migrations; echo ---; find /srv -name '.env*' -o -name '*.pem' -o -name '*.key' -o -name '.git'",
+    ]);
+    const [modules = "", migrations = "", secretFiles = ""] = contents.stdout.split("---\n");
+    expect(modules.split("\n")).toEqual(expect.arrayContaining(["fastify", "pg", "ioredis"]));
+    for (const devOnly of ["vitest", "typescript", "@biomejs", "tsx"])
+      expect(modules.split("\n")).not.toContain(devOnly);
+    expect(migrations).toMatch(/\.sql/);
+    expect(secretFiles.trim()).toBe("");
+
+    // The image's own HEALTHCHECK command (compose overrides it with /readyz), run in the live container.
+    const healthcheck = image?.Config.Healthcheck?.Test ?? [];
+    expect(healthcheck[0]).toBe("CMD");
+    const probe = await execa("docker", ["exec", await stack().containerId("app"), ...healthcheck.slice(1)], {
+      reject: false,
+    });
+    expect(probe.exitCode).toBe(0);
+  });
+
   it("keeps Postgres and Redis data across down and up", async () => {
     const sku = `persist-${randomBytes(4).toString("hex")}`;
     const created = await edge("/products", {
@@ -221,5 +259,56 @@ describe("compose stack on a real engine", () => {
     expect(JSON.parse(read.text)).toMatchObject({ id, sku, stock: 3 });
     const marker = await stack().run(["exec", "-T", "redis", "redis-cli", "get", "stack:marker"]);
     expect(marker.stdout.trim()).toBe(sku);
+  });
+
+  it("scrapes the app with Prometheus (monitoring profile), and the dashboard queries metrics the app exports", async () => {
+    const monitoring = withMonitoring as ComposeProject;
+    await monitoring.run(["up", "--detach", "prometheus"]);
+    await monitoring.waitReady(["prometheus"], [], 120_000);
+    const query = async (path: string): Promise<unknown> => {
+      const { stdout } = await monitoring.run([
+        "exec",
+        "-T",
+        "prometheus",
+        "wget",
+        "-q",
+        "-O",
+        "-",
+        `http://127.0.0.1:9090${path}`,
+      ]);
+      return JSON.parse(stdout);
+    };
+    type Vector = { data: { result: { value: [number, string] }[] } };
+    let up: Vector | undefined;
+    for (let attempt = 0; attempt < 45; attempt++) {
+      up = (await query("/api/v1/query?query=up%7Bjob%3D%22app%22%7D")) as Vector;
+      if (up.data.result[0]?.value[1] === "1") break;
+      await new Promise((resolve) => setTimeout(resolve, 2_000));
+    }
+    expect(up?.data.result[0]?.value[1]).toBe("1");
+
+    // Metric families the app declares (a labelled counter has no sample before its first increment).
+    const exposition = await monitoring.run([
+      "exec",
+      "-T",
+      "app",
+      "node",
+      "-e",
+      "fetch('http://127.0.0.1:3000/metrics').then((r) => r.text()).then((t) => process.stdout.write(t))",
+    ]);
+    const families = new Set([...exposition.stdout.matchAll(/^# TYPE (\S+) /gm)].map((match) => match[1]));
+    const dashboard = JSON.parse(
+      readFileSync(join(REPO_ROOT, "compose", "monitoring", "grafana", "dashboards", "app.json"), "utf8"),
+    ) as { panels: { targets: { expr: string }[] }[] };
+    const used = new Set(
+      dashboard.panels.flatMap((panel) =>
+        panel.targets.flatMap(
+          (target) =>
+            target.expr.match(/\b[a-z][a-z0-9_]*_(?:total|bucket|bytes|seconds|idle|waiting)\b/g) ?? [],
+        ),
+      ),
+    );
+    expect(used.size).toBeGreaterThan(5);
+    for (const metric of used) expect(families, metric).toContain(metric.replace(/_bucket$/, ""));
   });
 });
