@@ -41,6 +41,8 @@ import {
   parseTestDatabase,
   REDIS_HOST,
   redisConfig,
+  systemPackageCommands,
+  TEST_SYSTEM_PACKAGES,
   testCommand,
   testDatabaseUrl,
   testOutcome,
@@ -301,9 +303,15 @@ export class Shipyard {
 
   /** The source in a Node container with dependencies installed; npm's download cache survives between runs. */
   private async installed(): Promise<Container> {
-    const base = dag
-      .container()
-      .from(this.nodeImage)
+    const withPackages = systemPackageCommands(TEST_SYSTEM_PACKAGES).reduce(
+      (container, command) => container.withExec(command),
+      dag
+        .container()
+        .from(this.nodeImage)
+        .withMountedCache("/var/lib/apt/lists", dag.cacheVolume("shipyard-apt-lists"))
+        .withMountedCache("/var/cache/apt", dag.cacheVolume("shipyard-apt-cache")),
+    );
+    const base = withPackages
       .withMountedCache("/root/.npm", dag.cacheVolume("shipyard-npm-cache"))
       .withDirectory(WORKDIR, this.source)
       .withWorkdir(WORKDIR);

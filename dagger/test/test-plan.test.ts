@@ -4,6 +4,8 @@ import {
   parseTestDatabase,
   postgresReadinessProbe,
   redisConfig,
+  systemPackageCommands,
+  TEST_SYSTEM_PACKAGES,
   testCommand,
   testDatabaseUrl,
   testOutcome,
@@ -71,6 +73,14 @@ describe("the commands the test container runs", () => {
       "npm ci --prefix dagger --no-audit --no-fund",
     ]);
     expect(testCommand("test:app")).toEqual(["npm", "run", "test:app"]);
+  });
+
+  it("installs the Postgres and Redis servers that some tests start themselves", () => {
+    expect(systemPackageCommands(TEST_SYSTEM_PACKAGES).map((c) => c.join(" "))).toEqual([
+      "apt-get update -q",
+      "apt-get install -y -q --no-install-recommends postgresql redis-server",
+    ]);
+    expect(systemPackageCommands([])).toEqual([]);
   });
 
   it("installs only the root for a service without a Dagger module of its own", () => {

@@ -27,6 +27,20 @@ export function installCommands({ hasModulePackage }: { hasModulePackage: boolea
   return commands;
 }
 
+/**
+ * Debian packages the test container needs beyond the service containers: some tests start servers of their
+ * own (one stops and restarts Redis to watch /readyz; another checks the harness cleans up after itself).
+ */
+export const TEST_SYSTEM_PACKAGES: readonly string[] = ["postgresql", "redis-server"];
+
+export function systemPackageCommands(packages: readonly string[]): string[][] {
+  if (packages.length === 0) return [];
+  return [
+    ["apt-get", "update", "-q"],
+    ["apt-get", "install", "-y", "-q", "--no-install-recommends", ...packages],
+  ];
+}
+
 /** The npm script that runs every check; in this repository `test:app` (lint, type-check, unit, integration). */
 export function testCommand(script: string): string[] {
   return ["npm", "run", script];
