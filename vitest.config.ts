@@ -11,13 +11,22 @@ export default defineConfig({
       {
         test: {
           name: "unit",
-          include: ["app/test/unit/**/*.test.ts", "test/unit/**/*.test.ts", "dagger/test/**/*.test.ts"],
+          include: [
+            "app/test/unit/**/*.test.ts",
+            "test/unit/**/*.test.ts",
+            "dagger/test/**/*.test.ts",
+            "deploy/test/unit/**/*.test.ts",
+          ],
         },
       },
       {
         test: {
           name: "integration",
-          include: ["app/test/integration/**/*.test.ts", "test/integration/**/*.test.ts"],
+          include: [
+            "app/test/integration/**/*.test.ts",
+            "test/integration/**/*.test.ts",
+            "deploy/test/integration/**/*.test.ts",
+          ],
           globalSetup: ["test/harness/global-setup.ts"],
           // One Postgres and one Redis are shared by every file; files truncate between tests, so run them one at a time.
           fileParallelism: false,

@@ -1,0 +1,79 @@
+/**
+ * The backup catalog: a JSON manifest beside the dump files. Only backups whose restore was
+ * verified are ever written to it, so everything it lists is good by construction.
+ */
+import { randomBytes } from "node:crypto";
+import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { z } from "zod";
+
+export const tableCountSchema = z.strictObject({ table: z.string(), rows: z.number().int().nonnegative() });
+export type TableCount = z.infer<typeof tableCountSchema>;
+
+export const backupEntrySchema = z.strictObject({
+  id: z.string().regex(/^[a-z0-9-]+$/),
+  env: z.string(),
+  createdAt: z.iso.datetime(),
+  /** File name inside the backup directory. */
+  file: z.string(),
+  sizeBytes: z.number().int().nonnegative(),
+  /** Of the stored file (the encrypted one when encrypted). */
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  verified: z.literal(true),
+  verifiedAt: z.iso.datetime(),
+  encrypted: z.boolean(),
+  database: z.string(),
+  /** What the restore check found: every table and its exact row count at the dump's snapshot. */
+  tables: z.array(tableCountSchema),
+  reason: z.string().optional(),
+});
+export type BackupEntry = z.infer<typeof backupEntrySchema>;
+
+const catalogSchema = z.strictObject({ version: z.literal(1), backups: z.array(backupEntrySchema) });
+
+export const catalogFile = (directory: string) => path.join(directory, "catalog.json");
+
+export async function readCatalog(directory: string): Promise<BackupEntry[]> {
+  let text: string;
+  try {
+    text = await readFile(catalogFile(directory), "utf8");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return [];
+    throw error;
+  }
+  const parsed = catalogSchema.safeParse(JSON.parse(text));
+  if (!parsed.success) {
+    throw new Error(`${catalogFile(directory)} is not a valid backup catalog: ${parsed.error.message}`);
+  }
+  return parsed.data.backups;
+}
+
+/** Write-then-rename, so a crash leaves the old catalog or the new one, never half of one. */
+export async function writeCatalog(directory: string, backups: readonly BackupEntry[]): Promise<void> {
+  await mkdir(directory, { recursive: true, mode: 0o700 });
+  const sorted = [...backups].sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+  const temp = `${catalogFile(directory)}.${randomBytes(4).toString("hex")}.tmp`;
+  await writeFile(temp, `${JSON.stringify({ version: 1, backups: sorted }, null, 2)}\n`, { mode: 0o600 });
+  await rename(temp, catalogFile(directory));
+}
+
+export function findBackup(backups: readonly BackupEntry[], id: string): BackupEntry {
+  const found = backups.find((b) => b.id === id);
+  if (!found) {
+    const known = backups.map((b) => b.id).slice(-10);
+    throw new Error(
+      `no verified backup "${id}" in the catalog` +
+        (known.length ? `; the newest are: ${known.join(", ")}` : "; the catalog is empty"),
+    );
+  }
+  return found;
+}
+
+export function newBackupId(env: string, now: Date): string {
+  const stamp = now
+    .toISOString()
+    .replace(/\.\d+Z$/, "z")
+    .replaceAll(/[-:]/g, "")
+    .toLowerCase();
+  return `${env}-${stamp}-${randomBytes(3).toString("hex")}`;
+}

@@ -1,0 +1,141 @@
+/**
+ * Restore a catalogued backup over the environment's database: the file must still match its
+ * recorded sha256, prod-like environments need an explicit confirmation, a verified safety backup of
+ * the current data is taken first, the deploy lock is held throughout, and the result is checked
+ * against the row counts recorded when the backup was verified.
+ */
+import { mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { ageDecrypt } from "../commands/age.js";
+import { pgRestore } from "../commands/postgres.js";
+import { withLock } from "../lock/lock.js";
+import { type PlannedStep, planned } from "../progress.js";
+import type { Runner } from "../runner.js";
+import { type BackupContext, BackupRefused, backup } from "./backup.js";
+import { type BackupEntry, findBackup, readCatalog } from "./catalog.js";
+import { sha256File } from "./files.js";
+import { compareCounts, countRows } from "./table-counts.js";
+
+export interface RestoreRequest {
+  id: string;
+  /** Must equal the environment's name when the environment requires confirmation. */
+  confirm: string | undefined;
+  /** age identity file, for encrypted backups. */
+  ageIdentityFile: string | undefined;
+  who: string;
+}
+
+export function checkConfirmation(ctx: BackupContext, confirm: string | undefined): void {
+  const name = ctx.environment.name;
+  if (ctx.environment.requireConfirmation && confirm !== name) {
+    throw new BackupRefused(
+      `restoring replaces the data of "${name}"; confirm with --confirm=${name}` +
+        (confirm ? ` (got --confirm=${confirm})` : ""),
+    );
+  }
+}
+
+export function planRestore(ctx: BackupContext, entry: BackupEntry): PlannedStep[] {
+  const file = path.join(ctx.directory, entry.file);
+  const plain = entry.encrypted ? "<temp>/backup.dump" : file;
+  return [
+    planned("checksum", undefined, `sha256 of ${file} must be ${entry.sha256}`),
+    ...(entry.encrypted ? [planned("decrypt", ageDecrypt("$SHIPYARD_AGE_IDENTITY_FILE", file, plain))] : []),
+    planned(
+      "lock",
+      undefined,
+      `deploy lock in ${ctx.environment.stateDirectory} on ${ctx.environment.target.kind === "ssh" ? ctx.environment.target.host : "this machine"}`,
+    ),
+    planned(
+      "safety backup",
+      undefined,
+      "a full verified backup of the current data (see `backup --dry-run`)",
+    ),
+    planned("restore", pgRestore(ctx.tools, ctx.conn, plain, ctx.conn.database, "replace")),
+    planned("verify row counts", undefined, `every table of the backup has exactly its recorded row count`),
+    planned("unlock"),
+  ];
+}
+
+export interface RestoreResult {
+  restored: BackupEntry;
+  safetyBackup: BackupEntry;
+  /** Tables the backup does not contain; pg_restore --clean leaves them as they were. */
+  untouchedTables: string[];
+}
+
+export async function restore(
+  ctx: BackupContext,
+  hostRunner: Runner,
+  request: RestoreRequest,
+): Promise<RestoreResult> {
+  checkConfirmation(ctx, request.confirm);
+  const entry = findBackup(await readCatalog(ctx.directory), request.id);
+  const stored = path.join(ctx.directory, entry.file);
+
+  await ctx.progress.step("checksum", async () => {
+    let actual: string;
+    try {
+      actual = await sha256File(stored);
+    } catch (error) {
+      throw new BackupRefused(`backup file ${stored} cannot be read: ${(error as Error).message}`);
+    }
+    if (actual !== entry.sha256) {
+      throw new BackupRefused(
+        `backup ${entry.id} is corrupted: ${stored} has sha256 ${actual}, the catalog recorded ${entry.sha256}`,
+      );
+    }
+  });
+
+  const work = await mkdtemp(path.join(os.tmpdir(), "shipyard-restore-"));
+  try {
+    let plain = stored;
+    if (entry.encrypted) {
+      const identity = request.ageIdentityFile;
+      if (!identity)
+        throw new BackupRefused(
+          `backup ${entry.id} is encrypted: set SHIPYARD_AGE_IDENTITY_FILE to the age identity file`,
+        );
+      plain = path.join(work, "backup.dump");
+      const decrypt = ageDecrypt(identity, stored, plain);
+      await ctx.progress.step("decrypt", () => ctx.runner.run(decrypt));
+    }
+
+    return await withLock(
+      hostRunner,
+      ctx.environment,
+      ctx.progress,
+      { who: request.who, purpose: `restore ${entry.id}` },
+      async () => {
+        const safety = await backup(ctx, { reason: `safety backup before restoring ${entry.id}` });
+        await ctx.progress.step("restore", () =>
+          ctx.runner.run(pgRestore(ctx.tools, ctx.conn, plain, ctx.conn.database, "replace")),
+        );
+        const untouchedTables = await ctx.progress.step(
+          "verify row counts",
+          async () => {
+            const actual = await countRows(ctx.conn, ctx.conn.database);
+            const inBackup = new Set(entry.tables.map((t) => t.table));
+            const problems = compareCounts(
+              entry.tables,
+              actual.filter((t) => inBackup.has(t.table)),
+            );
+            if (problems.length > 0) {
+              throw new Error(
+                `restore finished but the data differs from backup ${entry.id}: ${problems.join("; ")}. ` +
+                  `The data before the restore is in backup ${safety.entry.id}.`,
+              );
+            }
+            return actual.filter((t) => !inBackup.has(t.table)).map((t) => t.table);
+          },
+          (extra) =>
+            extra.length ? `tables not in the backup, left as they were: ${extra.join(", ")}` : undefined,
+        );
+        return { restored: entry, safetyBackup: safety.entry, untouchedTables };
+      },
+    );
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,84 @@
+/** Taking, showing and releasing the deploy lock through the runner of the environment's host. */
+import { randomBytes } from "node:crypto";
+import {
+  acquireLock,
+  describeHolder,
+  HELD_EXIT_CODE,
+  type LockHolder,
+  parseLockHolder,
+  readLock,
+  releaseLock,
+} from "../commands/lock.js";
+import type { Environment } from "../config/environments.js";
+import type { Progress } from "../progress.js";
+import type { Runner } from "../runner.js";
+
+export class LockHeld extends Error {
+  override name = "LockHeld";
+  constructor(
+    readonly holder: LockHolder | null,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export async function currentHolder(runner: Runner, environment: Environment): Promise<LockHolder | null> {
+  return parseLockHolder((await runner.run(readLock(environment.stateDirectory))).stdout);
+}
+
+export async function acquire(
+  runner: Runner,
+  environment: Environment,
+  who: { who: string; purpose: string },
+  now: Date = new Date(),
+): Promise<LockHolder> {
+  const holder: LockHolder = {
+    holder: who.who,
+    purpose: who.purpose,
+    since: now.toISOString(),
+    token: randomBytes(12).toString("hex"),
+  };
+  const { exitCode } = await runner.run(acquireLock(environment.stateDirectory, holder));
+  if (exitCode === HELD_EXIT_CODE) {
+    const current = await currentHolder(runner, environment).catch(() => null);
+    const description = current
+      ? describeHolder(current, now, environment.timeouts.lockStaleMinutes)
+      : "held, but its holder file cannot be read";
+    throw new LockHeld(current, `${environment.name} is locked on ${runner.where}: ${description}`);
+  }
+  return holder;
+}
+
+export async function release(
+  runner: Runner,
+  environment: Environment,
+  holder: LockHolder,
+): Promise<boolean> {
+  const { exitCode } = await runner.run(releaseLock(environment.stateDirectory, holder.token));
+  return exitCode === 0;
+}
+
+/** The lock is released whatever `work` does; a release that finds someone else's lock says so. */
+export async function withLock<T>(
+  runner: Runner,
+  environment: Environment,
+  progress: Progress,
+  who: { who: string; purpose: string },
+  work: () => Promise<T>,
+): Promise<T> {
+  const holder = await progress.step(
+    "lock",
+    () => acquire(runner, environment, who),
+    (h) => `${h.holder} (${h.purpose})`,
+  );
+  try {
+    return await work();
+  } finally {
+    await progress.step("unlock", async () => {
+      if (!(await release(runner, environment, holder))) {
+        throw new Error("the lock was no longer ours (broken by an operator?); left as it is");
+      }
+    });
+  }
+}

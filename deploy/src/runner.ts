@@ -1,0 +1,122 @@
+/**
+ * The one place commands are executed: locally, or on the environment's host over SSH.
+ * Everything else builds commands as data and hands them here.
+ */
+import { randomBytes } from "node:crypto";
+import { chmod, mkdtemp, rm, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { execa } from "execa";
+import type { Command } from "./commands/argv.js";
+import { knownHostsLine, sshArgv } from "./commands/ssh.js";
+import type { Environment, SshTarget } from "./config/environments.js";
+
+export interface RunResult {
+  exitCode: number;
+  stdout: string;
+}
+
+export interface Runner {
+  /** Where commands run, for messages: "local" or "deploy@host:22". */
+  readonly where: string;
+  run(command: Command): Promise<RunResult>;
+  close(): Promise<void>;
+}
+
+export class CommandFailed extends Error {
+  override name = "CommandFailed";
+  constructor(
+    readonly argv: readonly string[],
+    readonly exitCode: number | undefined,
+    readonly stderr: string,
+    where: string,
+  ) {
+    const tail = stderr.trim().split("\n").slice(-5).join("\n");
+    super(
+      `\`${argv.join(" ")}\` failed on ${where} (exit ${exitCode ?? "signal"})${tail ? `:\n${tail}` : ""}`,
+    );
+  }
+}
+
+async function execute(
+  argv: readonly string[],
+  command: Command,
+  where: string,
+  timeoutSeconds: number,
+): Promise<RunResult> {
+  const [file, ...args] = argv as [string, ...string[]];
+  const result = await execa(file, args, {
+    reject: false,
+    env: command.env,
+    input: command.stdin,
+    stdin: command.stdin === undefined ? "ignore" : undefined,
+    timeout: timeoutSeconds * 1000,
+    stripFinalNewline: false,
+  });
+  const exitCode = result.exitCode ?? -1;
+  if (exitCode !== 0 && !(command.okExitCodes ?? []).includes(exitCode)) {
+    throw new CommandFailed(
+      command.argv,
+      result.exitCode,
+      result.timedOut ? `timed out after ${timeoutSeconds} s` : String(result.stderr),
+      where,
+    );
+  }
+  return { exitCode, stdout: String(result.stdout) };
+}
+
+export function localRunner(timeoutSeconds: number): Runner {
+  return {
+    where: "local",
+    run: (command) => execute(command.argv, command, "local", timeoutSeconds),
+    close: async () => {},
+  };
+}
+
+/**
+ * The private key comes from SHIPYARD_SSH_KEY (its text, as CI secrets usually are) or
+ * SHIPYARD_SSH_KEY_FILE (a path); either way ssh reads it from a file, never from argv.
+ */
+export async function sshRunner(
+  target: SshTarget,
+  env: NodeJS.ProcessEnv,
+  timeoutSeconds: number,
+): Promise<Runner> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), "shipyard-ssh-"));
+  const knownHostsFile = path.join(dir, "known_hosts");
+  await writeFile(knownHostsFile, knownHostsLine(target), { mode: 0o600 });
+  let identityFile = env.SHIPYARD_SSH_KEY_FILE;
+  if (env.SHIPYARD_SSH_KEY) {
+    identityFile = path.join(dir, `id-${randomBytes(4).toString("hex")}`);
+    const key = env.SHIPYARD_SSH_KEY.endsWith("\n") ? env.SHIPYARD_SSH_KEY : `${env.SHIPYARD_SSH_KEY}\n`;
+    await writeFile(identityFile, key, { mode: 0o600 });
+    await chmod(identityFile, 0o600);
+  }
+  if (!identityFile) {
+    await rm(dir, { recursive: true, force: true });
+    throw new Error(
+      `no SSH key for ${target.user}@${target.host}: set SHIPYARD_SSH_KEY (the private key) or SHIPYARD_SSH_KEY_FILE (its path)`,
+    );
+  }
+  const files = { knownHostsFile, identityFile };
+  const where = `${target.user}@${target.host}:${target.port}`;
+  return {
+    where,
+    async run(command) {
+      if (command.env) {
+        throw new Error(
+          `refusing to run \`${command.argv[0]}\` over SSH with environment variables: they cannot be passed without showing them in the remote argv`,
+        );
+      }
+      return execute(sshArgv(target, files, command.argv), command, where, timeoutSeconds);
+    },
+    close: () => rm(dir, { recursive: true, force: true }),
+  };
+}
+
+export async function runnerFor(environment: Environment, env: NodeJS.ProcessEnv): Promise<Runner> {
+  const timeout = environment.timeouts.commandSeconds;
+  return environment.target.kind === "local"
+    ? localRunner(timeout)
+    : sshRunner(environment.target, env, timeout);
+}
