@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { mkdtempSync, openSync } from "node:fs";
+import { closeSync, mkdtempSync, openSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -53,7 +53,8 @@ export async function ensureDockerEngine(): Promise<DockerEngine> {
   await ensureDockerTools();
   if (await engineAnswers()) return { stop: async () => {} };
 
-  const logFile = join(mkdtempSync(join(tmpdir(), "dockerd-")), "dockerd.log");
+  const logDir = mkdtempSync(join(tmpdir(), "dockerd-"));
+  const logFile = join(logDir, "dockerd.log");
   const log = openSync(logFile, "a");
   const daemon = spawn("dockerd", [], { detached: true, stdio: ["ignore", log, log] });
   const exited = new Promise<void>((resolve) => daemon.once("exit", () => resolve()));
@@ -64,6 +65,8 @@ export async function ensureDockerEngine(): Promise<DockerEngine> {
         stop: async () => {
           daemon.kill("SIGTERM");
           await Promise.race([exited, sleep(30_000)]);
+          closeSync(log);
+          rmSync(logDir, { recursive: true, force: true });
         },
       };
     }

@@ -88,12 +88,16 @@ async function imageExists(tag: string): Promise<boolean> {
 /** A minimal Debian bookworm root filesystem imported as an image: the base every stand-in builds on. */
 export async function ensureBaseImage(): Promise<void> {
   if (await imageExists(BASE_TAG)) return;
-  const root = mkdtempSync(join("/var/tmp", "standin-rootfs-"));
+  const work = mkdtempSync(join("/var/tmp", "standin-rootfs-"));
+  const root = join(work, "rootfs");
+  const tarball = join(work, "rootfs.tar");
   try {
     await execa("debootstrap", ["--variant=minbase", "bookworm", root, "http://deb.debian.org/debian"]);
-    await execa("tar", ["-C", root, "-c", "."]).pipe("docker", ["import", "-", BASE_TAG]);
+    // Through a file: the tarball (~200 MB) is larger than what a piped, buffered child may hold.
+    await execa("tar", ["-C", root, "-cf", tarball, "."]);
+    await execa("docker", ["import", tarball, BASE_TAG]);
   } finally {
-    rmSync(root, { recursive: true, force: true });
+    rmSync(work, { recursive: true, force: true });
   }
 }
 

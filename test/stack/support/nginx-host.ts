@@ -149,12 +149,13 @@ export async function startHostNginx(upstream: string, options: { rate?: string 
   const accessLogFile = join(prefix, "access.log");
   let child: ResultPromise | undefined;
   try {
-    child = execa("nginx", nginxArgs(prefix, "-g", "daemon off;"), { reject: false, stderr: "inherit" });
+    // nginx's error log (stderr) stays in the result: 429s and 413s are logged there by design.
+    child = execa("nginx", nginxArgs(prefix, "-g", "daemon off;"), { reject: false });
     const started = child;
     await waitUntil(
       "nginx",
       async () => {
-        if (started.exitCode !== null) throw new Error("nginx exited at start");
+        if (started.exitCode !== null) throw new Error(`nginx exited at start:\n${(await started).stderr}`);
         return portOpen(layout.httpsPort);
       },
       10_000,
