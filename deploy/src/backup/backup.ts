@@ -138,7 +138,13 @@ export interface BackupResult {
   removed: string[];
 }
 
-export async function backup(ctx: BackupContext, options: { reason?: string } = {}): Promise<BackupResult> {
+export interface BackupOptions {
+  reason?: string;
+  /** Off for the safety backup a restore takes: pruning then could delete the very backup being restored. */
+  applyRetention?: boolean;
+}
+
+export async function backup(ctx: BackupContext, options: BackupOptions = {}): Promise<BackupResult> {
   const now = ctx.now ?? (() => new Date());
   const createdAt = now();
   const p = pathsFor(ctx, newBackupId(ctx.environment.name, createdAt));
@@ -198,6 +204,7 @@ export async function backup(ctx: BackupContext, options: { reason?: string } = 
       (e) => `${e.id} sha256:${e.sha256.slice(0, 12)}…`,
     );
 
+    if (options.applyRetention === false) return { entry, removed: [] };
     const removed = await ctx.progress.step(
       "retention",
       () => pruneBackups(ctx.directory, ctx.environment.backup.retention),

@@ -108,7 +108,10 @@ export async function restore(
       ctx.progress,
       { who: request.who, purpose: `restore ${entry.id}` },
       async () => {
-        const safety = await backup(ctx, { reason: `safety backup before restoring ${entry.id}` });
+        const safety = await backup(ctx, {
+          reason: `safety backup before restoring ${entry.id}`,
+          applyRetention: false,
+        });
         await ctx.progress.step("restore", () =>
           ctx.runner.run(pgRestore(ctx.tools, ctx.conn, plain, ctx.conn.database, "replace")),
         );

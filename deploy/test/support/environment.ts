@@ -1,0 +1,18 @@
+import type { Environment } from "../../src/config/environments.js";
+
+/** A local environment whose state and backups live under `dir`, as a test fixture. */
+export function localEnvironment(dir: string, overrides: Partial<Environment> = {}): Environment {
+  return {
+    name: "local",
+    target: { kind: "local" },
+    compose: { project: "shipyard", directory: "compose" },
+    stateDirectory: `${dir}/state`,
+    publicUrl: "https://127.0.0.1:8443",
+    healthPath: "/healthz",
+    database: { urlEnv: "DATABASE_URL" },
+    timeouts: { commandSeconds: 120, healthSeconds: 60, lockStaleMinutes: 60 },
+    backup: { directory: `${dir}/backups`, retention: { daily: 7, weekly: 4 }, encryptTo: [] },
+    requireConfirmation: false,
+    ...overrides,
+  };
+}
