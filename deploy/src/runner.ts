@@ -8,7 +8,7 @@ import os from "node:os";
 import path from "node:path";
 import { execa } from "execa";
 import type { Command } from "./commands/argv.js";
-import { knownHostsLine, sshArgv } from "./commands/ssh.js";
+import { knownHostsLine, sshArgv, sshCloseArgv, sshMasterArgv } from "./commands/ssh.js";
 import type { Environment, SshTarget } from "./config/environments.js";
 
 export interface RunResult {
@@ -98,8 +98,22 @@ export async function sshRunner(
       `no SSH key for ${target.user}@${target.host}: set SHIPYARD_SSH_KEY (the private key) or SHIPYARD_SSH_KEY_FILE (its path)`,
     );
   }
-  const files = { knownHostsFile, identityFile };
+  const files = { knownHostsFile, identityFile, controlPath: path.join(dir, "master.sock") };
   const where = `${target.user}@${target.host}:${target.port}`;
+  const close = async () => {
+    await execa(sshCloseArgv(target, files)[0], sshCloseArgv(target, files).slice(1), {
+      reject: false,
+      stdin: "ignore",
+    });
+    await rm(dir, { recursive: true, force: true });
+  };
+  try {
+    // Doubles as the reachability check: a wrong host key or a refused key fails here, before any step.
+    await execute(sshMasterArgv(target, files), { argv: ["ssh", `${where}`] }, where, 30);
+  } catch (error) {
+    await close();
+    throw error;
+  }
   return {
     where,
     async run(command) {
@@ -110,7 +124,7 @@ export async function sshRunner(
       }
       return execute(sshArgv(target, files, command.argv), command, where, timeoutSeconds);
     },
-    close: () => rm(dir, { recursive: true, force: true }),
+    close,
   };
 }
 

@@ -11,11 +11,12 @@ export function knownHostsLine(target: SshTarget): string {
 export interface SshFiles {
   knownHostsFile: string;
   identityFile: string;
+  /** Socket of the runner's one master connection; every command rides on it (see sshMasterArgv). */
+  controlPath: string;
 }
 
-export function sshArgv(target: SshTarget, files: SshFiles, remote: Argv): Argv {
+function options(target: SshTarget, files: SshFiles): string[] {
   return [
-    "ssh",
     "-o",
     "BatchMode=yes",
     "-o",
@@ -32,12 +33,37 @@ export function sshArgv(target: SshTarget, files: SshFiles, remote: Argv): Argv 
     "ServerAliveInterval=15",
     "-i",
     files.identityFile,
+    "-o",
+    `ControlPath=${files.controlPath}`,
     "-p",
     String(target.port),
     "-l",
     target.user,
+  ];
+}
+
+/**
+ * Opens the master connection and leaves it running in the background (ControlPersist), so later
+ * commands skip the handshake and a burst of them does not trip the server's MaxStartups limit.
+ */
+export function sshMasterArgv(target: SshTarget, files: SshFiles): Argv {
+  return [
+    "ssh",
+    ...options(target, files),
+    "-o",
+    "ControlMaster=yes",
+    "-o",
+    "ControlPersist=yes",
     target.host,
     "--",
-    shellJoin(remote),
+    "true",
   ];
+}
+
+export function sshArgv(target: SshTarget, files: SshFiles, remote: Argv): Argv {
+  return ["ssh", ...options(target, files), "-o", "ControlMaster=no", target.host, "--", shellJoin(remote)];
+}
+
+export function sshCloseArgv(target: SshTarget, files: SshFiles): Argv {
+  return ["ssh", "-o", `ControlPath=${files.controlPath}`, "-O", "exit", target.host];
 }

@@ -11,7 +11,7 @@ import {
   pgDump,
   pgRestore,
 } from "../../src/commands/postgres.js";
-import { knownHostsLine, sshArgv } from "../../src/commands/ssh.js";
+import { knownHostsLine, sshArgv, sshMasterArgv } from "../../src/commands/ssh.js";
 
 const target = {
   kind: "ssh" as const,
@@ -23,10 +23,15 @@ const target = {
 
 describe("ssh wrapping", () => {
   it("pins the host key, never prompts, and uses only the given key", () => {
-    const argv = sshArgv(target, { knownHostsFile: "/t/kh", identityFile: "/t/id" }, ["docker", "ps"]);
-    expect(argv.join(" ")).toBe(
-      "ssh -o BatchMode=yes -o StrictHostKeyChecking=yes -o UserKnownHostsFile=/t/kh -o GlobalKnownHostsFile=/dev/null " +
-        "-o IdentitiesOnly=yes -o ConnectTimeout=15 -o ServerAliveInterval=15 -i /t/id -p 2222 -l deploy prod.example.com -- docker ps",
+    const files = { knownHostsFile: "/t/kh", identityFile: "/t/id", controlPath: "/t/cm" };
+    const common =
+      "-o BatchMode=yes -o StrictHostKeyChecking=yes -o UserKnownHostsFile=/t/kh -o GlobalKnownHostsFile=/dev/null " +
+      "-o IdentitiesOnly=yes -o ConnectTimeout=15 -o ServerAliveInterval=15 -i /t/id -o ControlPath=/t/cm -p 2222 -l deploy";
+    expect(sshArgv(target, files, ["docker", "ps"]).join(" ")).toBe(
+      `ssh ${common} -o ControlMaster=no prod.example.com -- docker ps`,
+    );
+    expect(sshMasterArgv(target, files).join(" ")).toBe(
+      `ssh ${common} -o ControlMaster=yes -o ControlPersist=yes prod.example.com -- true`,
     );
   });
 
