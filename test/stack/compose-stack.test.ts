@@ -71,6 +71,17 @@ async function inspect(containerId: string): Promise<ContainerInfo> {
   return (JSON.parse(stdout) as ContainerInfo[])[0] as ContainerInfo;
 }
 
+async function nginxProcesses(containerId: string): Promise<{ master: string; workers: string[] }> {
+  const { stdout } = await execa("docker", ["top", containerId, "-eo", "pid,args"]);
+  const rows = stdout
+    .split("\n")
+    .slice(1)
+    .map((line) => line.trim().split(/\s+/));
+  const pidsOf = (role: string) =>
+    rows.filter((row) => row.join(" ").includes(`nginx: ${role}`)).map((row) => row[0] ?? "");
+  return { master: pidsOf("master process")[0] ?? "", workers: pidsOf("worker process") };
+}
+
 beforeAll(async () => {
   try {
     engine = await ensureDockerEngine();
@@ -235,6 +246,46 @@ describe("compose stack on a real engine", () => {
       reject: false,
     });
     expect(probe.exitCode).toBe(0);
+  });
+
+  it("checks and reloads nginx in place as deploys do (nginx -t, SIGHUP) without failing a request", async () => {
+    const check = await stack().run([
+      "exec",
+      "-T",
+      "nginx",
+      "nginx",
+      "-p",
+      "/tmp/",
+      "-c",
+      "/etc/nginx/nginx.conf",
+      "-t",
+    ]);
+    expect(check.all).toMatch(/test is successful/);
+    const nginxId = await stack().containerId("nginx");
+    const startedAt = (await execa("docker", ["inspect", "--format", "{{.State.StartedAt}}", nginxId]))
+      .stdout;
+    const before = await nginxProcesses(nginxId);
+    expect(before.workers.length).toBeGreaterThan(0);
+
+    const statuses: number[] = [];
+    let reloading = true;
+    const traffic = (async () => {
+      for (let i = 0; i < 500 && reloading; i++) statuses.push((await edge("/healthz")).status);
+    })();
+    await stack().run(["kill", "-s", "HUP", "nginx"]);
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    reloading = false;
+    await traffic;
+
+    expect(statuses.length).toBeGreaterThan(5);
+    expect(statuses.filter((status) => status !== 200)).toEqual([]);
+    expect((await execa("docker", ["inspect", "--format", "{{.State.StartedAt}}", nginxId])).stdout).toBe(
+      startedAt,
+    );
+    // A reload replaces the worker processes and keeps the master.
+    const after = await nginxProcesses(nginxId);
+    expect(after.master).toBe(before.master);
+    expect(after.workers.some((pid) => before.workers.includes(pid))).toBe(false);
   });
 
   it("keeps Postgres and Redis data across down and up", async () => {
