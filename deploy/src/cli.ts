@@ -1,0 +1,306 @@
+#!/usr/bin/env -S node --import tsx
+/**
+ * shipyard: back up, restore and inspect an environment from any machine.
+ *   npm run shipyard -- backup --env=local [--dry-run] [--json]
+ * Progress goes to stderr step by step; the summary (or --json) to stdout.
+ */
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { type BackupContext, backup, planBackup } from "./backup/backup.js";
+import { findBackup, readCatalog } from "./backup/catalog.js";
+import { checkConfirmation, planRestore, restore } from "./backup/restore.js";
+import { parseLedger, recentReleases } from "./commands/ledger.js";
+import { breakLock, describeHolder } from "./commands/lock.js";
+import { type Connection, parseDatabaseUrl } from "./commands/postgres.js";
+import { ConfigError, type Environment, loadEnvironment } from "./config/environments.js";
+import { currentHolder } from "./lock/lock.js";
+import { type PlannedStep, Progress, seconds } from "./progress.js";
+import { localRunner, runnerFor } from "./runner.js";
+
+const USAGE = `usage: shipyard <command> --env=NAME [options]
+
+commands:
+  backup                      verified backup of the environment's database (pg_dump, restore check, catalog, retention)
+  restore --backup=ID         restore a catalogued backup (a safety backup is taken first; --confirm=NAME where required)
+  backups                     list the verified backups in the catalog
+  releases [--limit=N]        the last releases from the ledger on the host
+  lock status | lock break    show the deploy lock, or remove a stale one
+  status                      lock, recent releases and backups
+
+options:
+  --env=NAME      environment from the environments file (required)
+  --config=PATH   environments file (default: $SHIPYARD_ENVIRONMENTS or deploy/environments.yaml)
+  --dry-run       print the plan (every command with its arguments) and do nothing
+  --json          machine-readable summary on stdout
+
+environment:
+  the variable named by database.urlEnv (e.g. DATABASE_URL)   connection URL of the database
+  SHIPYARD_SSH_KEY or SHIPYARD_SSH_KEY_FILE                   private key for ssh environments
+  SHIPYARD_AGE_IDENTITY_FILE                                  age identity to restore encrypted backups
+  PG_BIN_DIR                                                  where pg_dump/pg_restore live (default: PATH)
+  SHIPYARD_WHO                                                who to record as lock holder (default: user@host)`;
+
+class UsageError extends Error {
+  override name = "UsageError";
+}
+
+const defaultConfig = () =>
+  process.env.SHIPYARD_ENVIRONMENTS ?? fileURLToPath(new URL("../environments.yaml", import.meta.url));
+
+function parse(argv: string[]) {
+  try {
+    return parseArgs({
+      args: argv,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        env: { type: "string" },
+        config: { type: "string" },
+        backup: { type: "string" },
+        confirm: { type: "string" },
+        limit: { type: "string" },
+        "dry-run": { type: "boolean", default: false },
+        json: { type: "boolean", default: false },
+        help: { type: "boolean", short: "h", default: false },
+      },
+    });
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
+
+function connectionFor(environment: Environment, required: boolean): Connection {
+  const variable = environment.database.urlEnv;
+  const url = process.env[variable];
+  if (url) return parseDatabaseUrl(url, variable);
+  if (required)
+    throw new UsageError(`${variable} is not set: it must hold the database URL of "${environment.name}"`);
+  const placeholder = `<database from $${variable}>`;
+  return {
+    host: placeholder,
+    port: "5432",
+    user: "",
+    password: "",
+    database: placeholder,
+    sslmode: undefined,
+  };
+}
+
+function backupContext(environment: Environment, conn: Connection, progress: Progress): BackupContext {
+  return {
+    environment,
+    conn,
+    tools: { binDir: process.env.PG_BIN_DIR || null },
+    runner: localRunner(environment.timeouts.commandSeconds),
+    progress,
+    directory: path.resolve(environment.backup.directory),
+  };
+}
+
+const who = () => process.env.SHIPYARD_WHO ?? `${os.userInfo().username}@${os.hostname()}`;
+
+interface Outcome {
+  plan?: PlannedStep[];
+  result?: unknown;
+  /** Lines for humans; --json prints `result` instead. */
+  summary: string[];
+}
+
+async function execute(
+  command: string,
+  sub: string | undefined,
+  values: ReturnType<typeof parse>["values"],
+  progress: Progress,
+): Promise<Outcome> {
+  const environment = await loadEnvironment(values.config ?? defaultConfig(), values.env);
+  const dryRun = values["dry-run"];
+
+  if (command === "backup") {
+    const ctx = backupContext(environment, connectionFor(environment, !dryRun), progress);
+    if (dryRun) return { plan: planBackup(ctx), summary: [] };
+    const { entry, removed } = await backup(ctx);
+    return {
+      result: { backup: entry, removedByRetention: removed },
+      summary: [
+        `backup ${entry.id} verified: ${entry.tables.length} tables, ${entry.tables.reduce((n, t) => n + t.rows, 0)} rows, ` +
+          `${(entry.sizeBytes / 1e6).toFixed(2)} MB, sha256 ${entry.sha256}`,
+        `stored at ${path.join(ctx.directory, entry.file)}${entry.encrypted ? " (age-encrypted)" : ""}`,
+        ...(removed.length ? [`retention removed ${removed.join(", ")}`] : []),
+      ],
+    };
+  }
+
+  if (command === "restore") {
+    if (!values.backup)
+      throw new UsageError("restore needs --backup=ID (list them with `shipyard backups --env=…`)");
+    const ctx = backupContext(environment, connectionFor(environment, !dryRun), progress);
+    checkConfirmation(ctx, values.confirm);
+    if (dryRun)
+      return {
+        plan: planRestore(ctx, findBackup(await readCatalog(ctx.directory), values.backup)),
+        summary: [],
+      };
+    const host = await runnerFor(environment, process.env);
+    try {
+      const result = await restore(ctx, host, {
+        id: values.backup,
+        confirm: values.confirm,
+        ageIdentityFile: process.env.SHIPYARD_AGE_IDENTITY_FILE,
+        who: who(),
+      });
+      return {
+        result,
+        summary: [
+          `restored ${result.restored.id} into ${ctx.conn.database}; every table has its recorded row count`,
+          `the data from before the restore is in backup ${result.safetyBackup.id}`,
+          ...(result.untouchedTables.length
+            ? [`tables not in the backup, left as they were: ${result.untouchedTables.join(", ")}`]
+            : []),
+        ],
+      };
+    } finally {
+      await host.close();
+    }
+  }
+
+  if (command === "backups") {
+    const backups = await readCatalog(path.resolve(environment.backup.directory));
+    return {
+      result: { backups },
+      summary: backups.length
+        ? backups.map(
+            (b) =>
+              `${b.id}  ${b.createdAt}  ${(b.sizeBytes / 1e6).toFixed(2)} MB  ${b.encrypted ? "encrypted  " : ""}${b.reason ?? ""}`,
+          )
+        : ["no verified backups yet"],
+    };
+  }
+
+  if (command === "releases" || command === "lock" || command === "status") {
+    if (command === "lock" && sub !== "status" && sub !== "break")
+      throw new UsageError("lock needs a subcommand: status or break");
+    if (dryRun) throw new UsageError(`--dry-run applies to backup and restore, not ${command}`);
+    const host = await runnerFor(environment, process.env);
+    try {
+      if (command === "lock" && sub === "break") {
+        const holder = await currentHolder(host, environment);
+        await progress.step("break lock", () => host.run(breakLock(environment.stateDirectory)));
+        return {
+          result: { broken: holder },
+          summary: [
+            holder
+              ? `removed the lock ${describeHolder(holder, new Date(), environment.timeouts.lockStaleMinutes)}`
+              : "there was no lock",
+          ],
+        };
+      }
+      const limit = Number(values.limit ?? 10);
+      if (!Number.isInteger(limit) || limit < 1)
+        throw new UsageError(`--limit must be a positive integer (got ${values.limit})`);
+      const holder = command === "releases" ? undefined : await currentHolder(host, environment);
+      const releases =
+        command === "lock"
+          ? undefined
+          : parseLedger((await host.run(recentReleases(environment.stateDirectory, limit))).stdout);
+      const backups =
+        command === "status"
+          ? (await readCatalog(path.resolve(environment.backup.directory))).slice(-limit)
+          : undefined;
+      const lockLine =
+        holder === undefined
+          ? []
+          : [
+              holder
+                ? `lock: ${describeHolder(holder, new Date(), environment.timeouts.lockStaleMinutes)}`
+                : "lock: free",
+            ];
+      return {
+        result: { lock: holder, releases, backups },
+        summary: [
+          ...lockLine,
+          ...(releases
+            ? releases.length
+              ? releases.map(
+                  (r) => `release ${r.release}  ${r.at}  ${r.result}  ${r.image}@${r.digest}  by ${r.who}`,
+                )
+              : ["no releases recorded"]
+            : []),
+          ...(backups
+            ? backups.length
+              ? backups.map((b) => `backup ${b.id}  ${b.createdAt}  verified`)
+              : ["no verified backups"]
+            : []),
+        ],
+      };
+    } finally {
+      await host.close();
+    }
+  }
+
+  throw new UsageError(
+    `unknown command "${command}"; valid commands: backup, restore, backups, releases, lock, status`,
+  );
+}
+
+function printPlan(plan: PlannedStep[]): void {
+  plan.forEach((step, i) => {
+    process.stdout.write(`${i + 1}. ${step.step}\n`);
+    if (step.argv)
+      process.stdout.write(
+        `   ${step.argv.map((a) => (/[\s'"$]/.test(a) ? JSON.stringify(a) : a)).join(" ")}\n`,
+      );
+    if (step.note) process.stdout.write(`   ${step.note}\n`);
+  });
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const started = performance.now();
+  let values: ReturnType<typeof parse>["values"] = { "dry-run": false, json: false, help: false };
+  let command = "";
+  const progress = new Progress();
+  try {
+    const parsed = parse(argv);
+    values = parsed.values;
+    const [first, sub] = parsed.positionals;
+    if (values.help || !first) {
+      process.stdout.write(`${USAGE}\n`);
+      return values.help ? 0 : 2;
+    }
+    command = first;
+    const outcome = await execute(first, sub, values, progress);
+    const ms = Math.round(performance.now() - started);
+    if (values.json) {
+      process.stdout.write(
+        `${JSON.stringify({ ok: true, command, env: values.env, dryRun: values["dry-run"], ms, steps: progress.steps, ...(outcome.plan ? { plan: outcome.plan } : { result: outcome.result }) }, null, 2)}\n`,
+      );
+    } else if (outcome.plan) {
+      printPlan(outcome.plan);
+    } else {
+      for (const line of outcome.summary) process.stdout.write(`${line}\n`);
+      if (progress.steps.length)
+        process.stdout.write(`done in ${seconds(ms)} (${progress.steps.length} steps)\n`);
+    }
+    return 0;
+  } catch (error) {
+    const usage = error instanceof UsageError || error instanceof ConfigError;
+    const message = (error as Error).message;
+    const ms = Math.round(performance.now() - started);
+    if (values.json) {
+      process.stdout.write(
+        `${JSON.stringify({ ok: false, command, env: values.env, ms, steps: progress.steps, error: { kind: (error as Error).name, message } }, null, 2)}\n`,
+      );
+    } else {
+      process.stderr.write(`shipyard${command ? ` ${command}` : ""}: ${message}\n`);
+      const failed = progress.steps.filter((s) => !s.ok).map((s) => s.step);
+      if (progress.steps.length)
+        process.stderr.write(
+          `failed after ${seconds(ms)}; ${progress.steps.filter((s) => s.ok).length} steps done${failed.length ? `, failed at: ${failed.join(", ")}` : ""}\n`,
+        );
+    }
+    return usage ? 2 : 1;
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));

@@ -1,0 +1,163 @@
+/** The CLI as an operator runs it: a real process, a real Postgres, a config file of its own. */
+import { readdir, readFile, rm, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { execa } from "execa";
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type EphemeralPostgres, startPostgres } from "../../../test/harness/ephemeral-postgres.js";
+import { makeScratchDir } from "../../../test/harness/scratch-dir.js";
+import { appendRelease } from "../../src/commands/ledger.js";
+import { localRunner } from "../../src/runner.js";
+
+const cli = path.resolve(import.meta.dirname, "../../src/cli.ts");
+let server: EphemeralPostgres;
+let dir: string;
+let databaseUrl: string;
+let config: string;
+
+beforeAll(async () => {
+  [server, dir] = await Promise.all([startPostgres(), makeScratchDir("cli")]);
+  databaseUrl = await server.createDatabase("shop");
+  await query(
+    `CREATE TABLE products (id serial PRIMARY KEY, name text);
+     INSERT INTO products (name) SELECT 'p' || i FROM generate_series(1, 50) i;`,
+  );
+  config = path.join(dir, "environments.yaml");
+  await writeFile(
+    config,
+    `version: 1
+environments:
+  local:
+    target: { kind: local }
+    compose: { project: shipyard, directory: compose }
+    stateDirectory: ${dir}/state
+    publicUrl: https://127.0.0.1:8443
+    database: { urlEnv: SHOP_URL }
+    backup: { directory: ${dir}/backups, retention: { daily: 7, weekly: 4 } }
+  prod:
+    target: { kind: local }
+    compose: { project: shipyard, directory: compose }
+    stateDirectory: ${dir}/prod-state
+    publicUrl: https://127.0.0.1:8443
+    database: { urlEnv: SHOP_URL }
+    backup: { directory: ${dir}/prod-backups, retention: { daily: 7, weekly: 4 } }
+    requireConfirmation: true
+`,
+  );
+});
+afterAll(async () => {
+  await server?.stop();
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function query(text: string) {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    return await client.query(text);
+  } finally {
+    await client.end();
+  }
+}
+
+function shipyard(...args: string[]) {
+  return execa("node", ["--import", "tsx", cli, ...args, `--config=${config}`], {
+    reject: false,
+    env: { SHOP_URL: databaseUrl },
+  });
+}
+
+describe("shipyard CLI", () => {
+  it("--dry-run prints every command with its arguments, without the password, and does nothing", async () => {
+    const { exitCode, stdout } = await shipyard("backup", "--env=local", "--dry-run");
+    expect(exitCode).toBe(0);
+    expect(stdout).toMatch(
+      /^2\. dump\n {3}pg_dump --format=custom .*--snapshot=<exported-at-run-time> --dbname=shop$/m,
+    );
+    expect(stdout).toContain("pg_restore --no-password --exit-on-error --single-transaction --no-owner");
+    expect(stdout).not.toContain(new URL(databaseUrl).password);
+    await expect(readdir(path.join(dir, "backups"))).rejects.toThrow(/ENOENT/);
+  });
+
+  it("backup, wipe, restore by id: progress with durations, JSON summaries, identical data", async () => {
+    const made = await shipyard("backup", "--env=local", "--json");
+    expect(made.exitCode).toBe(0);
+    expect(made.stderr).toMatch(/✓ verify row counts \(\d+\.\d\d s\) 1 tables, 50 rows match/);
+    const summary = JSON.parse(made.stdout);
+    expect(summary).toMatchObject({ ok: true, command: "backup", env: "local" });
+    expect(summary.steps.map((s: { step: string }) => s.step)).toEqual([
+      "snapshot",
+      "dump",
+      "scratch database",
+      "restore into scratch",
+      "verify row counts",
+      "drop scratch database",
+      "record",
+      "retention",
+    ]);
+    const id: string = summary.result.backup.id;
+
+    const listed = JSON.parse((await shipyard("backups", "--env=local", "--json")).stdout);
+    expect(listed.result.backups.map((b: { id: string }) => b.id)).toEqual([id]);
+
+    await query("DELETE FROM products WHERE id % 2 = 0; UPDATE products SET name = 'changed'");
+    const restored = await shipyard("restore", "--env=local", `--backup=${id}`);
+    expect(restored.exitCode).toBe(0);
+    expect(restored.stdout).toContain(`restored ${id} into shop; every table has its recorded row count`);
+    const rows = await query("SELECT id, name FROM products ORDER BY id");
+    expect(rows.rows).toEqual(Array.from({ length: 50 }, (_, i) => ({ id: i + 1, name: `p${i + 1}` })));
+  });
+
+  it("status shows the lock, the releases on the host and the backups", async () => {
+    await localRunner(10).run(
+      appendRelease(path.join(dir, "state"), {
+        release: "r7",
+        env: "local",
+        who: "ci",
+        at: "2026-11-23T10:00:00.000Z",
+        image: "shipyard/app:r7",
+        digest: `sha256:${"b".repeat(64)}`,
+        result: "succeeded",
+      }),
+    );
+    const { exitCode, stdout } = await shipyard("status", "--env=local");
+    expect(exitCode).toBe(0);
+    expect(stdout).toContain("lock: free");
+    expect(stdout).toMatch(
+      /release r7 {2}2026-11-23T10:00:00.000Z {2}succeeded {2}shipyard\/app:r7@sha256:b{64} {2}by ci/,
+    );
+    expect(stdout).toMatch(/backup local-\S+ {2}\S+ {2}verified/);
+  });
+
+  it("a corrupted backup is refused by restore with a non-zero exit and the step that failed", async () => {
+    const made = JSON.parse((await shipyard("backup", "--env=prod", "--json")).stdout);
+    const file = path.join(dir, "prod-backups", made.result.backup.file);
+    const bytes = await readFile(file);
+    await writeFile(file, Buffer.concat([bytes, Buffer.from("tampered")]));
+
+    const unconfirmed = await shipyard("restore", "--env=prod", `--backup=${made.result.backup.id}`);
+    expect(unconfirmed.exitCode).toBe(1);
+    expect(unconfirmed.stderr).toContain(
+      'restoring replaces the data of "prod"; confirm with --confirm=prod',
+    );
+
+    const refused = await shipyard(
+      "restore",
+      "--env=prod",
+      `--backup=${made.result.backup.id}`,
+      "--confirm=prod",
+      "--json",
+    );
+    expect(refused.exitCode).toBe(1);
+    const result = JSON.parse(refused.stdout);
+    expect(result).toMatchObject({ ok: false, error: { kind: "BackupRefused" } });
+    expect(result.error.message).toMatch(/is corrupted: .* has sha256 [0-9a-f]{64}, the catalog recorded/);
+    expect(result.steps).toEqual([expect.objectContaining({ step: "checksum", ok: false })]);
+  });
+
+  it("names an unknown environment and the valid ones, with the usage exit code", async () => {
+    const { exitCode, stderr } = await shipyard("backup", "--env=staging");
+    expect(exitCode).toBe(2);
+    expect(stderr).toContain(`unknown environment "staging"; valid environments in ${config}: local, prod`);
+  });
+});
