@@ -18,7 +18,7 @@ import {
 import type { Environment } from "../config/environments.js";
 import { type PlannedStep, type Progress, planned } from "../progress.js";
 import type { Runner } from "../runner.js";
-import { type BackupEntry, newBackupId, readCatalog, type TableCount, writeCatalog } from "./catalog.js";
+import { type BackupEntry, newBackupId, type TableCount, updateCatalog } from "./catalog.js";
 import { fileSize, sha256File } from "./files.js";
 import { applyRetention } from "./retention.js";
 import { compareCounts, countRows, holdSnapshot } from "./table-counts.js";
@@ -198,7 +198,7 @@ export async function backup(ctx: BackupContext, options: BackupOptions = {}): P
           tables: snapshot.counts,
           ...(options.reason ? { reason: options.reason } : {}),
         };
-        await writeCatalog(ctx.directory, [...(await readCatalog(ctx.directory)), entry]);
+        await updateCatalog(ctx.directory, (backups) => [...backups, entry]);
         return entry;
       },
       (e) => `${e.id} sha256:${e.sha256.slice(0, 12)}…`,
@@ -223,10 +223,12 @@ export async function pruneBackups(
   directory: string,
   retention: Environment["backup"]["retention"],
 ): Promise<string[]> {
-  const all = await readCatalog(directory);
-  const { keep, remove } = applyRetention(all, retention);
-  if (remove.length === 0) return [];
-  await writeCatalog(directory, keep);
+  let remove: BackupEntry[] = [];
+  await updateCatalog(directory, (all) => {
+    const decision = applyRetention(all, retention);
+    remove = decision.remove;
+    return decision.keep;
+  });
   await Promise.all(remove.map((b) => rm(path.join(directory, b.file), { force: true })));
   return remove.map((b) => b.id);
 }

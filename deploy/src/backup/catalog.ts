@@ -3,7 +3,7 @@
  * verified are ever written to it, so everything it lists is good by construction.
  */
 import { randomBytes } from "node:crypto";
-import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rename, rmdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { z } from "zod";
 
@@ -55,6 +55,51 @@ export async function writeCatalog(directory: string, backups: readonly BackupEn
   const temp = `${catalogFile(directory)}.${randomBytes(4).toString("hex")}.tmp`;
   await writeFile(temp, `${JSON.stringify({ version: 1, backups: sorted }, null, 2)}\n`, { mode: 0o600 });
   await rename(temp, catalogFile(directory));
+}
+
+/**
+ * Serialises read-modify-write of the catalog between backups running at the same time on this
+ * machine (mkdir is atomic). Bounded: a lock left by a killed run is reported, not waited on forever.
+ */
+export async function withCatalogLock<T>(
+  directory: string,
+  work: () => Promise<T>,
+  waitMs = 30_000,
+): Promise<T> {
+  await mkdir(directory, { recursive: true, mode: 0o700 });
+  const lock = path.join(directory, "catalog.lock");
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    try {
+      await mkdir(lock);
+      break;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+      if (Date.now() > deadline) {
+        throw new Error(
+          `the backup catalog stayed locked for ${waitMs / 1000} s; if no backup is running, remove ${lock}`,
+        );
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  try {
+    return await work();
+  } finally {
+    await rmdir(lock);
+  }
+}
+
+/** Adds or removes entries under the catalog lock. */
+export function updateCatalog(
+  directory: string,
+  change: (backups: BackupEntry[]) => BackupEntry[],
+): Promise<BackupEntry[]> {
+  return withCatalogLock(directory, async () => {
+    const next = change(await readCatalog(directory));
+    await writeCatalog(directory, next);
+    return next;
+  });
 }
 
 export function findBackup(backups: readonly BackupEntry[], id: string): BackupEntry {

@@ -1,7 +1,7 @@
 /**
- * Which backups to keep: the newest of each of the last `daily` days that have a backup, and the
- * newest of each of the last `weekly` ISO weeks that have one (days and weeks in UTC). The newest
- * backup is always kept. Pure, so the policy is tested exactly.
+ * Which backups to keep (restic's --keep-last/--keep-daily/--keep-weekly): the `last` most recent,
+ * the newest of each of the last `daily` days that have a backup, and the newest of each of the last
+ * `weekly` ISO weeks that have one (days and weeks in UTC). Pure, so the policy is tested exactly.
  */
 import type { Retention } from "../config/environments.js";
 
@@ -45,10 +45,10 @@ export function applyRetention<T extends Dated>(
 ): { keep: T[]; remove: T[] } {
   const newestFirst = [...backups].sort((a, b) => Date.parse(b.createdAt) - Date.parse(a.createdAt));
   const kept = new Set([
+    ...newestFirst.slice(0, policy.last).map((b) => b.id),
     ...newestPerPeriod(newestFirst, dayKey, policy.daily),
     ...newestPerPeriod(newestFirst, isoWeekKey, policy.weekly),
   ]);
-  if (newestFirst[0]) kept.add(newestFirst[0].id);
   return {
     keep: newestFirst.filter((b) => kept.has(b.id)),
     remove: newestFirst.filter((b) => !kept.has(b.id)),

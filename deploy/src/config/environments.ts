@@ -26,6 +26,8 @@ const sshTarget = z.strictObject({
 });
 
 const retention = z.strictObject({
+  /** The most recent backups kept whatever their day, so several deploys a day each keep theirs. */
+  last: z.number().int().min(1, "keep at least the last backup").default(3),
   daily: z.number().int().min(1, "keep at least one daily backup"),
   weekly: z.number().int().min(0),
 });

@@ -72,13 +72,22 @@ export async function withLock<T>(
     () => acquire(runner, environment, who),
     (h) => `${h.holder} (${h.purpose})`,
   );
-  try {
-    return await work();
-  } finally {
-    await progress.step("unlock", async () => {
+  const unlock = () =>
+    progress.step("unlock", async () => {
       if (!(await release(runner, environment, holder))) {
         throw new Error("the lock was no longer ours (broken by an operator?); left as it is");
       }
     });
+  let value: T;
+  try {
+    value = await work();
+  } catch (error) {
+    // The work's failure is the story; a failed unlock is added to it, not put in its place.
+    await unlock().catch((unlockError: Error) => {
+      (error as Error).message += `; also, releasing the lock failed: ${unlockError.message}`;
+    });
+    throw error;
   }
+  await unlock();
+  return value;
 }

@@ -133,6 +133,13 @@ describe("backup", () => {
     }
   });
 
+  it("backups running at the same time are all listed", async () => {
+    const ctx = context(localEnvironment(dir));
+    const made = await Promise.all([backup(ctx), backup(ctx), backup(ctx)]);
+    const listed = (await readCatalog(ctx.directory)).map((b) => b.id).sort();
+    expect(listed).toEqual(made.map((m) => m.entry.id).sort());
+  });
+
   it("refuses a dump that does not restore, and lists nothing", async () => {
     // A pg_dump whose output is cut short, as a full disk or a dying connection would leave it.
     const faulty = path.join(dir, "faulty-bin");
@@ -160,7 +167,7 @@ describe("backup", () => {
 
   it("applies retention after recording, keeping the newest per day", async () => {
     const env = localEnvironment(dir, {});
-    env.backup.retention = { daily: 2, weekly: 0 };
+    env.backup.retention = { last: 1, daily: 2, weekly: 0 };
     const days = ["2026-11-20T03:00:00.000Z", "2026-11-21T03:00:00.000Z", "2026-11-22T03:00:00.000Z"];
     const ids: string[] = [];
     for (const day of days) {

@@ -11,7 +11,7 @@ export function localEnvironment(dir: string, overrides: Partial<Environment> = 
     healthPath: "/healthz",
     database: { urlEnv: "DATABASE_URL" },
     timeouts: { commandSeconds: 120, healthSeconds: 60, lockStaleMinutes: 60 },
-    backup: { directory: `${dir}/backups`, retention: { daily: 7, weekly: 4 }, encryptTo: [] },
+    backup: { directory: `${dir}/backups`, retention: { last: 3, daily: 7, weekly: 4 }, encryptTo: [] },
     requireConfirmation: false,
     ...overrides,
   };

@@ -36,6 +36,7 @@ describe("environments file", () => {
     expect(env.healthPath).toBe("/healthz");
     expect(env.timeouts).toEqual({ commandSeconds: 600, healthSeconds: 120, lockStaleMinutes: 60 });
     expect(env.backup.encryptTo).toEqual([]);
+    expect(env.backup.retention).toEqual({ last: 3, daily: 3, weekly: 1 });
   });
 
   it("an unknown --env names it and the valid choices", () => {

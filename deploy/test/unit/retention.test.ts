@@ -13,7 +13,7 @@ describe("retention", () => {
       at("2026-11-21T03:00:00.000Z"),
       at("2026-11-20T03:00:00.000Z"),
     ];
-    const { keep, remove } = applyRetention(backups, { daily: 2, weekly: 0 });
+    const { keep, remove } = applyRetention(backups, { last: 1, daily: 2, weekly: 0 });
     expect(keep.map((b) => b.id)).toEqual(["2026-11-23T03:00:00.000Z", "2026-11-22T03:00:00.000Z"]);
     expect(remove.map((b) => b.id)).toEqual([
       "2026-11-23T01:00:00.000Z",
@@ -32,7 +32,7 @@ describe("retention", () => {
       at("2026-11-08T03:00:00.000Z"),
       at("2026-11-01T03:00:00.000Z"),
     ];
-    const { keep } = applyRetention(backups, { daily: 1, weekly: 3 });
+    const { keep } = applyRetention(backups, { last: 1, daily: 1, weekly: 3 });
     expect(keep.map((b) => b.id)).toEqual([
       "2026-11-23T03:00:00.000Z",
       "2026-11-22T03:00:00.000Z",
@@ -42,7 +42,7 @@ describe("retention", () => {
 
   it("keeps everything while there is less history than the policy covers", () => {
     const backups = [at("2026-11-23T03:00:00.000Z"), at("2026-11-22T03:00:00.000Z")];
-    expect(applyRetention(backups, { daily: 7, weekly: 4 }).remove).toEqual([]);
+    expect(applyRetention(backups, { last: 1, daily: 7, weekly: 4 }).remove).toEqual([]);
   });
 
   it("does not depend on the order the catalog lists backups in", () => {
@@ -51,8 +51,25 @@ describe("retention", () => {
       at("2026-11-23T03:00:00.000Z"),
       at("2026-11-21T03:00:00.000Z"),
     ];
-    expect(applyRetention(backups, { daily: 1, weekly: 0 }).keep.map((b) => b.id)).toEqual([
+    expect(applyRetention(backups, { last: 1, daily: 1, weekly: 0 }).keep.map((b) => b.id)).toEqual([
       "2026-11-23T03:00:00.000Z",
+    ]);
+  });
+
+  it("keeps the last N whatever their day, so each of several deploys a day keeps its backup", () => {
+    const backups = [
+      at("2026-11-23T16:00:00.000Z"),
+      at("2026-11-23T12:00:00.000Z"),
+      at("2026-11-23T09:00:00.000Z"),
+      at("2026-11-23T08:00:00.000Z"),
+      at("2026-11-22T08:00:00.000Z"),
+    ];
+    const { keep } = applyRetention(backups, { last: 3, daily: 2, weekly: 0 });
+    expect(keep.map((b) => b.id)).toEqual([
+      "2026-11-23T16:00:00.000Z",
+      "2026-11-23T12:00:00.000Z",
+      "2026-11-23T09:00:00.000Z",
+      "2026-11-22T08:00:00.000Z",
     ]);
   });
 
