@@ -84,7 +84,7 @@ export function planBackup(ctx: BackupContext, id = "<id>"): PlannedStep[] {
     planned(
       "retention",
       undefined,
-      `keep ${ctx.environment.backup.retention.daily} daily, ${ctx.environment.backup.retention.weekly} weekly`,
+      `keep the last ${ctx.environment.backup.retention.last}, the newest of ${ctx.environment.backup.retention.daily} days and of ${ctx.environment.backup.retention.weekly} weeks`,
     ),
   ];
 }
