@@ -6,10 +6,7 @@
  * since every request comes from 127.0.0.1 and would otherwise be answered 429.
  */
 import { execa } from "execa";
-import { type EphemeralPostgres, startPostgres } from "../../test/harness/ephemeral-postgres.js";
-import { type EphemeralRedis, startRedis } from "../../test/harness/ephemeral-redis.js";
-import { buildApp, type HostApp, startHostApp } from "../../test/stack/support/host-app.js";
-import { type HostNginx, startHostNginx } from "../../test/stack/support/nginx-host.js";
+import { startEdgeStack } from "../../test/stack/support/edge-stack.js";
 import { parseWrk, type WrkResult, wrkArgv } from "./wrk.js";
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
@@ -40,20 +37,13 @@ function row(label: string, result: WrkResult): string {
   return cells.join(" ");
 }
 
-let postgres: EphemeralPostgres | undefined;
-let redis: EphemeralRedis | undefined;
-let app: HostApp | undefined;
-let nginx: HostNginx | undefined;
+const edge = await startEdgeStack({
+  database: "bench_nginx",
+  appEnv: { RATE_LIMIT_MAX: "1000000", LOG_LEVEL: "error" },
+  rate: "1000000r/s",
+});
+const { app, nginx } = edge;
 try {
-  await buildApp();
-  postgres = await startPostgres();
-  redis = await startRedis();
-  app = await startHostApp({
-    databaseUrl: await postgres.createDatabase("bench_nginx"),
-    redisUrl: redis.url,
-    env: { RATE_LIMIT_MAX: "1000000", LOG_LEVEL: "error" },
-  });
-  nginx = await startHostNginx(`127.0.0.1:${app.port}`, { rate: "1000000r/s" });
   for (let i = 0; i < 20; i++) {
     const created = await fetch(`${app.url}/products`, {
       method: "POST",
@@ -92,8 +82,5 @@ try {
     );
   }
 } finally {
-  await nginx?.stop();
-  await app?.stop();
-  await redis?.stop();
-  await postgres?.stop();
+  await edge.stop();
 }
