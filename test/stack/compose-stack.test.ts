@@ -7,6 +7,7 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
+import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { detectComposeCli } from "../docker/compose-cli.js";
 import { ComposeProject } from "../docker/compose-project.js";
@@ -32,6 +33,26 @@ let secrets: { postgres: string; redis: string; admin: string };
 let httpsPort: number;
 let httpPort: number;
 let ca: Buffer;
+let baseEnv: Record<string, string>;
+/** The development setup (prod file + dev override), started by its own test. */
+let dev: ComposeProject | undefined;
+
+/** An env file as an operator keeps it: mode 0600, in the test's scratch directory. */
+function writeEnvFile(name: string, env: Record<string, string>): string {
+  if (!workDir) throw new Error("no scratch directory");
+  const file = join(workDir, name);
+  writeFileSync(
+    file,
+    `${Object.entries(env)
+      .map(([key, value]) => `${key}=${value}`)
+      .join("\n")}\n`,
+    {
+      mode: 0o600,
+    },
+  );
+  chmodSync(file, 0o600);
+  return file;
+}
 
 function stack(): ComposeProject {
   if (!project) throw new Error("the stack did not start");
@@ -109,25 +130,19 @@ beforeAll(async () => {
     };
     httpPort = await freePort();
     httpsPort = await freePort();
-    const envFile = join(workDir, "stack.env");
-    writeFileSync(
-      envFile,
-      [
-        `APP_IMAGE=${APP_IMAGE}`,
-        "BIND_ADDRESS=127.0.0.1",
-        `HTTP_PORT=${httpPort}`,
-        `HTTPS_PORT=${httpsPort}`,
-        `TLS_CERT_DIR=${certDir}`,
-        `POSTGRES_PASSWORD=${secrets.postgres}`,
-        `REDIS_PASSWORD=${secrets.redis}`,
-        `ADMIN_TOKEN=${secrets.admin}`,
-        `GRAFANA_ADMIN_PASSWORD=${randomBytes(24).toString("hex")}`,
-        "RELEASE_ID=stack-test",
-        "",
-      ].join("\n"),
-      { mode: 0o600 },
-    );
-    chmodSync(envFile, 0o600);
+    baseEnv = {
+      APP_IMAGE,
+      BIND_ADDRESS: "127.0.0.1",
+      HTTP_PORT: String(httpPort),
+      HTTPS_PORT: String(httpsPort),
+      TLS_CERT_DIR: certDir,
+      POSTGRES_PASSWORD: secrets.postgres,
+      REDIS_PASSWORD: secrets.redis,
+      ADMIN_TOKEN: secrets.admin,
+      GRAFANA_ADMIN_PASSWORD: randomBytes(24).toString("hex"),
+      RELEASE_ID: "stack-test",
+    };
+    const envFile = writeEnvFile("stack.env", baseEnv);
     const spec = { name: `shipyard-stack-${randomBytes(3).toString("hex")}`, files: [COMPOSE_FILE], envFile };
     project = new ComposeProject(cli, spec, REPO_ROOT);
     withMonitoring = new ComposeProject(cli, { ...spec, profiles: ["monitoring"] }, REPO_ROOT);
@@ -140,6 +155,7 @@ beforeAll(async () => {
 });
 
 async function teardown(): Promise<void> {
+  await dev?.down();
   await withMonitoring?.down();
   if (workDir) rmSync(workDir, { recursive: true, force: true });
   await engine?.stop();
@@ -361,5 +377,44 @@ describe("compose stack on a real engine", () => {
     );
     expect(used.size).toBeGreaterThan(5);
     for (const metric of used) expect(families, metric).toContain(metric.replace(/_bucket$/, ""));
+  });
+
+  it("runs the development setup: app built from this checkout, Postgres and Redis on 127.0.0.1", async () => {
+    await (withMonitoring as ComposeProject).run(["down", "--timeout", "20"]);
+    const [postgresPort, redisPort, devHttps] = [await freePort(), await freePort(), await freePort()];
+    const envFile = writeEnvFile("dev.env", {
+      ...baseEnv,
+      APP_IMAGE: "shipyard-app:stack-test-dev",
+      HTTP_PORT: String(await freePort()),
+      HTTPS_PORT: String(devHttps),
+      DEV_POSTGRES_PORT: String(postgresPort),
+      DEV_REDIS_PORT: String(redisPort),
+      RELEASE_ID: "dev",
+    });
+    const cli = stack().cli;
+    dev = new ComposeProject(
+      cli,
+      { name: `${stack().spec.name}-dev`, files: [COMPOSE_FILE, DEV_FILE], envFile },
+      REPO_ROOT,
+    );
+    await dev.run(["up", "--detach", "--build"]);
+    await dev.waitReady(SERVICES, ONE_SHOTS, 180_000);
+
+    const version = await request(`https://127.0.0.1:${devHttps}/version`, { ca });
+    expect(JSON.parse(version.text)).toMatchObject({ release: "dev" });
+    const client = new pg.Client({
+      connectionString: `postgres://app:${secrets.postgres}@127.0.0.1:${postgresPort}/app`,
+    });
+    await client.connect();
+    try {
+      const { rows } = await client.query<{ products: string }>("SELECT count(*) AS products FROM products");
+      expect(Number(rows[0]?.products)).toBeGreaterThanOrEqual(0);
+    } finally {
+      await client.end();
+    }
+    const redisPing = await execa("redis-cli", ["-h", "127.0.0.1", "-p", String(redisPort), "ping"], {
+      env: { REDISCLI_AUTH: secrets.redis },
+    });
+    expect(redisPing.stdout.trim()).toBe("PONG");
   });
 });
