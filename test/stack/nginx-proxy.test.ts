@@ -3,7 +3,7 @@
  * 127.0.0.1, with Postgres and Redis from the shared test harness.
  */
 import { randomBytes } from "node:crypto";
-import { writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import http2 from "node:http2";
 import { join } from "node:path";
 import { execa } from "execa";
@@ -229,6 +229,7 @@ describe("proxying to the app", () => {
 
 describe("static files", () => {
   it("serves them with cache headers and the security headers", async () => {
+    mkdirSync(join(edge().layout.htmlRoot, "static"), { recursive: true });
     writeFileSync(join(edge().layout.htmlRoot, "static", "site.css"), "body { color: black; }\n".repeat(100));
     const reply = await get("/static/site.css", { "accept-encoding": "gzip" });
     expect(reply.status).toBe(200);
