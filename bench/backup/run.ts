@@ -83,7 +83,14 @@ try {
     environment: {
       name: "bench",
       target: { kind: "local" },
-      compose: { project: "bench", directory: "." },
+      compose: {
+        project: "bench",
+        directory: ".",
+        cli: "docker compose",
+        appService: "app",
+        nginxService: "nginx",
+        nginxConfDirectory: ".",
+      },
       stateDirectory: path.join(dir, "state"),
       publicUrl: "http://127.0.0.1",
       healthPath: "/healthz",

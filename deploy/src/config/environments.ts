@@ -38,6 +38,13 @@ const environment = z.strictObject({
     project: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, "expected a compose project name ([a-z0-9_-])"),
     /** On the target host; relative paths are relative to the directory the CLI runs in (local only). */
     directory: z.string().min(1),
+    /** compose v2 plugin, or v1 (the only one Debian bookworm packages). */
+    cli: z.enum(["docker compose", "docker-compose"]).default("docker compose"),
+    /** The app's service in compose.yaml; nginx's upstream names its containers. */
+    appService: z.string().default("app"),
+    nginxService: z.string().default("nginx"),
+    /** nginx's conf.d on the host (compose mounts it into the nginx container). */
+    nginxConfDirectory: z.string().min(1),
   }),
   /** Where the deploy lock and the release ledger live on the target host. */
   stateDirectory: z.string().min(1),

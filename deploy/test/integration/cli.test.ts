@@ -29,14 +29,14 @@ beforeAll(async () => {
 environments:
   local:
     target: { kind: local }
-    compose: { project: shipyard, directory: compose }
+    compose: { project: shipyard, directory: compose, nginxConfDirectory: nginx/conf.d }
     stateDirectory: ${dir}/state
     publicUrl: https://127.0.0.1:8443
     database: { urlEnv: SHOP_URL }
     backup: { directory: ${dir}/backups, retention: { daily: 7, weekly: 4 } }
   prod:
     target: { kind: local }
-    compose: { project: shipyard, directory: compose }
+    compose: { project: shipyard, directory: compose, nginxConfDirectory: nginx/conf.d }
     stateDirectory: ${dir}/prod-state
     publicUrl: https://127.0.0.1:8443
     database: { urlEnv: SHOP_URL }

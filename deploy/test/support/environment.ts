@@ -5,7 +5,14 @@ export function localEnvironment(dir: string, overrides: Partial<Environment> = 
   return {
     name: "local",
     target: { kind: "local" },
-    compose: { project: "shipyard", directory: "compose" },
+    compose: {
+      project: "shipyard",
+      directory: "compose",
+      cli: "docker compose",
+      appService: "app",
+      nginxService: "nginx",
+      nginxConfDirectory: "nginx/conf.d",
+    },
     stateDirectory: `${dir}/state`,
     publicUrl: "https://127.0.0.1:8443",
     healthPath: "/healthz",

@@ -15,7 +15,7 @@ ${env
 `;
 
 const localBody = `target: { kind: local }
-compose: { project: shipyard, directory: compose }
+compose: { project: shipyard, directory: compose, nginxConfDirectory: nginx/conf.d }
 stateDirectory: .shipyard/local
 publicUrl: https://127.0.0.1:8443
 database: { urlEnv: DATABASE_URL }

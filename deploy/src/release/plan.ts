@@ -1,0 +1,150 @@
+/**
+ * The zero-downtime release as a plan, and the decisions it needs, all pure. Not executed yet: the
+ * runner for it (and its end-to-end test on a real Docker engine over SSH) is the part of issue 5
+ * still open. The order follows nginx/README.md: start beside, healthy, switch, reload, verify, stop old.
+ */
+import { z } from "zod";
+import { appendRelease, type ReleaseRecord } from "../commands/ledger.js";
+import { acquireLock, type LockHolder, releaseLock } from "../commands/lock.js";
+import {
+  containerHealth,
+  diskFree,
+  listAppContainers,
+  pullImage,
+  readUpstream,
+  reloadNginx,
+  removeContainer,
+  runMigrations,
+  startBeside,
+  stopContainer,
+  testNginx,
+  upstreamConf,
+  writeUpstream,
+} from "../commands/release.js";
+import type { Environment } from "../config/environments.js";
+import { type PlannedStep, planned } from "../progress.js";
+
+/** A tag can move between deploy and rollback; a digest cannot, so only digests are deployed. */
+export function requirePinnedImage(ref: string): string {
+  if (!/^[^\s@]+@sha256:[0-9a-f]{64}$/.test(ref)) {
+    throw new Error(`--image must be pinned by digest (name@sha256:<64 hex>), got "${ref}"`);
+  }
+  return ref;
+}
+
+const psLine = z.object({ ID: z.string(), Names: z.string(), Image: z.string(), State: z.string() });
+export interface AppContainer {
+  id: string;
+  name: string;
+  image: string;
+  state: string;
+}
+
+export function parseContainers(stdout: string): AppContainer[] {
+  return stdout
+    .split("\n")
+    .filter((l) => l.trim())
+    .map((l) => {
+      const c = psLine.parse(JSON.parse(l));
+      return { id: c.ID, name: c.Names, image: c.Image, state: c.State };
+    });
+}
+
+/** The container `startBeside` made: the one running now that was not there before. */
+export function newContainer(before: readonly AppContainer[], after: readonly AppContainer[]): AppContainer {
+  const known = new Set(before.map((c) => c.id));
+  const fresh = after.filter((c) => !known.has(c.id));
+  if (fresh.length !== 1) {
+    throw new Error(
+      `expected exactly one new app container after starting the release, found ${fresh.length}` +
+        (fresh.length ? `: ${fresh.map((c) => c.name).join(", ")}` : ""),
+    );
+  }
+  return fresh[0] as AppContainer;
+}
+
+export interface ReleaseRequest {
+  image: string;
+  release: string;
+  holder: LockHolder;
+}
+
+/** What --dry-run prints for `deploy`; `<…>` marks values known only at run time. */
+export function releasePlan(
+  env: Environment,
+  request: ReleaseRequest,
+  running: readonly AppContainer[],
+): PlannedStep[] {
+  const image = requirePinnedImage(request.image);
+  const grace = 15;
+  return [
+    planned("preflight: docker", { argv: ["docker", "version", "--format", "{{.Server.Version}}"] }),
+    planned("preflight: disk space", diskFree(env)),
+    planned("lock", acquireLock(env.stateDirectory, request.holder)),
+    planned("backup", undefined, "the verified backup (see `backup --dry-run`)"),
+    planned("pull", pullImage(image)),
+    planned("current upstream", readUpstream(env)),
+    planned("migrate", runMigrations(env, image, request.release)),
+    planned("start beside", startBeside(env, image, request.release, running.length)),
+    planned("find the new container", listAppContainers(env)),
+    planned(
+      "wait healthy",
+      containerHealth("<new container>"),
+      `until "healthy", at most ${env.timeouts.healthSeconds} s`,
+    ),
+    planned(
+      "switch upstream",
+      writeUpstream(env, upstreamConf("NEW-CONTAINER")),
+      "stdin: conf.d/upstream.conf naming the container found above (NEW-CONTAINER here)",
+    ),
+    planned("nginx -t", testNginx(env)),
+    planned("reload nginx", reloadNginx(env)),
+    planned(
+      "verify through nginx",
+      undefined,
+      `GET ${new URL(env.healthPath, env.publicUrl)} answers 200 from release ${request.release}`,
+    ),
+    ...running.flatMap((c) => [
+      planned(`stop ${c.name}`, stopContainer(c.id, grace)),
+      planned(`remove ${c.name}`, removeContainer(c.id)),
+    ]),
+    planned("ledger", undefined, `append {release: ${request.release}, digest, result} to the ledger`),
+    planned("unlock", releaseLock(env.stateDirectory, request.holder.token)),
+  ];
+}
+
+export type Reached = "migrated" | "started" | "switched";
+
+/**
+ * What undoes a failed release, given how far it got: traffic back to the previous upstream first
+ * (so users stop seeing the failure), then the new container away. Migrations are not undone here:
+ * a migration that failed ran in its own transaction and left nothing; one that succeeded is undone
+ * by restoring the backup taken before it, which is an operator's decision, and the ledger says so.
+ */
+export function rollbackPlan(
+  env: Environment,
+  reached: ReadonlySet<Reached>,
+  state: { previousUpstream: string; fresh: AppContainer | null },
+  record: ReleaseRecord,
+): PlannedStep[] {
+  const steps: PlannedStep[] = [];
+  if (reached.has("switched")) {
+    steps.push(planned("restore upstream", writeUpstream(env, state.previousUpstream)));
+    steps.push(planned("nginx -t", testNginx(env)));
+    steps.push(planned("reload nginx", reloadNginx(env)));
+  }
+  if (reached.has("started") && state.fresh) {
+    steps.push(planned(`stop ${state.fresh.name}`, stopContainer(state.fresh.id, 5)));
+    steps.push(planned(`remove ${state.fresh.name}`, removeContainer(state.fresh.id)));
+  }
+  const note = reached.has("migrated")
+    ? "migrations of this release stay applied; restore the pre-release backup if the previous release cannot run on them"
+    : undefined;
+  steps.push(
+    planned(
+      "ledger",
+      appendRelease(env.stateDirectory, { ...record, result: "rolled-back", ...(note ? { note } : {}) }),
+    ),
+  );
+  return steps;
+}

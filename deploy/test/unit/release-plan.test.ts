@@ -1,0 +1,131 @@
+import { describe, expect, it } from "vitest";
+import { compose, startBeside, upstreamConf } from "../../src/commands/release.js";
+import {
+  type AppContainer,
+  newContainer,
+  parseContainers,
+  releasePlan,
+  requirePinnedImage,
+  rollbackPlan,
+} from "../../src/release/plan.js";
+import { localEnvironment } from "../support/environment.js";
+
+const env = localEnvironment("/srv/x");
+const digest = `sha256:${"c".repeat(64)}`;
+const image = `registry.example.com/shop/app@${digest}`;
+const holder = {
+  holder: "ci",
+  purpose: "deploy r2",
+  since: "2026-11-23T10:00:00.000Z",
+  token: "0123456789abcdef",
+};
+const blue: AppContainer = { id: "aaa", name: "shipyard-app-1", image: "app@sha256:old", state: "running" };
+const green: AppContainer = { id: "bbb", name: "shipyard-app-2", image, state: "running" };
+
+describe("release plan", () => {
+  it("deploys only images pinned by digest", () => {
+    expect(requirePinnedImage(image)).toBe(image);
+    expect(() => requirePinnedImage("registry.example.com/shop/app:latest")).toThrow(
+      '--image must be pinned by digest (name@sha256:<64 hex>), got "registry.example.com/shop/app:latest"',
+    );
+  });
+
+  it("starts the new release beside the old, switches nginx only once it is healthy, and stops the old last", () => {
+    const steps = releasePlan(env, { image, release: "r2", holder }, [blue]).map((s) => s.step);
+    const at = (name: string) => steps.indexOf(name);
+    expect(at("lock")).toBe(2);
+    expect(at("backup")).toBeLessThan(at("migrate"));
+    expect(at("migrate")).toBeLessThan(at("start beside"));
+    expect(at("start beside")).toBeLessThan(at("wait healthy"));
+    expect(at("wait healthy")).toBeLessThan(at("switch upstream"));
+    expect(at("switch upstream")).toBeLessThan(at("nginx -t"));
+    expect(at("nginx -t")).toBeLessThan(at("reload nginx"));
+    expect(at("reload nginx")).toBeLessThan(at("verify through nginx"));
+    expect(at("verify through nginx")).toBeLessThan(at("stop shipyard-app-1"));
+    expect(steps.at(-1)).toBe("unlock");
+  });
+
+  it("scales the app service up by one without recreating the running containers", () => {
+    expect(startBeside(env, image, "r2", 1).argv).toEqual([
+      "env",
+      `APP_IMAGE=${image}`,
+      "RELEASE_ID=r2",
+      "docker",
+      "compose",
+      "--project-name",
+      "shipyard",
+      "--project-directory",
+      "compose",
+      "up",
+      "--detach",
+      "--no-deps",
+      "--no-recreate",
+      "--scale",
+      "app=2",
+      "app",
+    ]);
+    const v1 = { ...env, compose: { ...env.compose, cli: "docker-compose" as const } };
+    expect(compose(v1, ["ps"]).argv.slice(0, 3)).toEqual(["env", "docker-compose", "--project-name"]);
+  });
+
+  it("writes the upstream file in the shape nginx/README.md keeps, and refuses anything but a container name", () => {
+    expect(upstreamConf("shipyard-app-2")).toContain(
+      "upstream app {\n  server shipyard-app-2:3000 max_fails=3 fail_timeout=10s;\n  keepalive 32;\n}\n",
+    );
+    expect(() => upstreamConf("app:3000; } server { listen 80")).toThrow("not a container name");
+  });
+
+  it("finds the container the release started from docker ps output", () => {
+    const ps = [blue, green]
+      .map((c) =>
+        JSON.stringify({ ID: c.id, Names: c.name, Image: c.image, State: c.state, Status: "Up 3 seconds" }),
+      )
+      .join("\n");
+    const after = parseContainers(`${ps}\n`);
+    expect(newContainer([blue], after)).toEqual(green);
+    expect(() => newContainer([blue], [blue])).toThrow(
+      "expected exactly one new app container after starting the release, found 0",
+    );
+    expect(() => newContainer([], after)).toThrow("found 2: shipyard-app-1, shipyard-app-2");
+  });
+});
+
+describe("rollback plan", () => {
+  const record = {
+    release: "r2",
+    env: "local",
+    who: "ci",
+    at: "2026-11-23T10:00:00.000Z",
+    image,
+    digest,
+    result: "failed" as const,
+  };
+  const previousUpstream = upstreamConf("shipyard-app-1");
+
+  it("after the switch: traffic back to the old release first, then the new container away, then the ledger", () => {
+    const steps = rollbackPlan(
+      env,
+      new Set(["migrated", "started", "switched"]),
+      { previousUpstream, fresh: green },
+      record,
+    );
+    expect(steps.map((s) => s.step)).toEqual([
+      "restore upstream",
+      "nginx -t",
+      "reload nginx",
+      "stop shipyard-app-2",
+      "remove shipyard-app-2",
+      "ledger",
+    ]);
+    expect(steps.at(-1)?.argv).toBeDefined();
+  });
+
+  it("before the switch nginx is left alone; nothing started means only the ledger entry", () => {
+    expect(
+      rollbackPlan(env, new Set(["started"]), { previousUpstream, fresh: green }, record).map((s) => s.step),
+    ).toEqual(["stop shipyard-app-2", "remove shipyard-app-2", "ledger"]);
+    expect(
+      rollbackPlan(env, new Set(), { previousUpstream, fresh: null }, record).map((s) => s.step),
+    ).toEqual(["ledger"]);
+  });
+});
