@@ -7,7 +7,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type EphemeralPostgres, startPostgres } from "../../../test/harness/ephemeral-postgres.js";
 import { makeScratchDir } from "../../../test/harness/scratch-dir.js";
 import { appendRelease } from "../../src/commands/ledger.js";
-import { localRunner } from "../../src/runner.js";
+import { acquire } from "../../src/lock/lock.js";
+import { localRunner, sshRunner } from "../../src/runner.js";
+import { localEnvironment } from "../support/environment.js";
+import { startSshServer } from "../support/ssh-server.js";
 
 const cli = path.resolve(import.meta.dirname, "../../src/cli.ts");
 let server: EphemeralPostgres;
@@ -159,5 +162,62 @@ describe("shipyard CLI", () => {
     const { exitCode, stderr } = await shipyard("backup", "--env=staging");
     expect(exitCode).toBe(2);
     expect(stderr).toContain(`unknown environment "staging"; valid environments in ${config}: local, prod`);
+  });
+
+  it("shows and breaks the lock of an SSH host, with the host key pinned from the environments file", async () => {
+    const sshd = await startSshServer();
+    try {
+      const t = sshd.target;
+      const sshConfig = path.join(dir, "ssh-environments.yaml");
+      await writeFile(
+        sshConfig,
+        `version: 1
+environments:
+  staging:
+    target: { kind: ssh, host: ${t.host}, port: ${t.port}, user: ${t.user}, hostKey: "${t.hostKey}" }
+    compose: { project: shipyard, directory: /srv/compose, nginxConfDirectory: /srv/nginx/conf.d }
+    stateDirectory: ${dir}/remote-state
+    publicUrl: https://staging.example.com
+    database: { urlEnv: SHOP_URL }
+    backup: { directory: ${dir}/staging-backups, retention: { daily: 7, weekly: 4 } }
+`,
+      );
+      const run = (...args: string[]) =>
+        execa("node", ["--import", "tsx", cli, ...args, `--config=${sshConfig}`], {
+          reject: false,
+          env: { SHIPYARD_SSH_KEY_FILE: sshd.clientKeyFile },
+        });
+      expect((await run("lock", "status", "--env=staging")).stdout).toContain("lock: free");
+
+      const host = await sshRunner(t, { SHIPYARD_SSH_KEY_FILE: sshd.clientKeyFile }, 30);
+      const env = { ...localEnvironment(dir), name: "staging", stateDirectory: `${dir}/remote-state` };
+      await acquire(host, env, { who: "ana@laptop", purpose: "deploy r9" });
+      await host.close();
+
+      const held = await run("lock", "status", "--env=staging", "--json");
+      expect(JSON.parse(held.stdout).result.lock).toMatchObject({
+        holder: "ana@laptop",
+        purpose: "deploy r9",
+      });
+      const broken = await run("lock", "break", "--env=staging");
+      expect(broken.exitCode).toBe(0);
+      expect(broken.stdout).toMatch(/^removed the lock held by ana@laptop for deploy r9 since /);
+      expect((await run("lock", "status", "--env=staging")).stdout).toContain("lock: free");
+
+      const noKey = await execa(
+        "node",
+        ["--import", "tsx", cli, "status", "--env=staging", `--config=${sshConfig}`],
+        {
+          reject: false,
+          env: { SHIPYARD_SSH_KEY_FILE: "", SHIPYARD_SSH_KEY: "" },
+        },
+      );
+      expect(noKey.exitCode).toBe(1);
+      expect(noKey.stderr).toContain(
+        "set SHIPYARD_SSH_KEY (the private key) or SHIPYARD_SSH_KEY_FILE (its path)",
+      );
+    } finally {
+      await sshd.stop();
+    }
   });
 });
