@@ -41,7 +41,15 @@ export async function readCatalog(directory: string): Promise<BackupEntry[]> {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return [];
     throw error;
   }
-  const parsed = catalogSchema.safeParse(JSON.parse(text));
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (error) {
+    throw new Error(
+      `${catalogFile(directory)} is not valid JSON (${(error as Error).message}); restore it from your copy`,
+    );
+  }
+  const parsed = catalogSchema.safeParse(raw);
   if (!parsed.success) {
     throw new Error(`${catalogFile(directory)} is not a valid backup catalog: ${parsed.error.message}`);
   }

@@ -207,6 +207,18 @@ describe("backup", () => {
   });
 });
 
+describe("catalog", () => {
+  it("a damaged catalog is reported with its path, and no backup is taken on top of it", async () => {
+    const ctx = context(localEnvironment(dir));
+    await mkdir(ctx.directory, { recursive: true });
+    await writeFile(path.join(ctx.directory, "catalog.json"), '{"version": 1, "backups": [');
+    await expect(backup(ctx)).rejects.toThrow(
+      `${path.join(ctx.directory, "catalog.json")} is not valid JSON`,
+    );
+    expect((await readdir(ctx.directory)).sort()).toEqual(["catalog.json"]);
+  });
+});
+
 describe("restore", () => {
   it("backup, wipe, restore gives back identical data, after a safety backup of the wiped state", async () => {
     const ctx = context(localEnvironment(dir));

@@ -138,6 +138,19 @@ describe("shipyard CLI", () => {
     const bytes = await readFile(file);
     await writeFile(file, Buffer.concat([bytes, Buffer.from("tampered")]));
 
+    const plan = await shipyard(
+      "restore",
+      "--env=prod",
+      `--backup=${made.result.backup.id}`,
+      "--confirm=prod",
+      "--dry-run",
+    );
+    expect(plan.exitCode).toBe(0);
+    expect(plan.stdout).toMatch(/safety backup/);
+    expect(plan.stdout).toMatch(
+      /pg_restore --no-password --exit-on-error --single-transaction --no-owner --clean --if-exists --dbname=shop /,
+    );
+
     const unconfirmed = await shipyard("restore", "--env=prod", `--backup=${made.result.backup.id}`);
     expect(unconfirmed.exitCode).toBe(1);
     expect(unconfirmed.stderr).toContain(
