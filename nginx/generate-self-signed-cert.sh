@@ -2,8 +2,8 @@
 # Writes a self-signed certificate for local use and tests (never for a public host: use Let's
 # Encrypt there, see nginx/README.md).
 #   nginx/generate-self-signed-cert.sh DIR [HOSTNAME...]     (default hostname: localhost)
-# Creates DIR/fullchain.pem and DIR/privkey.pem, the names nginx/snippets/tls.conf loads. The key is
-# mode 0600, owned by CERT_OWNER (default 101:101, the nginx user of the official image) when run as root.
+# Creates DIR/fullchain.pem and DIR/privkey.pem, the names nginx/snippets/tls.conf loads. Run as root,
+# the key is mode 0600 and owned by CERT_OWNER (default 101:101, the nginx user of the official image).
 set -euo pipefail
 
 dir="${1:?usage: $0 DIR [HOSTNAME...]}"
@@ -23,6 +23,9 @@ chmod 600 "$dir/privkey.pem"
 if [ "$(id -u)" = 0 ]; then
   chown "${CERT_OWNER:-101:101}" "$dir/privkey.pem"
 else
-  echo "note: not root, so $dir/privkey.pem stays owned by $(id -un); the nginx container user must be able to read it" >&2
+  # Without root the key cannot be given to uid 101, and nginx in the container must read it. A
+  # throw-away local key may be world-readable; a real host uses Let's Encrypt (see nginx/README.md).
+  chmod 644 "$dir/privkey.pem"
+  echo "note: not root, so $dir/privkey.pem is made readable by all (fine for a local, self-signed key only)" >&2
 fi
 echo "wrote $dir/fullchain.pem and $dir/privkey.pem for: $*"
