@@ -11,13 +11,14 @@ import { parseArgs } from "node:util";
 import { type BackupContext, backup, planBackup } from "./backup/backup.js";
 import { findBackup, readCatalog } from "./backup/catalog.js";
 import { checkConfirmation, planRestore, restore } from "./backup/restore.js";
-import { parseLedger, recentReleases } from "./commands/ledger.js";
+import { parseLedger, type ReleaseRecord, recentReleases } from "./commands/ledger.js";
 import { breakLock, describeHolder } from "./commands/lock.js";
 import { type Connection, parseDatabaseUrl } from "./commands/postgres.js";
 import { ConfigError, type Environment, loadEnvironment } from "./config/environments.js";
 import { currentHolder } from "./lock/lock.js";
 import { type PlannedStep, Progress, seconds } from "./progress.js";
-import { localRunner, runnerFor } from "./runner.js";
+import { localRunner, type Runner, runnerFor } from "./runner.js";
+import { checkHealth, currentRelease } from "./status.js";
 
 const USAGE = `usage: shipyard <command> --env=NAME [options]
 
@@ -182,58 +183,14 @@ async function execute(
     if (command === "lock" && sub !== "status" && sub !== "break")
       throw new UsageError("lock needs a subcommand: status or break");
     if (dryRun) throw new UsageError(`--dry-run applies to backup and restore, not ${command}`);
+    const limit = Number(values.limit ?? 10);
+    if (!Number.isInteger(limit) || limit < 1)
+      throw new UsageError(`--limit must be a positive integer (got ${values.limit})`);
     const host = await runnerFor(environment, process.env);
     try {
-      if (command === "lock" && sub === "break") {
-        const holder = await currentHolder(host, environment);
-        await progress.step("break lock", () => host.run(breakLock(environment.stateDirectory)));
-        return {
-          result: { broken: holder },
-          summary: [
-            holder
-              ? `removed the lock ${describeHolder(holder, new Date(), environment.timeouts.lockStaleMinutes)}`
-              : "there was no lock",
-          ],
-        };
-      }
-      const limit = Number(values.limit ?? 10);
-      if (!Number.isInteger(limit) || limit < 1)
-        throw new UsageError(`--limit must be a positive integer (got ${values.limit})`);
-      const holder = command === "releases" ? undefined : await currentHolder(host, environment);
-      const releases =
-        command === "lock"
-          ? undefined
-          : parseLedger((await host.run(recentReleases(environment.stateDirectory, limit))).stdout);
-      const backups =
-        command === "status"
-          ? (await readCatalog(path.resolve(environment.backup.directory))).slice(-limit)
-          : undefined;
-      const lockLine =
-        holder === undefined
-          ? []
-          : [
-              holder
-                ? `lock: ${describeHolder(holder, new Date(), environment.timeouts.lockStaleMinutes)}`
-                : "lock: free",
-            ];
-      return {
-        result: { lock: holder, releases, backups },
-        summary: [
-          ...lockLine,
-          ...(releases
-            ? releases.length
-              ? releases.map(
-                  (r) => `release ${r.release}  ${r.at}  ${r.result}  ${r.image}@${r.digest}  by ${r.who}`,
-                )
-              : ["no releases recorded"]
-            : []),
-          ...(backups
-            ? backups.length
-              ? backups.map((b) => `backup ${b.id}  ${b.createdAt}  verified`)
-              : ["no verified backups"]
-            : []),
-        ],
-      };
+      if (command === "lock") return await lockCommand(environment, host, sub, progress);
+      if (command === "releases") return await releasesCommand(environment, host, limit);
+      return await statusCommand(environment, host, limit);
     } finally {
       await host.close();
     }
@@ -242,6 +199,64 @@ async function execute(
   throw new UsageError(
     `unknown command "${command}"; valid commands: backup, restore, backups, releases, lock, status`,
   );
+}
+
+const staleAfter = (environment: Environment) => environment.timeouts.lockStaleMinutes;
+const releaseLine = (r: ReleaseRecord) =>
+  `release ${r.release}  ${r.at}  ${r.result}  ${r.image}@${r.digest}  by ${r.who}`;
+
+async function lockCommand(
+  environment: Environment,
+  host: Runner,
+  sub: string | undefined,
+  progress: Progress,
+): Promise<Outcome> {
+  const holder = await currentHolder(host, environment);
+  if (sub === "break") {
+    await progress.step("break lock", () => host.run(breakLock(environment.stateDirectory)));
+    return {
+      result: { broken: holder },
+      summary: [
+        holder
+          ? `removed the lock ${describeHolder(holder, new Date(), staleAfter(environment))}`
+          : "there was no lock",
+      ],
+    };
+  }
+  return {
+    result: { lock: holder },
+    summary: [holder ? `lock: ${describeHolder(holder, new Date(), staleAfter(environment))}` : "lock: free"],
+  };
+}
+
+async function releasesCommand(environment: Environment, host: Runner, limit: number): Promise<Outcome> {
+  const releases = parseLedger((await host.run(recentReleases(environment.stateDirectory, limit))).stdout);
+  return {
+    result: { releases },
+    summary: releases.length ? releases.map(releaseLine) : ["no releases recorded"],
+  };
+}
+
+async function statusCommand(environment: Environment, host: Runner, limit: number): Promise<Outcome> {
+  const [holder, releases, backups, health] = await Promise.all([
+    currentHolder(host, environment),
+    host.run(recentReleases(environment.stateDirectory, limit)).then((r) => parseLedger(r.stdout)),
+    readCatalog(path.resolve(environment.backup.directory)).then((b) => b.slice(-limit)),
+    checkHealth(new URL(environment.healthPath, environment.publicUrl).toString(), 5_000),
+  ]);
+  const current = currentRelease(releases);
+  return {
+    result: { lock: holder, current, health, releases, backups },
+    summary: [
+      `health: ${health.ok ? "ok" : "FAILING"} ${health.url} ${health.status ?? health.error} (${health.ms} ms)`,
+      `current release: ${current ? `${current.release} (${current.image}@${current.digest}, ${current.at})` : "none recorded"}`,
+      holder ? `lock: ${describeHolder(holder, new Date(), staleAfter(environment))}` : "lock: free",
+      ...(releases.length ? releases.map(releaseLine) : ["no releases recorded"]),
+      ...(backups.length
+        ? backups.map((b) => `backup ${b.id}  ${b.createdAt}  verified`)
+        : ["no verified backups"]),
+    ],
+  };
 }
 
 function printPlan(plan: PlannedStep[]): void {

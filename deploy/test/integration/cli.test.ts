@@ -1,10 +1,12 @@
 /** The CLI as an operator runs it: a real process, a real Postgres, a config file of its own. */
 import { readdir, readFile, rm, writeFile } from "node:fs/promises";
+import http from "node:http";
 import path from "node:path";
 import { execa } from "execa";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type EphemeralPostgres, startPostgres } from "../../../test/harness/ephemeral-postgres.js";
+import { freePort } from "../../../test/harness/network.js";
 import { makeScratchDir } from "../../../test/harness/scratch-dir.js";
 import { appendRelease } from "../../src/commands/ledger.js";
 import { acquire } from "../../src/lock/lock.js";
@@ -17,8 +19,17 @@ let server: EphemeralPostgres;
 let dir: string;
 let databaseUrl: string;
 let config: string;
+let site: http.Server;
+let closedPort: number;
 
 beforeAll(async () => {
+  // Stands in for the environment's public site: /healthz answers 200, anything else 404.
+  site = http.createServer((req, res) => {
+    res.writeHead(req.url === "/healthz" ? 200 : 404).end();
+  });
+  await new Promise<void>((resolve) => site.listen(0, "127.0.0.1", resolve));
+  const sitePort = (site.address() as { port: number }).port;
+  closedPort = await freePort(); // nothing listens there: prod's site is down
   [server, dir] = await Promise.all([startPostgres(), makeScratchDir("cli")]);
   databaseUrl = await server.createDatabase("shop");
   await query(
@@ -34,14 +45,14 @@ environments:
     target: { kind: local }
     compose: { project: shipyard, directory: compose, nginxConfDirectory: nginx/conf.d }
     stateDirectory: ${dir}/state
-    publicUrl: https://127.0.0.1:8443
+    publicUrl: http://127.0.0.1:${sitePort}
     database: { urlEnv: SHOP_URL }
     backup: { directory: ${dir}/backups, retention: { daily: 7, weekly: 4 } }
   prod:
     target: { kind: local }
     compose: { project: shipyard, directory: compose, nginxConfDirectory: nginx/conf.d }
     stateDirectory: ${dir}/prod-state
-    publicUrl: https://127.0.0.1:8443
+    publicUrl: http://127.0.0.1:${closedPort}
     database: { urlEnv: SHOP_URL }
     backup: { directory: ${dir}/prod-backups, retention: { daily: 7, weekly: 4 } }
     requireConfirmation: true
@@ -49,6 +60,7 @@ environments:
   );
 });
 afterAll(async () => {
+  await new Promise((resolve) => site?.close(resolve));
   await server?.stop();
   await rm(dir, { recursive: true, force: true });
 });
@@ -111,20 +123,29 @@ describe("shipyard CLI", () => {
     expect(rows.rows).toEqual(Array.from({ length: 50 }, (_, i) => ({ id: i + 1, name: `p${i + 1}` })));
   });
 
-  it("status shows the lock, the releases on the host and the backups", async () => {
+  it("status shows health, the current release, the lock, the releases on the host and the backups", async () => {
+    const r7 = {
+      release: "r7",
+      env: "local",
+      who: "ci",
+      at: "2026-11-23T10:00:00.000Z",
+      image: "shipyard/app:r7",
+      digest: `sha256:${"b".repeat(64)}`,
+      result: "succeeded" as const,
+    };
+    await localRunner(10).run(appendRelease(path.join(dir, "state"), r7));
     await localRunner(10).run(
       appendRelease(path.join(dir, "state"), {
-        release: "r7",
-        env: "local",
-        who: "ci",
-        at: "2026-11-23T10:00:00.000Z",
-        image: "shipyard/app:r7",
-        digest: `sha256:${"b".repeat(64)}`,
-        result: "succeeded",
+        ...r7,
+        release: "r8",
+        at: "2026-11-23T11:00:00.000Z",
+        result: "rolled-back",
       }),
     );
     const { exitCode, stdout } = await shipyard("status", "--env=local");
     expect(exitCode).toBe(0);
+    expect(stdout).toMatch(/^health: ok http:\/\/127\.0\.0\.1:\d+\/healthz 200 \(\d+ ms\)$/m);
+    expect(stdout).toContain(`current release: r7 (shipyard/app:r7@${r7.digest}, 2026-11-23T10:00:00.000Z)`);
     expect(stdout).toContain("lock: free");
     expect(stdout).toMatch(
       /release r7 {2}2026-11-23T10:00:00.000Z {2}succeeded {2}shipyard\/app:r7@sha256:b{64} {2}by ci/,
@@ -169,6 +190,13 @@ describe("shipyard CLI", () => {
     expect(result).toMatchObject({ ok: false, error: { kind: "BackupRefused" } });
     expect(result.error.message).toMatch(/is corrupted: .* has sha256 [0-9a-f]{64}, the catalog recorded/);
     expect(result.steps).toEqual([expect.objectContaining({ step: "checksum", ok: false })]);
+  });
+
+  it("status reports a site that does not answer as failing, with the reason", async () => {
+    const { stdout } = await shipyard("status", "--env=prod", "--json");
+    const { health } = JSON.parse(stdout).result;
+    expect(health).toMatchObject({ ok: false, url: `http://127.0.0.1:${closedPort}/healthz` });
+    expect(health.error).toMatch(/ECONNREFUSED/);
   });
 
   it("names an unknown environment and the valid ones, with the usage exit code", async () => {

@@ -1,0 +1,29 @@
+/** What `status` reports: the lock, the release running now, recent releases and backups, and health. */
+import type { ReleaseRecord } from "./commands/ledger.js";
+
+/** The newest release that succeeded: a failed or rolled-back one never became (or stayed) current. */
+export function currentRelease(newestLast: readonly ReleaseRecord[]): ReleaseRecord | null {
+  return [...newestLast].reverse().find((r) => r.result === "succeeded") ?? null;
+}
+
+export interface Health {
+  url: string;
+  ok: boolean;
+  status?: number;
+  error?: string;
+  ms: number;
+}
+
+/** One GET with a deadline; an unreachable or failing site is a report, not an exception. */
+export async function checkHealth(url: string, timeoutMs: number): Promise<Health> {
+  const started = performance.now();
+  const ms = () => Math.round(performance.now() - started);
+  try {
+    const response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), redirect: "manual" });
+    await response.body?.cancel();
+    return { url, ok: response.status === 200, status: response.status, ms: ms() };
+  } catch (error) {
+    const cause = (error as Error & { cause?: Error }).cause;
+    return { url, ok: false, error: cause?.message ?? (error as Error).message, ms: ms() };
+  }
+}
