@@ -28,7 +28,7 @@ commands:
   backups                     list the verified backups in the catalog
   releases [--limit=N]        the last releases from the ledger on the host
   lock status | lock break    show the deploy lock, or remove a stale one
-  status                      lock, recent releases and backups
+  status                      health through the public URL, current release, lock, recent releases and backups
 
 options:
   --env=NAME      environment from the environments file (required)
@@ -42,6 +42,8 @@ environment:
   SHIPYARD_AGE_IDENTITY_FILE                                  age identity to restore encrypted backups
   PG_BIN_DIR                                                  where pg_dump/pg_restore live (default: PATH)
   SHIPYARD_WHO                                                who to record as lock holder (default: user@host)`;
+
+const COMMANDS = ["backup", "restore", "backups", "releases", "lock", "status"];
 
 class UsageError extends Error {
   override name = "UsageError";
@@ -115,6 +117,9 @@ async function execute(
   values: ReturnType<typeof parse>["values"],
   progress: Progress,
 ): Promise<Outcome> {
+  if (!COMMANDS.includes(command)) {
+    throw new UsageError(`unknown command "${command}"; valid commands: ${COMMANDS.join(", ")}`);
+  }
   const environment = await loadEnvironment(values.config ?? defaultConfig(), values.env);
   const dryRun = values["dry-run"];
 
@@ -196,9 +201,7 @@ async function execute(
     }
   }
 
-  throw new UsageError(
-    `unknown command "${command}"; valid commands: backup, restore, backups, releases, lock, status`,
-  );
+  throw new Error(`command "${command}" is listed but not handled`);
 }
 
 const staleAfter = (environment: Environment) => environment.timeouts.lockStaleMinutes;

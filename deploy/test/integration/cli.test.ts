@@ -199,6 +199,14 @@ describe("shipyard CLI", () => {
     expect(health.error).toMatch(/ECONNREFUSED/);
   });
 
+  it("names an unknown command and the valid ones before asking for anything else", async () => {
+    const { exitCode, stderr } = await execa("node", ["--import", "tsx", cli, "bakup"], { reject: false });
+    expect(exitCode).toBe(2);
+    expect(stderr).toContain(
+      'unknown command "bakup"; valid commands: backup, restore, backups, releases, lock, status',
+    );
+  });
+
   it("names an unknown environment and the valid ones, with the usage exit code", async () => {
     const { exitCode, stderr } = await shipyard("backup", "--env=staging");
     expect(exitCode).toBe(2);
