@@ -82,6 +82,7 @@ interface ContainerInfo {
     Memory: number;
     NanoCpus: number;
     PidsLimit: number | null;
+    RestartPolicy: { Name: string };
     PortBindings: Record<string, { HostIp: string; HostPort: string }[]> | null;
   };
   NetworkSettings: { Networks: Record<string, unknown> };
@@ -171,7 +172,7 @@ describe("compose stack on a real engine", () => {
     );
   });
 
-  it("runs every container hardened: non-root, read-only, no capabilities, no new privileges, limited", async () => {
+  it("runs every container hardened: non-root, read-only, no capabilities, no new privileges, limited, restarted", async () => {
     for (const service of SERVICES) {
       const info = await inspect(await stack().containerId(service));
       const label = `service ${service}`;
@@ -183,6 +184,9 @@ describe("compose stack on a real engine", () => {
       expect(info.HostConfig.Memory, label).toBeGreaterThan(0);
       expect(info.HostConfig.NanoCpus, label).toBeGreaterThan(0);
       expect(info.HostConfig.PidsLimit, label).toBeGreaterThan(0);
+      expect(info.HostConfig.RestartPolicy.Name, label).toBe(
+        ONE_SHOTS.includes(service) ? "no" : "unless-stopped",
+      );
     }
   });
 
