@@ -18,6 +18,7 @@ REQUIRED=(
   "wrk:wrk"
   "openssh-server:sshd"
   "openssh-client:ssh"
+  "age:age"
 )
 
 missing=()
