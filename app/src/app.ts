@@ -2,7 +2,7 @@
 import { randomUUID } from "node:crypto";
 import rateLimit from "@fastify/rate-limit";
 import type { FastifyBaseLogger as Logger } from "fastify";
-import Fastify, { type FastifyInstance } from "fastify";
+import Fastify, { type FastifyInstance, LogController } from "fastify";
 import {
   hasZodFastifySchemaValidationErrors,
   serializerCompiler,
@@ -49,7 +49,11 @@ export async function buildApp({
       const incoming = req.headers["x-request-id"];
       return typeof incoming === "string" && INCOMING_REQUEST_ID.test(incoming) ? incoming : randomUUID();
     },
-    requestIdLogLabel: "requestId",
+    logController: new LogController({
+      requestIdLogLabel: "requestId",
+      // Orchestrators poll liveness every few seconds; logging each poll would drown the real traffic.
+      disableRequestLogging: (request) => request.url === "/healthz",
+    }),
   });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);

@@ -33,6 +33,8 @@ describe("observability", () => {
 
     const lines = t.logs.filter((line) => line.requestId === "edge-42");
     expect(lines.map((l) => l.msg)).toEqual(["incoming request", "request completed"]);
+    // Liveness polls are not logged; everything else is.
+    expect(t.logs.filter((line) => line.requestId === generated.headers["x-request-id"])).toEqual([]);
     for (const line of t.logs)
       expect(line).toMatchObject({ level: expect.any(String), time: expect.any(String) });
   });
