@@ -8,7 +8,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { type BackupContext, backup, planBackup } from "./backup/backup.js";
+import { type BackupContext, backup, dumpsInContainer, planBackup } from "./backup/backup.js";
 import { findBackup, readCatalog } from "./backup/catalog.js";
 import { checkConfirmation, planRestore, restore } from "./backup/restore.js";
 import { parseLedger, type ReleaseRecord, recentReleases } from "./commands/ledger.js";
@@ -40,6 +40,9 @@ environment:
   the variable named by database.urlEnv (e.g. DATABASE_URL)   connection URL of the database
   SHIPYARD_SSH_KEY or SHIPYARD_SSH_KEY_FILE                   private key for ssh environments
   SHIPYARD_AGE_IDENTITY_FILE                                  age identity to restore encrypted backups
+  SHIPYARD_SCRATCH_DATABASE_URL                               a Postgres server to restore-check backups on
+                                                              (default: a scratch database beside the source;
+                                                              required when database.dumpFrom is compose-service)
   PG_BIN_DIR                                                  where pg_dump/pg_restore live (default: PATH)
   SHIPYARD_WHO                                                who to record as lock holder (default: user@host)`;
 
@@ -91,10 +94,31 @@ function connectionFor(environment: Environment, required: boolean): Connection 
   };
 }
 
-function backupContext(environment: Environment, conn: Connection, progress: Progress): BackupContext {
+const SCRATCH_URL = "SHIPYARD_SCRATCH_DATABASE_URL";
+
+/** Where a backup is restored and counted before it counts; without one, a scratch database beside the source. */
+function scratchServer(environment: Environment, required: boolean): Connection | undefined {
+  const url = process.env[SCRATCH_URL];
+  if (url) return parseDatabaseUrl(url, SCRATCH_URL);
+  if (required)
+    throw new UsageError(
+      `${SCRATCH_URL} is not set: "${environment.name}" dumps inside its Postgres container (database.dumpFrom: compose-service), ` +
+        "so the backup is checked on a separate server; set it to a URL whose user may create databases there",
+    );
+  return undefined;
+}
+
+function backupContext(
+  environment: Environment,
+  conn: Connection,
+  progress: Progress,
+  dryRun = false,
+): BackupContext {
+  const scratch = scratchServer(environment, dumpsInContainer(environment) && !dryRun);
   return {
     environment,
     conn,
+    ...(scratch ? { scratch } : {}),
     tools: { binDir: process.env.PG_BIN_DIR || null },
     runner: localRunner(environment.timeouts.commandSeconds),
     progress,
@@ -124,7 +148,13 @@ async function execute(
   const dryRun = values["dry-run"];
 
   if (command === "backup") {
-    const ctx = backupContext(environment, connectionFor(environment, !dryRun), progress);
+    const inContainer = dumpsInContainer(environment);
+    const ctx = backupContext(
+      environment,
+      connectionFor(environment, !dryRun && !inContainer),
+      progress,
+      dryRun,
+    );
     if (dryRun) return { plan: planBackup(ctx), summary: [] };
     const { entry, removed } = await backup(ctx);
     return {
@@ -141,7 +171,7 @@ async function execute(
   if (command === "restore") {
     if (!values.backup)
       throw new UsageError("restore needs --backup=ID (list them with `shipyard backups --env=…`)");
-    const ctx = backupContext(environment, connectionFor(environment, !dryRun), progress);
+    const ctx = backupContext(environment, connectionFor(environment, !dryRun), progress, dryRun);
     checkConfirmation(ctx, values.confirm);
     if (dryRun)
       return {
@@ -150,7 +180,7 @@ async function execute(
       };
     const host = await runnerFor(environment, process.env);
     try {
-      const result = await restore(ctx, host, {
+      const result = await restore({ ...ctx, host }, host, {
         id: values.backup,
         confirm: values.confirm,
         ageIdentityFile: process.env.SHIPYARD_AGE_IDENTITY_FILE,

@@ -14,6 +14,7 @@ import type { Environment, SshTarget } from "./config/environments.js";
 export interface RunResult {
   exitCode: number;
   stdout: string;
+  stderr: string;
 }
 
 export interface Runner {
@@ -50,6 +51,7 @@ async function execute(
     env: command.env,
     input: command.stdin,
     stdin: command.stdin === undefined ? "ignore" : undefined,
+    ...(command.stdoutFile ? { stdout: { file: command.stdoutFile } } : {}),
     timeout: timeoutSeconds * 1000,
     stripFinalNewline: false,
   });
@@ -62,7 +64,7 @@ async function execute(
       where,
     );
   }
-  return { exitCode, stdout: String(result.stdout) };
+  return { exitCode, stdout: String(result.stdout ?? ""), stderr: String(result.stderr) };
 }
 
 export function localRunner(timeoutSeconds: number): Runner {

@@ -8,16 +8,20 @@ import path from "node:path";
 import { ageEncrypt } from "../commands/age.js";
 import type { Command } from "../commands/argv.js";
 import {
+  type ComposeExecTarget,
   type Connection,
+  containerDump,
   createDatabase,
   dropDatabase,
+  parseContainerDumpReport,
   pgDump,
   pgRestore,
   type Tools,
 } from "../commands/postgres.js";
+import { compose } from "../commands/release.js";
 import type { Environment } from "../config/environments.js";
 import { type PlannedStep, type Progress, planned } from "../progress.js";
-import type { Runner } from "../runner.js";
+import { type Runner, runnerFor } from "../runner.js";
 import { type BackupEntry, newBackupId, type TableCount, updateCatalog } from "./catalog.js";
 import { fileSize, sha256File } from "./files.js";
 import { applyRetention } from "./retention.js";
@@ -29,6 +33,13 @@ export interface BackupContext {
   tools: Tools;
   /** Runs the Postgres and age tools; they run where the CLI runs and reach the database by URL. */
   runner: Runner;
+  /** The server the verification restores into a scratch database on; default: the source's server. */
+  scratch?: Connection;
+  /**
+   * The environment's host, where pg_dump runs in the Postgres container (database.dumpFrom:
+   * compose-service); when left out, one is opened for the dump and closed after.
+   */
+  host?: Runner;
   progress: Progress;
   /** Resolved backup directory. */
   directory: string;
@@ -53,13 +64,27 @@ function pathsFor(ctx: BackupContext, id: string): Paths {
   };
 }
 
+export const dumpsInContainer = (environment: Environment) =>
+  environment.database.dumpFrom === "compose-service";
+
+/** The environment's Postgres service, reached with the same compose invocation every release step uses. */
+export function postgresContainer(environment: Environment): ComposeExecTarget {
+  return {
+    composePrefix: compose(environment, []).argv,
+    service: environment.database.service ?? "postgres",
+  };
+}
+
 function commandsFor(ctx: BackupContext, p: Paths, snapshot: string | null) {
   const encryptTo = ctx.environment.backup.encryptTo;
+  const scratch = ctx.scratch ?? ctx.conn;
   return {
-    dump: pgDump(ctx.tools, ctx.conn, p.partial, snapshot),
-    createScratch: createDatabase(ctx.tools, ctx.conn, p.scratch),
-    restoreScratch: pgRestore(ctx.tools, ctx.conn, p.partial, p.scratch, "into-empty"),
-    dropScratch: dropDatabase(ctx.tools, ctx.conn, p.scratch),
+    dump: dumpsInContainer(ctx.environment)
+      ? containerDump(postgresContainer(ctx.environment), p.partial)
+      : pgDump(ctx.tools, ctx.conn, p.partial, snapshot),
+    createScratch: createDatabase(ctx.tools, scratch, p.scratch),
+    restoreScratch: pgRestore(ctx.tools, scratch, p.partial, p.scratch, "into-empty"),
+    dropScratch: dropDatabase(ctx.tools, scratch, p.scratch),
     encrypt: encryptTo.length > 0 ? ageEncrypt(encryptTo, p.partial, p.stored) : null,
   };
 }
@@ -68,9 +93,24 @@ function commandsFor(ctx: BackupContext, p: Paths, snapshot: string | null) {
 export function planBackup(ctx: BackupContext, id = "<id>"): PlannedStep[] {
   const p = pathsFor(ctx, id);
   const c = commandsFor(ctx, p, "<exported-at-run-time>");
+  const inContainer = dumpsInContainer(ctx.environment);
   return [
-    planned("snapshot", undefined, "BEGIN REPEATABLE READ; pg_export_snapshot(); count rows of every table"),
-    planned("dump", c.dump),
+    ...(inContainer
+      ? [
+          planned(
+            "dump in container",
+            c.dump,
+            "psql in the container: BEGIN REPEATABLE READ; pg_export_snapshot(); count rows of every table; pg_dump --snapshot to stdout",
+          ),
+        ]
+      : [
+          planned(
+            "snapshot",
+            undefined,
+            "BEGIN REPEATABLE READ; pg_export_snapshot(); count rows of every table",
+          ),
+          planned("dump", c.dump),
+        ]),
     planned("scratch database", c.createScratch),
     planned("restore into scratch", c.restoreScratch),
     planned("verify row counts", undefined, `count rows in ${p.scratch}; must equal the snapshot's`),
@@ -121,7 +161,7 @@ export async function verifyDump(
     await ctx.progress.step(
       "verify row counts",
       async () => {
-        const actual = await countRows(ctx.conn, p.scratch);
+        const actual = await countRows(ctx.scratch ?? ctx.conn, p.scratch);
         const problems = compareCounts(expected, actual);
         if (problems.length > 0) throw new BackupRefused(`the restored dump differs: ${problems.join("; ")}`);
         return actual;
@@ -150,25 +190,10 @@ export async function backup(ctx: BackupContext, options: BackupOptions = {}): P
   const p = pathsFor(ctx, newBackupId(ctx.environment.name, createdAt));
   await mkdir(ctx.directory, { recursive: true, mode: 0o700 });
   try {
-    const snapshot = await ctx.progress.step(
-      "snapshot",
-      () => holdSnapshot(ctx.conn, ctx.conn.database),
-      (s) => `${s.counts.length} tables, ${s.counts.reduce((n, t) => n + t.rows, 0)} rows`,
-    );
-    try {
-      await ctx.progress.step(
-        "dump",
-        async () => {
-          await run(ctx, commandsFor(ctx, p, snapshot.id).dump);
-          await chmod(p.partial, 0o600);
-          return fileSize(p.partial);
-        },
-        (size) => `${(size / 1e6).toFixed(2)} MB`,
-      );
-    } finally {
-      await snapshot.release();
-    }
-    await verifyDump(ctx, p, snapshot.counts);
+    const source = dumpsInContainer(ctx.environment)
+      ? await dumpInContainer(ctx, p)
+      : await dumpByUrl(ctx, p);
+    await verifyDump(ctx, p, source.counts);
 
     const encrypt = commandsFor(ctx, p, null).encrypt;
     if (encrypt) {
@@ -194,8 +219,8 @@ export async function backup(ctx: BackupContext, options: BackupOptions = {}): P
           verified: true,
           verifiedAt: now().toISOString(),
           encrypted: encrypt !== null,
-          database: ctx.conn.database,
-          tables: snapshot.counts,
+          database: source.database,
+          tables: source.counts,
           ...(options.reason ? { reason: options.reason } : {}),
         };
         await updateCatalog(ctx.directory, (backups) => [...backups, entry]);
@@ -216,6 +241,61 @@ export async function backup(ctx: BackupContext, options: BackupOptions = {}): P
     await rm(p.stored, { force: true });
     throw error;
   }
+}
+
+interface DumpedSource {
+  database: string;
+  /** The source's exact row counts at the moment the dump describes. */
+  counts: TableCount[];
+}
+
+const describeSize = (size: number) => `${(size / 1e6).toFixed(2)} MB`;
+
+async function dumpByUrl(ctx: BackupContext, p: Paths): Promise<DumpedSource> {
+  const snapshot = await ctx.progress.step(
+    "snapshot",
+    () => holdSnapshot(ctx.conn, ctx.conn.database),
+    (s) => `${s.counts.length} tables, ${s.counts.reduce((n, t) => n + t.rows, 0)} rows`,
+  );
+  try {
+    await ctx.progress.step(
+      "dump",
+      async () => {
+        await run(ctx, commandsFor(ctx, p, snapshot.id).dump);
+        await chmod(p.partial, 0o600);
+        return fileSize(p.partial);
+      },
+      describeSize,
+    );
+  } finally {
+    await snapshot.release();
+  }
+  return { database: ctx.conn.database, counts: snapshot.counts };
+}
+
+/** pg_dump runs on the host in the Postgres container; the dump streams back into the local partial file. */
+async function dumpInContainer(ctx: BackupContext, p: Paths): Promise<DumpedSource> {
+  const host = ctx.host ?? (await runnerFor(ctx.environment, process.env));
+  try {
+    return await dumpOn(ctx, p, host);
+  } finally {
+    if (host !== ctx.host) await host.close();
+  }
+}
+
+async function dumpOn(ctx: BackupContext, p: Paths, host: Runner): Promise<DumpedSource> {
+  const { report } = await ctx.progress.step(
+    "dump in container",
+    async () => {
+      const result = await host.run(commandsFor(ctx, p, null).dump);
+      const report = parseContainerDumpReport(result.stderr);
+      await chmod(p.partial, 0o600);
+      return { report, size: await fileSize(p.partial) };
+    },
+    ({ report, size }) =>
+      `${report.database} on ${host.where}: ${report.tables.length} tables, ${describeSize(size)}`,
+  );
+  return { database: report.database, counts: report.tables };
 }
 
 /** Catalog first, files after: a crash in between leaves an orphan file, never a listed backup without its file. */

@@ -3,6 +3,7 @@
  * time and is handed to the tools as PG* variables, so the password never appears in an argv.
  */
 import path from "node:path";
+import { z } from "zod";
 import type { Argv, Command } from "./argv.js";
 
 export interface Connection {
@@ -114,4 +115,90 @@ export function pgRestore(
     file,
   ];
   return { argv, env: pgEnv(conn, database) };
+}
+
+/** The compose service's container, reached through the same runner as every other host command. */
+export interface ComposeExecTarget {
+  /** `docker compose --project-name P --project-directory D` (or docker-compose), as built for the environment. */
+  composePrefix: Argv;
+  service: string;
+}
+
+/** Marks the one stderr line that carries the snapshot's row counts (hex-encoded JSON). */
+export const COUNTS_MARKER = "SHIPYARD-COUNTS";
+/** Marks pg_dump's exit status: psql before 16 does not fail when a `\!` command fails. */
+export const DUMP_EXIT_MARKER = "SHIPYARD-DUMP-EXIT";
+
+/**
+ * Run by psql inside the container. One read-only REPEATABLE READ transaction exports its snapshot,
+ * counts every table (query_to_xml runs each count in that same snapshot) and keeps the snapshot
+ * alive while pg_dump dumps exactly it, so the counts and the dump describe the same moment.
+ * The dump is pg_dump's stdout, which `\!` inherits: psql itself prints nothing there (--quiet,
+ * \gset, \o /dev/null). Counts and pg_dump's exit status go to stderr as marked lines.
+ */
+export const CONTAINER_DUMP_SCRIPT = `\\set ON_ERROR_STOP on
+\\o /dev/null
+BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;
+SELECT pg_export_snapshot() AS shipyard_snapshot \\gset
+SELECT encode(convert_to(json_build_object(
+    'database', current_database(),
+    'tables', coalesce(json_agg(json_build_object('table', schema || '.' || name, 'rows', rows) ORDER BY schema, name), '[]')
+  )::text, 'UTF8'), 'hex') AS shipyard_counts
+FROM (
+  SELECT n.nspname AS schema, c.relname AS name,
+    (xpath('/row/n/text()', query_to_xml(format('SELECT count(*) AS n FROM %I.%I', n.nspname, c.relname), false, true, '')))[1]::text::bigint AS rows
+  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+  WHERE c.relkind IN ('r', 'p') AND n.nspname <> 'information_schema' AND n.nspname NOT LIKE 'pg\\_%'
+) t \\gset
+\\warn ${COUNTS_MARKER} :shipyard_counts
+\\setenv SHIPYARD_SNAPSHOT :shipyard_snapshot
+\\! pg_dump --format=custom --no-password --snapshot="$SHIPYARD_SNAPSHOT" --username="$POSTGRES_USER" --dbname="$POSTGRES_DB"; echo "${DUMP_EXIT_MARKER} $?" >&2
+COMMIT;
+`;
+
+/**
+ * pg_dump inside the stack's Postgres container, for servers that are never published. It connects
+ * over the container's own socket as the container's own POSTGRES_USER/POSTGRES_DB, so no
+ * credential leaves the container or appears in an argv; the dump streams back as stdout.
+ */
+export function containerDump(target: ComposeExecTarget, file: string): Command {
+  return {
+    argv: [
+      ...target.composePrefix,
+      "exec",
+      "-T",
+      target.service,
+      "sh",
+      "-c",
+      // Expanded by the container's shell from the container's environment.
+      'exec psql --no-psqlrc --quiet --no-password --username="$POSTGRES_USER" --dbname="$POSTGRES_DB"',
+    ],
+    stdin: CONTAINER_DUMP_SCRIPT,
+    stdoutFile: file,
+  };
+}
+
+const containerDumpReport = z.strictObject({
+  database: z.string().min(1),
+  tables: z.array(z.strictObject({ table: z.string(), rows: z.number().int().min(0) })),
+});
+
+export type ContainerDumpReport = z.infer<typeof containerDumpReport>;
+
+/** Reads the marked lines of a container dump's stderr; anything missing or non-zero means no usable dump. */
+export function parseContainerDumpReport(stderr: string): ContainerDumpReport {
+  const lines = stderr.split("\n").map((line) => line.trim());
+  const exit = lines.find((line) => line.startsWith(`${DUMP_EXIT_MARKER} `));
+  if (exit === undefined) throw new Error(`pg_dump in the container did not run:\n${stderr.trim()}`);
+  if (exit !== `${DUMP_EXIT_MARKER} 0`) {
+    throw new Error(
+      `pg_dump in the container failed (exit ${exit.slice(DUMP_EXIT_MARKER.length + 1)}):\n${stderr.trim()}`,
+    );
+  }
+  const counts = lines.find((line) => line.startsWith(`${COUNTS_MARKER} `));
+  if (counts === undefined) throw new Error(`the container reported no row counts:\n${stderr.trim()}`);
+  const json = Buffer.from(counts.slice(COUNTS_MARKER.length + 1), "hex").toString("utf8");
+  const parsed = containerDumpReport.safeParse(JSON.parse(json));
+  if (!parsed.success) throw new Error(`the container's row counts are not as expected: ${json}`);
+  return parsed.data;
 }

@@ -53,6 +53,17 @@ const environment = z.strictObject({
   database: z.strictObject({
     /** Name of the environment variable holding the connection URL at run time (never the URL itself). */
     urlEnv: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, "expected an environment variable name"),
+    /**
+     * Where backups run pg_dump: "url" (default) on the CLI's machine against urlEnv's URL, or
+     * "compose-service" inside the stack's Postgres container on the target, for a server that is never
+     * published. Restores still go through urlEnv.
+     */
+    dumpFrom: z.enum(["url", "compose-service"]).optional(),
+    /** The compose service running Postgres, for dumpFrom: compose-service (default "postgres"). */
+    service: z
+      .string()
+      .regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/, "expected a compose service name")
+      .optional(),
   }),
   timeouts: z
     .strictObject({

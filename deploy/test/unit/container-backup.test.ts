@@ -1,0 +1,169 @@
+/** Backups of a Postgres that is never published: pg_dump inside the stack's container, as data. */
+import { describe, expect, it } from "vitest";
+import { type BackupContext, planBackup, postgresContainer } from "../../src/backup/backup.js";
+import {
+  CONTAINER_DUMP_SCRIPT,
+  COUNTS_MARKER,
+  containerDump,
+  DUMP_EXIT_MARKER,
+  parseContainerDumpReport,
+  parseDatabaseUrl,
+} from "../../src/commands/postgres.js";
+import { ConfigError, parseEnvironments, selectEnvironment } from "../../src/config/environments.js";
+import { Progress } from "../../src/progress.js";
+import { localRunner } from "../../src/runner.js";
+import { localEnvironment } from "../support/environment.js";
+
+const environment = localEnvironment("/backups", {
+  compose: {
+    project: "shop",
+    directory: "/srv/shop/compose",
+    cli: "docker-compose",
+    appService: "app",
+    nginxService: "nginx",
+    nginxConfDirectory: "/srv/shop/nginx",
+  },
+  database: { urlEnv: "DATABASE_URL", dumpFrom: "compose-service", service: "db" },
+});
+
+const hex = (value: unknown) => Buffer.from(JSON.stringify(value)).toString("hex");
+
+describe("pg_dump inside the compose service's container", () => {
+  it("runs psql through compose exec on the environment's project, reading the script from stdin", () => {
+    const command = containerDump(postgresContainer(environment), "/backups/x.dump.partial");
+    expect(command.argv).toEqual([
+      "env",
+      "docker-compose",
+      "--project-name",
+      "shop",
+      "--project-directory",
+      "/srv/shop/compose",
+      "exec",
+      "-T",
+      "db",
+      "sh",
+      "-c",
+      'exec psql --no-psqlrc --quiet --no-password --username="$POSTGRES_USER" --dbname="$POSTGRES_DB"',
+    ]);
+    expect(command.stdin).toBe(CONTAINER_DUMP_SCRIPT);
+    expect(command.stdoutFile).toBe("/backups/x.dump.partial");
+    // Credentials stay in the container: nothing to pass, so nothing an SSH runner would refuse.
+    expect(command.env).toBeUndefined();
+  });
+
+  it("the service defaults to postgres", () => {
+    const env = {
+      ...environment,
+      database: { urlEnv: "DATABASE_URL", dumpFrom: "compose-service" as const },
+    };
+    expect(postgresContainer(env).service).toBe("postgres");
+  });
+
+  it("dumps the very snapshot it counted, in custom format, and reports pg_dump's exit status", () => {
+    const script = CONTAINER_DUMP_SCRIPT;
+    expect(script.indexOf("BEGIN ISOLATION LEVEL REPEATABLE READ")).toBeLessThan(
+      script.indexOf("pg_export_snapshot()"),
+    );
+    expect(script).toContain('pg_dump --format=custom --no-password --snapshot="$SHIPYARD_SNAPSHOT"');
+    expect(script).toContain(`echo "${DUMP_EXIT_MARKER} $?" >&2`);
+    expect(script.indexOf("\\! pg_dump")).toBeLessThan(script.indexOf("COMMIT;"));
+  });
+
+  it("reads the counts and database from the marked stderr lines", () => {
+    const stderr = [
+      "some compose warning",
+      `${COUNTS_MARKER} ${hex({ database: "shop", tables: [{ table: "public.orders", rows: 12 }] })}`,
+      `${DUMP_EXIT_MARKER} 0`,
+      "",
+    ].join("\n");
+    expect(parseContainerDumpReport(stderr)).toEqual({
+      database: "shop",
+      tables: [{ table: "public.orders", rows: 12 }],
+    });
+  });
+
+  it("refuses a dump whose pg_dump failed, or that never reported", () => {
+    const counts = `${COUNTS_MARKER} ${hex({ database: "shop", tables: [] })}`;
+    expect(() =>
+      parseContainerDumpReport(`${counts}\npg_dump: error: connection failed\n${DUMP_EXIT_MARKER} 1\n`),
+    ).toThrow(/pg_dump in the container failed \(exit 1\):[\s\S]*connection failed/);
+    expect(() => parseContainerDumpReport('service "db" is not running\n')).toThrow(
+      /pg_dump in the container did not run:\nservice "db" is not running/,
+    );
+    expect(() => parseContainerDumpReport(`${DUMP_EXIT_MARKER} 0\n`)).toThrow(/reported no row counts/);
+    expect(() =>
+      parseContainerDumpReport(`${COUNTS_MARKER} ${hex({ database: "shop" })}\n${DUMP_EXIT_MARKER} 0\n`),
+    ).toThrow(/row counts are not as expected/);
+  });
+});
+
+describe("backup plan", () => {
+  const scratch = parseDatabaseUrl("postgres://checker:pw@scratch.internal:6432/postgres", "SCRATCH");
+  const ctx = (env = environment): BackupContext => ({
+    environment: env,
+    conn: parseDatabaseUrl("postgres://app:pw@db.internal:5432/shop", "DATABASE_URL"),
+    scratch,
+    tools: { binDir: null },
+    runner: localRunner(10),
+    progress: new Progress(() => {}),
+    directory: "/backups",
+  });
+
+  it("dumps in the container, then restores and counts before recording", () => {
+    const plan = planBackup(ctx(), "b1");
+    expect(plan.map((s) => s.step).slice(0, 5)).toEqual([
+      "dump in container",
+      "scratch database",
+      "restore into scratch",
+      "verify row counts",
+      "drop scratch database",
+    ]);
+    expect(plan[0]?.argv).toContain("exec");
+    const restoreStep = plan.find((s) => s.step === "restore into scratch");
+    expect(restoreStep?.argv?.[0]).toBe("pg_restore");
+  });
+
+  it("by URL, the dump runs on this machine against the source server, as before", () => {
+    const byUrl = { ...environment, database: { urlEnv: "DATABASE_URL" } };
+    const plan = planBackup(ctx(byUrl), "b1");
+    expect(plan.map((s) => s.step).slice(0, 2)).toEqual(["snapshot", "dump"]);
+    expect(plan[1]?.argv).toContain("--snapshot=<exported-at-run-time>");
+  });
+});
+
+describe("environments file: database.dumpFrom", () => {
+  const file = (database: string) => `
+version: 1
+environments:
+  prod:
+    target: { kind: local }
+    compose: { project: shop, directory: compose, nginxConfDirectory: nginx/conf.d }
+    stateDirectory: state
+    publicUrl: https://example.com
+    database: ${database}
+    backup: { directory: backups, retention: { daily: 3, weekly: 1 } }
+`;
+
+  it("accepts compose-service with an optional service name, and leaves url the default", () => {
+    const env = selectEnvironment(
+      parseEnvironments(file("{ urlEnv: DATABASE_URL, dumpFrom: compose-service, service: db }"), "f"),
+      "prod",
+      "f",
+    );
+    expect(env.database).toEqual({ urlEnv: "DATABASE_URL", dumpFrom: "compose-service", service: "db" });
+    const plain = selectEnvironment(parseEnvironments(file("{ urlEnv: DATABASE_URL }"), "f"), "prod", "f");
+    expect(plain.database.dumpFrom).toBeUndefined();
+  });
+
+  it("names the field and the valid choices for a wrong source", () => {
+    expect(() => parseEnvironments(file("{ urlEnv: DATABASE_URL, dumpFrom: container }"), "f")).toThrow(
+      ConfigError,
+    );
+    expect(() => parseEnvironments(file("{ urlEnv: DATABASE_URL, dumpFrom: container }"), "f")).toThrow(
+      /environments\.prod\.database\.dumpFrom: .*"url"\|"compose-service"/,
+    );
+    expect(() => parseEnvironments(file("{ urlEnv: DATABASE_URL, service: 'no spaces' }"), "f")).toThrow(
+      /environments\.prod\.database\.service: expected a compose service name/,
+    );
+  });
+});
