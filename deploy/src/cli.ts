@@ -8,9 +8,9 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { type BackupContext, backup, dumpsInContainer, planBackup } from "./backup/backup.js";
+import { type BackupContext, backup, dumpsInContainer, importBackup, planBackup } from "./backup/backup.js";
 import { findBackup, readCatalog } from "./backup/catalog.js";
-import { checkConfirmation, planRestore, restore } from "./backup/restore.js";
+import { checkConfirmation, planImport, planRestore, restore } from "./backup/restore.js";
 import { parseLedger, type ReleaseRecord, recentReleases } from "./commands/ledger.js";
 import { breakLock, describeHolder } from "./commands/lock.js";
 import { type Connection, parseDatabaseUrl } from "./commands/postgres.js";
@@ -25,6 +25,7 @@ const USAGE = `usage: shipyard <command> --env=NAME [options]
 commands:
   backup                      verified backup of the environment's database (pg_dump, restore check, catalog, retention)
   restore --backup=ID         restore a catalogued backup (a safety backup is taken first; --confirm=NAME where required)
+  restore --file=PATH         restore a dump made elsewhere (e.g. exported by dagger call backup): verified and catalogued first
   backups                     list the verified backups in the catalog
   releases [--limit=N]        the last releases from the ledger on the host
   lock status | lock break    show the deploy lock, or remove a stale one
@@ -65,6 +66,7 @@ function parse(argv: string[]) {
         env: { type: "string" },
         config: { type: "string" },
         backup: { type: "string" },
+        file: { type: "string" },
         confirm: { type: "string" },
         limit: { type: "string" },
         "dry-run": { type: "boolean", default: false },
@@ -169,19 +171,23 @@ async function execute(
   }
 
   if (command === "restore") {
-    if (!values.backup)
-      throw new UsageError("restore needs --backup=ID (list them with `shipyard backups --env=…`)");
+    if (!values.backup === !values.file)
+      throw new UsageError(
+        "restore needs either --backup=ID (list them with `shipyard backups --env=…`) or --file=PATH (a pg_dump custom-format file)",
+      );
     const ctx = backupContext(environment, connectionFor(environment, !dryRun), progress, dryRun);
     checkConfirmation(ctx, values.confirm);
     if (dryRun)
       return {
-        plan: planRestore(ctx, findBackup(await readCatalog(ctx.directory), values.backup)),
+        plan: values.backup
+          ? planRestore(ctx, findBackup(await readCatalog(ctx.directory), values.backup))
+          : planImport(ctx, values.file ?? ""),
         summary: [],
       };
     const host = await runnerFor(environment, process.env);
     try {
       const result = await restore({ ...ctx, host }, host, {
-        id: values.backup,
+        id: values.backup ?? (await importBackup({ ...ctx, host }, values.file ?? "")).id,
         confirm: values.confirm,
         ageIdentityFile: process.env.SHIPYARD_AGE_IDENTITY_FILE,
         who: who(),

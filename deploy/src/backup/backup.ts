@@ -3,7 +3,7 @@
  * compare every table's exact row count with the source's at that snapshot, and only then record
  * it in the catalog. Anything that fails on the way leaves the catalog untouched.
  */
-import { chmod, mkdir, rename, rm } from "node:fs/promises";
+import { chmod, copyFile, mkdir, open, rename, rm } from "node:fs/promises";
 import path from "node:path";
 import { ageEncrypt } from "../commands/age.js";
 import type { Command } from "../commands/argv.js";
@@ -137,12 +137,15 @@ export class BackupRefused extends Error {
   override name = "BackupRefused";
 }
 
-/** Restores `dumpFile` into a fresh scratch database and checks it against `expected`; always drops the scratch. */
+/**
+ * Restores `dumpFile` into a fresh scratch database and checks it against `expected` (or, with null,
+ * takes what the restore yields as the record); always drops the scratch. Returns the restored counts.
+ */
 export async function verifyDump(
   ctx: BackupContext,
   p: Paths,
-  expected: readonly TableCount[],
-): Promise<void> {
+  expected: readonly TableCount[] | null,
+): Promise<TableCount[]> {
   const c = commandsFor(ctx, p, null);
   await run(ctx, c.dropScratch); // a leftover from a killed run must not make the check pass
   try {
@@ -158,11 +161,11 @@ export async function verifyDump(
         throw new BackupRefused(`the dump does not restore: ${(error as Error).message}`);
       }
     });
-    await ctx.progress.step(
+    return await ctx.progress.step(
       "verify row counts",
       async () => {
         const actual = await countRows(ctx.scratch ?? ctx.conn, p.scratch);
-        const problems = compareCounts(expected, actual);
+        const problems = expected ? compareCounts(expected, actual) : [];
         if (problems.length > 0) throw new BackupRefused(`the restored dump differs: ${problems.join("; ")}`);
         return actual;
       },
@@ -296,6 +299,74 @@ async function dumpOn(ctx: BackupContext, p: Paths, host: Runner): Promise<Dumpe
       `${report.database} on ${host.where}: ${report.tables.length} tables, ${describeSize(size)}`,
   );
   return { database: report.database, counts: report.tables };
+}
+
+/** The first bytes of every pg_dump custom-format archive. */
+const CUSTOM_FORMAT_MAGIC = "PGDMP";
+
+/**
+ * A dump made elsewhere (e.g. exported by `dagger call backup`) joins the catalog only the way every
+ * backup does: it must restore into a scratch database; the row counts it restores to become its record,
+ * which a restore then checks the target against.
+ */
+export async function importBackup(ctx: BackupContext, file: string): Promise<BackupEntry> {
+  const now = ctx.now ?? (() => new Date());
+  const createdAt = now();
+  const id = newBackupId(ctx.environment.name, createdAt);
+  // Stored as it came: plain, whatever encryption the environment applies to its own backups.
+  const p = { ...pathsFor(ctx, id), stored: path.join(ctx.directory, `${id}.dump`) };
+  await mkdir(ctx.directory, { recursive: true, mode: 0o700 });
+  try {
+    await ctx.progress.step("import", async () => {
+      const handle = await open(file, "r").catch((error: NodeJS.ErrnoException) => {
+        throw new BackupRefused(`cannot read ${file} (${error.code}): pass the path of a dump file`);
+      });
+      try {
+        const { buffer } = await handle.read(
+          Buffer.alloc(CUSTOM_FORMAT_MAGIC.length),
+          0,
+          CUSTOM_FORMAT_MAGIC.length,
+          0,
+        );
+        if (buffer.toString("latin1") !== CUSTOM_FORMAT_MAGIC)
+          throw new BackupRefused(
+            `${file} is not a pg_dump custom-format archive (an age-encrypted backup must be decrypted first)`,
+          );
+      } finally {
+        await handle.close();
+      }
+      await copyFile(file, p.partial);
+      await chmod(p.partial, 0o600);
+    });
+    const tables = await verifyDump(ctx, p, null);
+    await rename(p.partial, p.stored);
+    return await ctx.progress.step(
+      "record",
+      async () => {
+        const entry: BackupEntry = {
+          id: p.id,
+          env: ctx.environment.name,
+          createdAt: createdAt.toISOString(),
+          file: path.basename(p.stored),
+          sizeBytes: await fileSize(p.stored),
+          sha256: await sha256File(p.stored),
+          verified: true,
+          verifiedAt: now().toISOString(),
+          encrypted: false,
+          database: ctx.conn.database,
+          tables,
+          reason: `imported from ${path.basename(file)}`,
+        };
+        await updateCatalog(ctx.directory, (backups) => [...backups, entry]);
+        return entry;
+      },
+      (e) => `${e.id} sha256:${e.sha256.slice(0, 12)}…`,
+    );
+  } catch (error) {
+    await rm(p.partial, { force: true });
+    await rm(p.stored, { force: true });
+    throw error;
+  }
 }
 
 /** Catalog first, files after: a crash in between leaves an orphan file, never a listed backup without its file. */

@@ -58,6 +58,37 @@ export function planRestore(ctx: BackupContext, entry: BackupEntry): PlannedStep
   ];
 }
 
+/** restore --file: the dump joins the catalog after a scratch restore, then is restored like any backup. */
+export function planImport(ctx: BackupContext, file: string): PlannedStep[] {
+  const placeholder: BackupEntry = {
+    id: "<imported-id>",
+    env: ctx.environment.name,
+    createdAt: new Date(0).toISOString(),
+    file: "<imported-id>.dump",
+    sizeBytes: 0,
+    sha256: "<recorded at import>",
+    verified: true,
+    verifiedAt: new Date(0).toISOString(),
+    encrypted: false,
+    database: ctx.conn.database,
+    tables: [],
+  };
+  return [
+    planned(
+      "import",
+      undefined,
+      `copy ${file} into ${ctx.directory}; it must be a pg_dump custom-format archive`,
+    ),
+    planned(
+      "verify",
+      undefined,
+      "restore into a scratch database (see `backup --dry-run`); its row counts become the record",
+    ),
+    planned("record", undefined, `add it to ${path.join(ctx.directory, "catalog.json")}`),
+    ...planRestore(ctx, placeholder),
+  ];
+}
+
 export interface RestoreResult {
   restored: BackupEntry;
   safetyBackup: BackupEntry;

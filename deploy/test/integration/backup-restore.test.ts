@@ -10,7 +10,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { type EphemeralPostgres, startPostgres } from "../../../test/harness/ephemeral-postgres.js";
 import { makeScratchDir } from "../../../test/harness/scratch-dir.js";
 import { choosePostgresBinDir } from "../../../test/harness/server-plans.js";
-import { type BackupContext, BackupRefused, backup } from "../../src/backup/backup.js";
+import { type BackupContext, BackupRefused, backup, importBackup } from "../../src/backup/backup.js";
 import { readCatalog } from "../../src/backup/catalog.js";
 import { sha256File } from "../../src/backup/files.js";
 import { restore } from "../../src/backup/restore.js";
@@ -279,5 +279,50 @@ describe("restore", () => {
     await expect(restore(ctx, ctx.runner, { ...request, id: "prod-nope", confirm: "prod" })).rejects.toThrow(
       `no verified backup "prod-nope" in the catalog; the newest are: ${entry.id}`,
     );
+  });
+});
+
+describe("restore of a dump made elsewhere (restore --file)", () => {
+  it("is verified and catalogued with the counts it restores to, then restores identical data", async () => {
+    const made = context(localEnvironment(dir, { name: "elsewhere" }));
+    const before = await everything(databaseUrl);
+    const { entry: original } = await backup(made);
+    const exported = path.join(dir, "exported.dump");
+    await writeFile(exported, await readFile(path.join(made.directory, original.file)));
+
+    // Another machine: an empty catalog, only the exported file.
+    const env = localEnvironment(path.join(dir, "other"));
+    const ctx = context(env);
+    const imported = await importBackup(ctx, exported);
+    expect(imported.tables).toEqual(original.tables);
+    expect(imported.reason).toBe("imported from exported.dump");
+    expect(await readCatalog(ctx.directory)).toEqual([imported]);
+    expect((await databases()).filter((d) => d.startsWith("shipyard_verify_"))).toEqual([]);
+
+    await sql(databaseUrl, `DELETE FROM orders; DELETE FROM "Audit Log"."Entries"`);
+    await restore(ctx, ctx.runner, {
+      id: imported.id,
+      confirm: undefined,
+      ageIdentityFile: undefined,
+      who: "t",
+    });
+    expect(await everything(databaseUrl)).toEqual(before);
+  });
+
+  it("refuses a file that is not a pg_dump archive, or one that does not restore, and catalogues neither", async () => {
+    const ctx = context(localEnvironment(dir));
+    const text = path.join(dir, "notes.txt");
+    await writeFile(text, "hello");
+    await expect(importBackup(ctx, text)).rejects.toThrow(
+      /notes\.txt is not a pg_dump custom-format archive/,
+    );
+
+    const { entry } = await backup(context(localEnvironment(path.join(dir, "src"))));
+    const bytes = await readFile(path.join(dir, "src", "backups", entry.file));
+    const cut = path.join(dir, "cut.dump");
+    await writeFile(cut, bytes.subarray(0, Math.floor(bytes.length * 0.6)));
+    await expect(importBackup(ctx, cut)).rejects.toThrow(/the dump does not restore/);
+    expect(await readCatalog(ctx.directory)).toEqual([]);
+    expect(await readdir(ctx.directory)).toEqual([]);
   });
 });
