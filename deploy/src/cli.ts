@@ -160,7 +160,7 @@ async function execute(
     if (dryRun) return { plan: planBackup(ctx), summary: [] };
     const { entry, removed } = await backup(ctx);
     return {
-      result: { backup: entry, removedByRetention: removed },
+      result: { backup: entry, path: path.join(ctx.directory, entry.file), removedByRetention: removed },
       summary: [
         `backup ${entry.id} verified: ${entry.tables.length} tables, ${entry.tables.reduce((n, t) => n + t.rows, 0)} rows, ` +
           `${(entry.sizeBytes / 1e6).toFixed(2)} MB, sha256 ${entry.sha256}`,

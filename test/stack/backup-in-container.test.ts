@@ -252,6 +252,9 @@ environments:
     expect(result.ok).toBe(true);
     expect(result.steps.map((s: { step: string }) => s.step)).toContain("dump in container");
     expect(result.result.backup.tables).toHaveLength(3);
+    // Where the verified file is, for callers that take it away (dagger call backup exports it).
+    expect(result.result.path).toBe(join(env.backup.directory, result.result.backup.file));
+    expect(readFileSync(result.result.path).subarray(0, 5).toString()).toBe("PGDMP");
     // The connection URL of the scratch server never reaches an argv.
     expect(JSON.stringify(result)).not.toContain(new URL(scratchServer?.adminUrl ?? "").password);
   });
