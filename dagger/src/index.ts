@@ -1,5 +1,6 @@
 /**
- * Build, test, scan and publish a Node web service, the same way on a laptop and in CI.
+ * Build, test, scan and publish a Node web service, the same way on a laptop and in CI; then deploy it,
+ * back it up, restore it and roll it back with the repository's deploy CLI.
  *
  * By default every function works on the repository this module lives in (the bundled sample app). Point
  * --source at another repository (npm workspaces, lockfile at the root, a Dockerfile built from the root)
@@ -16,6 +17,7 @@ import {
   object,
   ReturnType,
   type Secret,
+  type Socket,
 } from "@dagger.io/dagger";
 import { ReportFormat, ScanTarget } from "./enums.js";
 import { ciReport, settledStep } from "./lib/ci-report.js";
@@ -28,6 +30,21 @@ import {
   DEFAULT_TEST_SCRIPT,
   DEFAULT_TRIVY_IMAGE,
 } from "./lib/defaults.js";
+import {
+  backupFilePath,
+  DEPLOYER_SYSTEM_PACKAGES,
+  type DeployerInput,
+  type DeployerOutcome,
+  DOCKER_SOCKET_PATH,
+  deployerOutcome,
+  deployerWiring,
+  pinnedReference,
+  RESTORE_FILE_PATH,
+  SCRATCH_DATABASE,
+  SCRATCH_POSTGRES_HOST,
+  SSH_KEY_PATH,
+  scratchDatabaseUrl,
+} from "./lib/deployer.js";
 import { imageReferences, parsePublishTarget } from "./lib/image-tags.js";
 import { ociLabels } from "./lib/oci-labels.js";
 import { parseModuleOptions } from "./lib/options.js";
@@ -59,6 +76,14 @@ const WORKDIR = "/src";
 /** A password for a throwaway service that lives only as long as one test run. */
 function generatedPassword(): string {
   return randomBytes(24).toString("base64url");
+}
+
+/** What a deployer run may be handed; deployerWiring decides which of them it gets. */
+interface DeployerResources {
+  sshKey?: Secret;
+  dockerSocket?: Socket;
+  databaseUrl?: Secret;
+  restoreFile?: File;
 }
 
 /** The pipeline for one repository: its source and the images every step runs in. */
@@ -287,8 +312,196 @@ export class Shipyard {
     return report.text;
   }
 
-  // Deploy, backup, restore, rollback and status arrive with issue 5 (deployment). They belong here as
-  // functions of this object, with their plans in src/lib/ beside the ones above.
+  /**
+   * Tests, scans and publishes the image (as publish does), then releases it to the environment by digest
+   * with zero downtime: lock, verified backup, migrations, new containers beside the old, nginx switch,
+   * health check, ledger; rolled back automatically on failure. Returns the deploy CLI's JSON report.
+   */
+  @func({ cache: "never" })
+  async deploy(
+    /** Environment from deploy/environments.yaml, e.g. prod, staging or local. */
+    env: string,
+    /** Registry host, e.g. ghcr.io. */
+    registry: string,
+    /** Repository path in the registry, e.g. acme/shipyard. */
+    repository: string,
+    /** Registry user name. */
+    username: string,
+    /** Registry password or token, e.g. env://REGISTRY_PASSWORD. */
+    registryPassword: Secret,
+    /** Git commit being deployed; the image is tagged sha-<first 12 hex digits>. */
+    revision: string,
+    /** Private SSH key for the environment's host, e.g. env://DEPLOY_SSH_KEY (not for local). */
+    sshKey?: Secret,
+    /** The host's Docker socket, for the local environment: --docker-socket=/var/run/docker.sock. */
+    dockerSocket?: Socket,
+    /** The database URL, for environments that back up by URL (database.dumpFrom: url). */
+    databaseUrl?: Secret,
+    /** The variable the environment's database.urlEnv names; --database-url is exported under it. */
+    databaseUrlVariable = "DATABASE_URL",
+    /** Release version, pushed as a second tag, e.g. 1.4.0. */
+    version = "",
+    /** Release name shown by /version and kept in the ledger (default: a UTC timestamp). */
+    release = "",
+    /** URL of the repository, recorded in the image's labels. */
+    sourceUrl = "",
+    /** Comma-separated severities that fail the scan. */
+    severity: string = DEFAULT_SEVERITY_THRESHOLD,
+  ): Promise<string> {
+    const wiring: DeployerInput = {
+      command: "deploy",
+      env,
+      release,
+      databaseUrlVariable,
+      hasSshKey: sshKey !== undefined,
+      hasDockerSocket: dockerSocket !== undefined,
+      hasDatabaseUrl: databaseUrl !== undefined,
+    };
+    // Bad arguments fail here, before the tests, the scan and the push.
+    deployerWiring({ ...wiring, image: `checked@sha256:${"0".repeat(64)}` });
+    const published = await this.publish(
+      registry,
+      repository,
+      username,
+      registryPassword,
+      revision,
+      version,
+      sourceUrl,
+      severity,
+    );
+    const outcome = await this.shipyardRun(
+      { ...wiring, image: pinnedReference(published) },
+      { sshKey, dockerSocket, databaseUrl },
+    );
+    return outcome.json;
+  }
+
+  /**
+   * A verified backup of the environment's database: pg_dump (custom format), restored into a throwaway
+   * Postgres and checked table by table for exact row counts before it is returned, e.g.
+   * `dagger call backup --env=prod --ssh-key=env://DEPLOY_SSH_KEY export --path=backups/prod.dump`.
+   */
+  @func({ cache: "never" })
+  async backup(
+    /** Environment from deploy/environments.yaml, e.g. prod, staging or local. */
+    env: string,
+    /** Private SSH key for the environment's host, e.g. env://DEPLOY_SSH_KEY (not for local). */
+    sshKey?: Secret,
+    /** The host's Docker socket, for the local environment: --docker-socket=/var/run/docker.sock. */
+    dockerSocket?: Socket,
+    /** The database URL, for environments that back up by URL (database.dumpFrom: url). */
+    databaseUrl?: Secret,
+    /** The variable the environment's database.urlEnv names; --database-url is exported under it. */
+    databaseUrlVariable = "DATABASE_URL",
+  ): Promise<File> {
+    const { container, outcome } = await this.shipyardRunIn(
+      {
+        command: "backup",
+        env,
+        databaseUrlVariable,
+        hasSshKey: sshKey !== undefined,
+        hasDockerSocket: dockerSocket !== undefined,
+        hasDatabaseUrl: databaseUrl !== undefined,
+      },
+      { sshKey, dockerSocket, databaseUrl },
+    );
+    return container.file(backupFilePath(outcome.result));
+  }
+
+  /**
+   * Replaces the environment's data with a backup file (one the backup function returned): the file is
+   * verified on a throwaway Postgres first, a safety backup of the current data is taken, and the result
+   * is checked table by table. Returns the deploy CLI's JSON report.
+   */
+  @func({ cache: "never" })
+  async restore(
+    /** Environment from deploy/environments.yaml, e.g. prod, staging or local. */
+    env: string,
+    /** A pg_dump custom-format file, e.g. ./backups/prod.dump. */
+    backupFile: File,
+    /** The database URL the restore writes through, e.g. env://PROD_DATABASE_URL. */
+    databaseUrl: Secret,
+    /** The environment's name again, where it requires confirmation (prod): --confirm=prod. */
+    confirm = "",
+    /** Private SSH key for the environment's host, e.g. env://DEPLOY_SSH_KEY (not for local). */
+    sshKey?: Secret,
+    /** The host's Docker socket, for the local environment: --docker-socket=/var/run/docker.sock. */
+    dockerSocket?: Socket,
+    /** The variable the environment's database.urlEnv names; --database-url is exported under it. */
+    databaseUrlVariable = "DATABASE_URL",
+  ): Promise<string> {
+    const outcome = await this.shipyardRun(
+      {
+        command: "restore",
+        env,
+        confirm,
+        databaseUrlVariable,
+        hasSshKey: sshKey !== undefined,
+        hasDockerSocket: dockerSocket !== undefined,
+        hasDatabaseUrl: true,
+      },
+      { sshKey, dockerSocket, databaseUrl, restoreFile: backupFile },
+    );
+    return outcome.json;
+  }
+
+  /**
+   * Brings back the previous good release (or --to=RELEASE) the same zero-downtime way a deploy switches.
+   * Returns the deploy CLI's JSON report.
+   */
+  @func({ cache: "never" })
+  async rollback(
+    /** Environment from deploy/environments.yaml, e.g. prod, staging or local. */
+    env: string,
+    /** Release to return to, from the ledger (see status); default: the one before the current. */
+    to = "",
+    /** Private SSH key for the environment's host, e.g. env://DEPLOY_SSH_KEY (not for local). */
+    sshKey?: Secret,
+    /** The host's Docker socket, for the local environment: --docker-socket=/var/run/docker.sock. */
+    dockerSocket?: Socket,
+    /** The database URL, for environments that back up by URL (database.dumpFrom: url). */
+    databaseUrl?: Secret,
+    /** The variable the environment's database.urlEnv names; --database-url is exported under it. */
+    databaseUrlVariable = "DATABASE_URL",
+  ): Promise<string> {
+    const outcome = await this.shipyardRun(
+      {
+        command: "rollback",
+        env,
+        to,
+        databaseUrlVariable,
+        hasSshKey: sshKey !== undefined,
+        hasDockerSocket: dockerSocket !== undefined,
+        hasDatabaseUrl: databaseUrl !== undefined,
+      },
+      { sshKey, dockerSocket, databaseUrl },
+    );
+    return outcome.json;
+  }
+
+  /** Health through the public URL, the current release, the deploy lock, recent releases and backups, as JSON. */
+  @func({ cache: "never" })
+  async status(
+    /** Environment from deploy/environments.yaml, e.g. prod, staging or local. */
+    env: string,
+    /** Private SSH key for the environment's host, e.g. env://DEPLOY_SSH_KEY (not for local). */
+    sshKey?: Secret,
+    /** The host's Docker socket, for the local environment: --docker-socket=/var/run/docker.sock. */
+    dockerSocket?: Socket,
+  ): Promise<string> {
+    const outcome = await this.shipyardRun(
+      {
+        command: "status",
+        env,
+        databaseUrlVariable: "DATABASE_URL",
+        hasSshKey: sshKey !== undefined,
+        hasDockerSocket: dockerSocket !== undefined,
+        hasDatabaseUrl: false,
+      },
+      { sshKey, dockerSocket },
+    );
+    return outcome.json;
+  }
 
   /**
    * The image without provenance labels. Scans use it: labels do not change what is in the image, and
@@ -301,9 +514,64 @@ export class Shipyard {
     });
   }
 
+  /**
+   * The deploy CLI run once in a deployer container; fails with the CLI's own account of what happened.
+   * Everything it is given comes from deployerWiring, which checks the arguments first.
+   */
+  private async shipyardRun(input: DeployerInput, resources: DeployerResources): Promise<DeployerOutcome> {
+    return (await this.shipyardRunIn(input, resources)).outcome;
+  }
+
+  private async shipyardRunIn(
+    input: DeployerInput,
+    resources: DeployerResources,
+  ): Promise<{ container: Container; outcome: DeployerOutcome }> {
+    const wiring = deployerWiring(input);
+    const run = randomBytes(4).toString("hex");
+    const secret = (name: string, value: string) => dag.setSecret(`${name}-${run}`, value);
+    let deployer = Object.entries(wiring.variables).reduce(
+      (container, [name, value]) => container.withEnvVariable(name, value),
+      await this.installed(DEPLOYER_SYSTEM_PACKAGES),
+    );
+    if (wiring.mountSshKey && resources.sshKey)
+      deployer = deployer.withMountedSecret(SSH_KEY_PATH, resources.sshKey, { owner: "root", mode: 0o600 });
+    if (wiring.mountDockerSocket && resources.dockerSocket)
+      deployer = deployer.withUnixSocket(DOCKER_SOCKET_PATH, resources.dockerSocket);
+    if (wiring.secretVariables.databaseUrl && resources.databaseUrl)
+      deployer = deployer.withSecretVariable(wiring.secretVariables.databaseUrl, resources.databaseUrl);
+    if (wiring.mountRestoreFile && resources.restoreFile)
+      deployer = deployer.withFile(RESTORE_FILE_PATH, resources.restoreFile);
+    if (wiring.scratchPostgres && wiring.secretVariables.scratchDatabaseUrl) {
+      const password = generatedPassword();
+      const scratch = postgresService(
+        this.postgresImage,
+        SCRATCH_DATABASE,
+        secret("scratch-postgres-password", password),
+      );
+      deployer = deployer
+        .withServiceBinding(SCRATCH_POSTGRES_HOST, scratch)
+        .withSecretVariable(
+          wiring.secretVariables.scratchDatabaseUrl,
+          secret("scratch-database-url", scratchDatabaseUrl(password)),
+        );
+    }
+    // Every call acts on the world as it is now: never reuse an earlier run's result for the same inputs.
+    const container = deployer
+      .withEnvVariable("SHIPYARD_RUN", `${new Date().toISOString()}-${run}`)
+      .withExec(wiring.argv, { expect: ReturnType.Any });
+    const [exitCode, stdout, stderr] = await Promise.all([
+      container.exitCode(),
+      container.stdout(),
+      container.stderr(),
+    ]);
+    const outcome = deployerOutcome(exitCode, stdout, stderr);
+    if (!outcome.ok) throw new Error(outcome.summary);
+    return { container, outcome };
+  }
+
   /** The source in a Node container with dependencies installed; npm's download cache survives between runs. */
-  private async installed(): Promise<Container> {
-    const withPackages = systemPackageCommands(TEST_SYSTEM_PACKAGES).reduce(
+  private async installed(systemPackages: readonly string[] = TEST_SYSTEM_PACKAGES): Promise<Container> {
+    const withPackages = systemPackageCommands(systemPackages).reduce(
       (container, command) => container.withExec(command),
       dag
         .container()

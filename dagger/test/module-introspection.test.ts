@@ -86,12 +86,28 @@ describe("the module as Dagger registers it", () => {
   it("exposes the pipeline's functions on the Shipyard object", () => {
     expect(mod.name).toBe("Shipyard");
     expect(Object.keys(shipyard().methods).sort()).toEqual(
-      ["build", "ci", "publish", "sbom", "scan", "scanReport", "scanReports", "test", "testReport"].sort(),
+      [
+        "build",
+        "ci",
+        "publish",
+        "sbom",
+        "scan",
+        "scanReport",
+        "scanReports",
+        "test",
+        "testReport",
+        "deploy",
+        "backup",
+        "restore",
+        "rollback",
+        "status",
+      ].sort(),
     );
   });
 
   it("documents every function and argument, for dagger call --help", () => {
     expect(mod.description).toMatch(/^Build, test, scan and publish/);
+    expect(mod.description).toMatch(/deploy it,\s+back it up, restore it and roll it back/);
     expect(shipyard().description).not.toBe("");
     const undocumented: string[] = [];
     const constructorArgs = shipyard()._constructor?.arguments ?? {};
@@ -130,8 +146,9 @@ describe("the module as Dagger registers it", () => {
     });
   });
 
-  it("never caches a publish, and re-runs scans in every session", () => {
-    expect(fn("publish").cache).toBe("never");
+  it("never caches a publish or anything that acts on an environment, and re-runs scans in every session", () => {
+    for (const name of ["publish", "deploy", "backup", "restore", "rollback", "status"])
+      expect(fn(name).cache, name).toBe("never");
     for (const name of ["scan", "scanReport", "scanReports", "sbom", "ci"])
       expect(fn(name).cache).toBe("session");
   });
@@ -172,5 +189,53 @@ describe("the module as Dagger registers it", () => {
     expect(required).toEqual(["registry", "repository", "username", "password", "revision"]);
     expect(args.severity?.defaultValue).toBe(DEFAULT_SEVERITY_THRESHOLD);
     expect(args.allowFailedChecks?.defaultValue).toBe(false);
+  });
+});
+
+describe("the deploy functions as Dagger registers them", () => {
+  const secret = { kind: "OBJECT_KIND", name: "Secret" };
+  const required = (name: string) =>
+    Object.entries(fn(name).arguments)
+      .filter(([, a]) => !a.isOptional && a.defaultValue === undefined)
+      .map(([argName]) => argName);
+
+  it("takes the SSH key, registry password and database URL only as Secrets, the Docker socket as a Socket", () => {
+    for (const name of ["deploy", "backup", "restore", "rollback", "status"]) {
+      const args = fn(name).arguments;
+      expect(args.sshKey, name).toMatchObject({ type: secret, isOptional: true });
+      expect(args.dockerSocket, name).toMatchObject({
+        type: { kind: "OBJECT_KIND", name: "Socket" },
+        isOptional: true,
+      });
+      if (args.databaseUrl) expect(args.databaseUrl.type, name).toEqual(secret);
+    }
+    expect(fn("deploy").arguments.registryPassword?.type).toEqual(secret);
+    expect(fn("restore").arguments.databaseUrl).toMatchObject({ type: secret, isOptional: false });
+  });
+
+  it("requires what each cannot guess, and defaults the rest", () => {
+    expect(required("deploy")).toEqual([
+      "env",
+      "registry",
+      "repository",
+      "username",
+      "registryPassword",
+      "revision",
+    ]);
+    expect(required("backup")).toEqual(["env"]);
+    expect(required("restore")).toEqual(["env", "backupFile", "databaseUrl"]);
+    expect(required("rollback")).toEqual(["env"]);
+    expect(required("status")).toEqual(["env"]);
+    expect(fn("deploy").arguments.databaseUrlVariable?.defaultValue).toBe("DATABASE_URL");
+    expect(fn("deploy").arguments.severity?.defaultValue).toBe(DEFAULT_SEVERITY_THRESHOLD);
+    expect(fn("rollback").arguments.to?.defaultValue).toBe("");
+    expect(fn("restore").arguments.confirm?.defaultValue).toBe("");
+  });
+
+  it("backup returns the verified dump as a File, restore takes one; the others report in text", () => {
+    expect(fn("backup").returnType).toEqual({ kind: "OBJECT_KIND", name: "File" });
+    expect(fn("restore").arguments.backupFile?.type).toEqual({ kind: "OBJECT_KIND", name: "File" });
+    for (const name of ["deploy", "restore", "rollback", "status"])
+      expect(fn(name).returnType, name).toEqual({ kind: "STRING_KIND" });
   });
 });

@@ -19,12 +19,6 @@ const workflows = readdirSync(path.join(root, workflowDir))
   .filter((f) => f.endsWith(".yml") || f.endsWith(".yaml"))
   .map((f) => path.join(workflowDir, f));
 
-/**
- * Functions that arrive with issue 5 (deploy, backup, restore, rollback); the workflows already call them.
- * Drop a name once its function exists.
- */
-const PENDING_FUNCTIONS = new Set(["deploy", "backup"]);
-
 const engineVersion: string = JSON.parse(read("dagger.json")).engineVersion;
 
 /** The names `dagger call` accepts: the module's @func methods, in kebab-case. */
@@ -97,7 +91,7 @@ describe.each(workflows)("%s", (file) => {
     for (const { step } of daggerSteps(file)) {
       expect(step.with?.verb).toBe("call");
       const fn = step.with?.args?.trim().split(/\s+/)[0] ?? "";
-      expect(known.has(fn) || PENDING_FUNCTIONS.has(fn), `dagger call ${fn}`).toBe(true);
+      expect(known.has(fn), `dagger call ${fn}`).toBe(true);
     }
   });
 
@@ -142,8 +136,7 @@ describe("ci/gitlab-ci.yml", () => {
     const calls = commands.filter((c) => c.startsWith("dagger call ")).map((c) => c.split(/\s+/)[2] ?? "");
     expect(calls).toContain("ci");
     const known = moduleFunctions();
-    for (const fn of calls)
-      expect(known.has(fn) || PENDING_FUNCTIONS.has(fn), `dagger call ${fn}`).toBe(true);
+    for (const fn of calls) expect(known.has(fn), `dagger call ${fn}`).toBe(true);
   });
 
   it("never puts a secret's value on a command line", () => {

@@ -1,0 +1,220 @@
+/**
+ * How the deploy functions run the repository's deploy CLI (deploy/src/cli.ts) in a deployer container:
+ * its argv, which secrets and host resources it gets, and the reading of its --json answer. Plain data,
+ * so the wiring is unit-tested without an engine; src/index.ts only applies it.
+ */
+import { z } from "zod";
+import { asCliFlag, InvalidInputError, parseOrExplain } from "./invalid-input.js";
+
+/** What the CLI needs besides Node: ssh, the Postgres client tools, age, and Docker with compose for `local`. */
+export const DEPLOYER_SYSTEM_PACKAGES: readonly string[] = [
+  "openssh-client",
+  "postgresql-client",
+  "age",
+  "docker.io",
+  "docker-compose",
+];
+
+/** The SSH key is mounted here (mode 0600), and the CLI is told so by SHIPYARD_SSH_KEY_FILE. */
+export const SSH_KEY_PATH = "/run/secrets/shipyard-ssh-key";
+/** Where the Docker CLI looks by default, so `local` needs no DOCKER_HOST. */
+export const DOCKER_SOCKET_PATH = "/var/run/docker.sock";
+/** The dump `restore` is given, as the CLI's restore --file reads it. */
+export const RESTORE_FILE_PATH = "/run/shipyard/restore.dump";
+/** The throwaway Postgres every backup is restored into and counted on before it counts. */
+export const SCRATCH_POSTGRES_HOST = "scratch-postgres";
+export const SCRATCH_DATABASE = { user: "shipyard", database: "scratch" } as const;
+
+export type DeployerCommand = "deploy" | "backup" | "restore" | "rollback" | "status";
+
+const environmentName = z
+  .string()
+  .trim()
+  .regex(/^[a-z][a-z0-9-]*$/, "must name an environment of deploy/environments.yaml, e.g. prod or local");
+
+const variableName = z
+  .string()
+  .regex(/^[A-Z_][A-Z0-9_]*$/, "must be an environment variable name, e.g. PROD_DATABASE_URL");
+
+const optionalName = (what: string) =>
+  z
+    .string()
+    .trim()
+    .regex(/^([A-Za-z0-9][A-Za-z0-9._-]*)?$/, `must be ${what}`)
+    .optional();
+
+const deployerInput = z
+  .object({
+    command: z.enum(["deploy", "backup", "restore", "rollback", "status"]),
+    env: environmentName,
+    /** Only for deploy: the image published moments before, by digest. */
+    image: z
+      .string()
+      .regex(/^[^\s@]+@sha256:[a-f0-9]{64}$/, "must be an image reference pinned by digest (name@sha256:…)")
+      .optional(),
+    release: optionalName("a release name ([A-Za-z0-9._-])"),
+    to: optionalName("a release name from the ledger (see the status function)"),
+    confirm: optionalName("the environment's name"),
+    databaseUrlVariable: variableName,
+    hasSshKey: z.boolean(),
+    hasDockerSocket: z.boolean(),
+    hasDatabaseUrl: z.boolean(),
+  })
+  .superRefine((input, ctx) => {
+    if (input.env === "local" && !input.hasDockerSocket)
+      ctx.addIssue({
+        code: "custom",
+        path: ["dockerSocket"],
+        message:
+          "the local environment runs on the host's Docker engine: pass --docker-socket=/var/run/docker.sock",
+      });
+    if (input.env !== "local" && !input.hasSshKey && !input.hasDockerSocket)
+      ctx.addIssue({
+        code: "custom",
+        path: ["sshKey"],
+        message: `"${input.env}" is reached over SSH: pass the private key as a secret, e.g. --ssh-key=env://DEPLOY_SSH_KEY`,
+      });
+    if (input.command === "restore" && !input.hasDatabaseUrl)
+      ctx.addIssue({
+        code: "custom",
+        path: ["databaseUrl"],
+        message:
+          "restore writes through the database's URL: pass it as a secret, e.g. --database-url=env://PROD_DATABASE_URL",
+      });
+  });
+
+export type DeployerInput = z.input<typeof deployerInput>;
+
+/** What one deployer run needs; index.ts turns each field into the matching Dagger call. */
+export interface DeployerWiring {
+  argv: string[];
+  /** Plain, non-secret variables. */
+  variables: Record<string, string>;
+  /** Secret variables by name: the database URL under the environment's urlEnv, the scratch server's URL. */
+  secretVariables: { databaseUrl?: string; scratchDatabaseUrl?: string };
+  mountSshKey: boolean;
+  mountDockerSocket: boolean;
+  /** Restores a given dump file (mounted at RESTORE_FILE_PATH). */
+  mountRestoreFile: boolean;
+  /** Every command but status takes a verified backup, which is checked on a scratch Postgres. */
+  scratchPostgres: boolean;
+}
+
+/** The CLI call, exactly as a person runs it: `npm run shipyard -- <command> --env=E … --json`. */
+export function shipyardArgv(input: z.output<typeof deployerInput>): string[] {
+  const flags: string[] = [];
+  if (input.command === "deploy") {
+    if (!input.image) throw new InvalidInputError("deploy needs the published image (name@sha256:…)");
+    flags.push(`--image=${input.image}`);
+    if (input.release) flags.push(`--release=${input.release}`);
+  }
+  if (input.command === "rollback" && input.to) flags.push(`--to=${input.to}`);
+  if (input.command === "restore") {
+    flags.push(`--file=${RESTORE_FILE_PATH}`);
+    if (input.confirm) flags.push(`--confirm=${input.confirm}`);
+  }
+  // --silent: npm's own banner would otherwise come before the JSON on stdout.
+  return [
+    "npm",
+    "run",
+    "--silent",
+    "shipyard",
+    "--",
+    input.command,
+    `--env=${input.env}`,
+    ...flags,
+    "--json",
+  ];
+}
+
+export function deployerWiring(raw: DeployerInput): DeployerWiring {
+  const input = parseOrExplain(deployerInput, raw, `arguments for ${raw.command}`, asCliFlag);
+  const scratchPostgres = input.command !== "status";
+  return {
+    argv: shipyardArgv(input),
+    variables: {
+      ...(input.hasSshKey ? { SHIPYARD_SSH_KEY_FILE: SSH_KEY_PATH } : {}),
+      // The lock and the ledger record who acted.
+      SHIPYARD_WHO: "dagger",
+    },
+    secretVariables: {
+      ...(input.hasDatabaseUrl ? { databaseUrl: input.databaseUrlVariable } : {}),
+      ...(scratchPostgres ? { scratchDatabaseUrl: "SHIPYARD_SCRATCH_DATABASE_URL" } : {}),
+    },
+    mountSshKey: input.hasSshKey,
+    mountDockerSocket: input.hasDockerSocket,
+    mountRestoreFile: input.command === "restore",
+    scratchPostgres,
+  };
+}
+
+/** The reference a deploy pins: the first line of publish's answer that names an image by digest. */
+export function pinnedReference(publishOutput: string): string {
+  const reference = publishOutput
+    .split("\n")
+    .map((line) => line.trim())
+    .find((line) => /^[^\s@]+@sha256:[a-f0-9]{64}$/.test(line));
+  if (!reference) throw new Error(`publish returned no reference with a digest:\n${publishOutput}`);
+  return reference;
+}
+
+const cliAnswer = z.object({
+  ok: z.boolean(),
+  command: z.string(),
+  result: z.unknown().optional(),
+  error: z.object({ kind: z.string(), message: z.string() }).optional(),
+  steps: z.array(z.object({ step: z.string(), ok: z.boolean() }).loose()).optional(),
+});
+
+export interface DeployerOutcome {
+  ok: boolean;
+  /** The CLI's --json answer, re-indented; what the function returns. */
+  json: string;
+  /** One paragraph for a failure: the CLI's error, the steps that ran, and the end of its stderr. */
+  summary: string;
+  result: unknown;
+}
+
+/** Reads a CLI run; a run that printed no JSON (it crashed before) is a failure explained by its stderr. */
+export function deployerOutcome(exitCode: number, stdout: string, stderr: string): DeployerOutcome {
+  const tail = stderr.trim().split("\n").slice(-20).join("\n");
+  let parsed: z.output<typeof cliAnswer> | undefined;
+  try {
+    const answer = cliAnswer.safeParse(JSON.parse(stdout));
+    if (answer.success) parsed = answer.data;
+  } catch {
+    parsed = undefined;
+  }
+  if (!parsed) {
+    return {
+      ok: false,
+      json: stdout,
+      summary: `the deploy CLI exited ${exitCode} without a JSON answer:\n${tail}`,
+      result: undefined,
+    };
+  }
+  const ok = exitCode === 0 && parsed.ok;
+  const steps = (parsed.steps ?? []).map((s) => `${s.ok ? "✓" : "✗"} ${s.step}`).join("\n");
+  const summary = ok
+    ? `${parsed.command} succeeded`
+    : `${parsed.command} failed (exit ${exitCode}): ${parsed.error?.message ?? "no error reported"}` +
+      (steps ? `\nsteps:\n${steps}` : "") +
+      (tail ? `\nlog:\n${tail}` : "");
+  return { ok, json: JSON.stringify(JSON.parse(stdout), null, 2), summary, result: parsed.result };
+}
+
+/** Where backup --json says the verified file is. */
+export function backupFilePath(result: unknown): string {
+  const parsed = z
+    .object({ path: z.string().startsWith("/") })
+    .loose()
+    .safeParse(result);
+  if (!parsed.success) throw new Error("the backup's answer names no file (expected result.path)");
+  return parsed.data.path;
+}
+
+/** The scratch server's URL inside the deployer; its user is the image's superuser, so it may create databases. */
+export function scratchDatabaseUrl(password: string): string {
+  const { user, database } = SCRATCH_DATABASE;
+  return `postgres://${user}:${encodeURIComponent(password)}@${SCRATCH_POSTGRES_HOST}:5432/${database}`;
+}

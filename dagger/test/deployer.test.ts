@@ -1,0 +1,211 @@
+/** How the deploy functions call the deploy CLI: argv, secrets and resources as data, and reading its answer. */
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { execa } from "execa";
+import { describe, expect, it } from "vitest";
+import {
+  backupFilePath,
+  type DeployerInput,
+  deployerOutcome,
+  deployerWiring,
+  pinnedReference,
+  RESTORE_FILE_PATH,
+  SSH_KEY_PATH,
+  scratchDatabaseUrl,
+} from "../src/lib/deployer.js";
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+const digest = `sha256:${"ab".repeat(32)}`;
+const overSsh = {
+  env: "prod",
+  databaseUrlVariable: "DATABASE_URL",
+  hasSshKey: true,
+  hasDockerSocket: false,
+  hasDatabaseUrl: false,
+} as const;
+
+describe("the CLI call", () => {
+  it("deploys the published image by digest, as a person would run it", () => {
+    const wiring = deployerWiring({ ...overSsh, command: "deploy", image: `ghcr.io/acme/shop@${digest}` });
+    expect(wiring.argv).toEqual([
+      "npm",
+      "run",
+      "--silent",
+      "shipyard",
+      "--",
+      "deploy",
+      "--env=prod",
+      `--image=ghcr.io/acme/shop@${digest}`,
+      "--json",
+    ]);
+    expect(
+      deployerWiring({ ...overSsh, command: "deploy", image: `a@${digest}`, release: "v1.4" }).argv,
+    ).toContain("--release=v1.4");
+  });
+
+  it("passes rollback's target and restore's file and confirmation, and nothing else", () => {
+    expect(deployerWiring({ ...overSsh, command: "rollback", to: "20261123-1200" }).argv.slice(5)).toEqual([
+      "rollback",
+      "--env=prod",
+      "--to=20261123-1200",
+      "--json",
+    ]);
+    expect(deployerWiring({ ...overSsh, command: "rollback", to: "" }).argv.slice(5)).toEqual([
+      "rollback",
+      "--env=prod",
+      "--json",
+    ]);
+    expect(
+      deployerWiring({ ...overSsh, command: "restore", confirm: "prod", hasDatabaseUrl: true }).argv.slice(5),
+    ).toEqual(["restore", "--env=prod", `--file=${RESTORE_FILE_PATH}`, "--confirm=prod", "--json"]);
+    expect(deployerWiring({ ...overSsh, command: "status" }).argv.slice(5)).toEqual([
+      "status",
+      "--env=prod",
+      "--json",
+    ]);
+  });
+});
+
+describe("what the deployer container is given", () => {
+  it("the SSH key only as a mounted file the CLI is pointed at, never a value in the environment", () => {
+    const wiring = deployerWiring({ ...overSsh, command: "backup" });
+    expect(wiring.mountSshKey).toBe(true);
+    expect(wiring.variables.SHIPYARD_SSH_KEY_FILE).toBe(SSH_KEY_PATH);
+    expect(Object.keys(wiring.variables)).not.toContain("SHIPYARD_SSH_KEY");
+    expect(wiring.mountDockerSocket).toBe(false);
+  });
+
+  it("the database URL as a secret under the environment's variable, only when given", () => {
+    expect(deployerWiring({ ...overSsh, command: "backup" }).secretVariables.databaseUrl).toBeUndefined();
+    const wiring = deployerWiring({
+      ...overSsh,
+      command: "backup",
+      hasDatabaseUrl: true,
+      databaseUrlVariable: "PROD_DATABASE_URL",
+    });
+    expect(wiring.secretVariables.databaseUrl).toBe("PROD_DATABASE_URL");
+  });
+
+  it("a scratch Postgres for every command that takes a verified backup; none for status", () => {
+    for (const command of ["backup", "rollback"] as const) {
+      const wiring = deployerWiring({ ...overSsh, command });
+      expect(wiring.scratchPostgres).toBe(true);
+      expect(wiring.secretVariables.scratchDatabaseUrl).toBe("SHIPYARD_SCRATCH_DATABASE_URL");
+    }
+    const status = deployerWiring({ ...overSsh, command: "status" });
+    expect(status.scratchPostgres).toBe(false);
+    expect(status.secretVariables).toEqual({});
+  });
+
+  it("the local environment gets the host's Docker socket instead of a key", () => {
+    const wiring = deployerWiring({
+      ...overSsh,
+      command: "status",
+      env: "local",
+      hasSshKey: false,
+      hasDockerSocket: true,
+    });
+    expect(wiring.mountDockerSocket).toBe(true);
+    expect(wiring.mountSshKey).toBe(false);
+    expect(wiring.variables.SHIPYARD_SSH_KEY_FILE).toBeUndefined();
+  });
+
+  it("the scratch server's URL names its service and escapes the password", () => {
+    expect(scratchDatabaseUrl("a/b+c")).toBe("postgres://shipyard:a%2Fb%2Bc@scratch-postgres:5432/scratch");
+  });
+});
+
+describe("bad arguments are named by their flag", () => {
+  const bad = (input: Partial<DeployerInput>) => () =>
+    deployerWiring({ ...overSsh, command: "status", ...input } as DeployerInput);
+
+  it.each([
+    [{ env: "Prod!" }, /--env: must name an environment/],
+    [{ env: "local", hasSshKey: false }, /--docker-socket: the local environment runs on the host's Docker/],
+    [{ hasSshKey: false }, /--ssh-key: "prod" is reached over SSH/],
+    [{ command: "restore" as const }, /--database-url: restore writes through the database's URL/],
+    [{ databaseUrlVariable: "prod-url" }, /--database-url-variable: must be an environment variable name/],
+    [{ command: "rollback" as const, to: "a b" }, /--to: must be a release name/],
+    [
+      { command: "deploy" as const, image: "ghcr.io/acme/shop:latest" },
+      /--image: must be an image reference pinned by digest/,
+    ],
+  ])("%o", (input, message) => {
+    expect(bad(input)).toThrow(message);
+  });
+});
+
+describe("publish's answer", () => {
+  it("deploys the first reference with a digest", () => {
+    const output = `published despite failed checks\nghcr.io/acme/shop:sha-0123456789ab@${digest}\nghcr.io/acme/shop:1.4.0@${digest}`;
+    expect(pinnedReference(output)).toBe(`ghcr.io/acme/shop:sha-0123456789ab@${digest}`);
+    expect(() => pinnedReference("ghcr.io/acme/shop:1.4.0")).toThrow(/no reference with a digest/);
+  });
+});
+
+describe("the CLI's answer", () => {
+  it("a success returns its JSON; a failure says what failed, which steps ran, and the end of the log", () => {
+    const ok = deployerOutcome(0, '{"ok":true,"command":"backup","result":{"path":"/src/b.dump"}}', "");
+    expect(ok.ok).toBe(true);
+    expect(backupFilePath(ok.result)).toBe("/src/b.dump");
+
+    const failed = deployerOutcome(
+      1,
+      JSON.stringify({
+        ok: false,
+        command: "deploy",
+        steps: [
+          { step: "lock", ok: true, ms: 3 },
+          { step: "health", ok: false, ms: 9 },
+        ],
+        error: { kind: "Error", message: "v3 never became healthy; rolled back to v2" },
+      }),
+      "→ lock\n✓ lock\n→ health\n✗ health",
+    );
+    expect(failed.ok).toBe(false);
+    expect(failed.summary).toBe(
+      "deploy failed (exit 1): v3 never became healthy; rolled back to v2\nsteps:\n✓ lock\n✗ health\nlog:\n→ lock\n✓ lock\n→ health\n✗ health",
+    );
+  });
+
+  it("a run that printed no JSON is a failure explained by its stderr", () => {
+    const crashed = deployerOutcome(127, "", "sh: 1: tsx: not found");
+    expect(crashed.ok).toBe(false);
+    expect(crashed.summary).toBe("the deploy CLI exited 127 without a JSON answer:\nsh: 1: tsx: not found");
+    expect(() => backupFilePath({ backup: {} })).toThrow(/names no file/);
+  });
+});
+
+describe("the argv the functions build, run for real on the host", () => {
+  // --dry-run added: the same command line, answering with its plan instead of acting.
+  const cli = (argv: string[]) =>
+    execa(argv[0] ?? "", [...argv.slice(1), "--dry-run"], {
+      cwd: repoRoot,
+      reject: false,
+      env: { SHIPYARD_ENVIRONMENTS: path.join(repoRoot, "deploy/environments.yaml") },
+    });
+  const local = { ...overSsh, env: "local", hasSshKey: false, hasDockerSocket: true };
+
+  it("npm prints nothing but the CLI's JSON, which the function reads", async () => {
+    for (const input of [
+      { ...local, command: "backup" as const },
+      { ...local, command: "restore" as const, hasDatabaseUrl: true },
+    ]) {
+      const { exitCode, stdout, stderr } = await cli(deployerWiring(input).argv);
+      const outcome = deployerOutcome(exitCode ?? -1, stdout, stderr);
+      expect(outcome.ok, outcome.summary).toBe(true);
+      expect(JSON.parse(outcome.json).plan.length).toBeGreaterThan(3);
+    }
+  }, 60_000);
+
+  it("an unknown environment comes back as the CLI's own error", async () => {
+    const { exitCode, stdout, stderr } = await cli(
+      deployerWiring({ ...overSsh, command: "backup", env: "prdo" }).argv,
+    );
+    const outcome = deployerOutcome(exitCode ?? -1, stdout, stderr);
+    expect(outcome.ok).toBe(false);
+    expect(outcome.summary).toMatch(
+      /^backup failed \(exit 2\): unknown environment "prdo"; valid environments in .*: local, staging, prod/,
+    );
+  }, 60_000);
+});
