@@ -175,7 +175,9 @@ async function execute(
       throw new UsageError(
         "restore needs either --backup=ID (list them with `shipyard backups --env=…`) or --file=PATH (a pg_dump custom-format file)",
       );
-    const ctx = backupContext(environment, connectionFor(environment, !dryRun), progress, dryRun);
+    // Restores go where the environment's backups come from: inside the container needs no URL.
+    const byUrl = !dumpsInContainer(environment);
+    const ctx = backupContext(environment, connectionFor(environment, !dryRun && byUrl), progress, dryRun);
     checkConfirmation(ctx, values.confirm);
     if (dryRun)
       return {
@@ -195,7 +197,7 @@ async function execute(
       return {
         result,
         summary: [
-          `restored ${result.restored.id} into ${ctx.conn.database}; every table has its recorded row count`,
+          `restored ${result.restored.id} into ${result.restored.database}; every table has its recorded row count`,
           `the data from before the restore is in backup ${result.safetyBackup.id}`,
           ...(result.untouchedTables.length
             ? [`tables not in the backup, left as they were: ${result.untouchedTables.join(", ")}`]

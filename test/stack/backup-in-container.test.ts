@@ -12,6 +12,7 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type BackupContext, backup } from "../../deploy/src/backup/backup.js";
 import { readCatalog } from "../../deploy/src/backup/catalog.js";
+import { restore } from "../../deploy/src/backup/restore.js";
 import { parseDatabaseUrl } from "../../deploy/src/commands/postgres.js";
 import type { Environment } from "../../deploy/src/config/environments.js";
 import { Progress } from "../../deploy/src/progress.js";
@@ -210,6 +211,31 @@ describe("backup with pg_dump inside the compose service's container", () => {
     const original = await psqlInContainer(FINGERPRINT);
     expect(original).toMatch(/^[0-9a-f]{32}$/);
     expect(await queryOne(copyUrl, FINGERPRINT)).toBe(original);
+  });
+
+  it("wipe, then restore inside the container gives back identical data, after a safety backup", async () => {
+    const env = environment();
+    const ctx = context(env);
+    const original = await psqlInContainer(FINGERPRINT);
+    const { entry } = await backup(ctx);
+
+    await psqlInContainer(
+      `DELETE FROM orders WHERE product_id > 5; DELETE FROM products WHERE id > 5; DELETE FROM "Audit Log"."Entries";`,
+    );
+    expect(await psqlInContainer(FINGERPRINT)).not.toBe(original);
+    const result = await restore(ctx, localRunner(120), {
+      id: entry.id,
+      confirm: "prod",
+      ageIdentityFile: undefined,
+      who: "test",
+    });
+
+    expect(await psqlInContainer(FINGERPRINT)).toBe(original);
+    expect(result.safetyBackup.tables).toContainEqual({ table: "public.products", rows: 5 });
+    expect((await readCatalog(env.backup.directory)).map((b) => b.id)).toEqual([
+      entry.id,
+      result.safetyBackup.id,
+    ]);
   });
 
   it("a dump that cannot run is refused and never catalogued", async () => {

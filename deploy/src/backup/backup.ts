@@ -13,9 +13,11 @@ import {
   containerDump,
   createDatabase,
   dropDatabase,
+  dumpedDatabase,
   parseContainerDumpReport,
   pgDump,
   pgRestore,
+  pgRestoreList,
   type Tools,
 } from "../commands/postgres.js";
 import { compose } from "../commands/release.js";
@@ -209,28 +211,13 @@ export async function backup(ctx: BackupContext, options: BackupOptions = {}): P
       await rename(p.partial, p.stored);
     }
 
-    const entry = await ctx.progress.step(
-      "record",
-      async () => {
-        const entry: BackupEntry = {
-          id: p.id,
-          env: ctx.environment.name,
-          createdAt: createdAt.toISOString(),
-          file: path.basename(p.stored),
-          sizeBytes: await fileSize(p.stored),
-          sha256: await sha256File(p.stored),
-          verified: true,
-          verifiedAt: now().toISOString(),
-          encrypted: encrypt !== null,
-          database: source.database,
-          tables: source.counts,
-          ...(options.reason ? { reason: options.reason } : {}),
-        };
-        await updateCatalog(ctx.directory, (backups) => [...backups, entry]);
-        return entry;
-      },
-      (e) => `${e.id} sha256:${e.sha256.slice(0, 12)}…`,
-    );
+    const entry = await record(ctx, p, {
+      createdAt,
+      encrypted: encrypt !== null,
+      database: source.database,
+      tables: source.counts,
+      ...(options.reason ? { reason: options.reason } : {}),
+    });
 
     if (options.applyRetention === false) return { entry, removed: [] };
     const removed = await ctx.progress.step(
@@ -301,6 +288,33 @@ async function dumpOn(ctx: BackupContext, p: Paths, host: Runner): Promise<Dumpe
   return { database: report.database, counts: report.tables };
 }
 
+type Recorded = Pick<BackupEntry, "encrypted" | "database" | "tables" | "reason"> & { createdAt: Date };
+
+/** Adds a verified, stored file to the catalog with its checksum: the last step, so only good backups are listed. */
+function record(ctx: BackupContext, p: Paths, facts: Recorded): Promise<BackupEntry> {
+  const now = ctx.now ?? (() => new Date());
+  return ctx.progress.step(
+    "record",
+    async () => {
+      const { createdAt, ...rest } = facts;
+      const entry: BackupEntry = {
+        id: p.id,
+        env: ctx.environment.name,
+        createdAt: createdAt.toISOString(),
+        file: path.basename(p.stored),
+        sizeBytes: await fileSize(p.stored),
+        sha256: await sha256File(p.stored),
+        verified: true,
+        verifiedAt: now().toISOString(),
+        ...rest,
+      };
+      await updateCatalog(ctx.directory, (backups) => [...backups, entry]);
+      return entry;
+    },
+    (e) => `${e.id} sha256:${e.sha256.slice(0, 12)}…`,
+  );
+}
+
 /** The first bytes of every pg_dump custom-format archive. */
 const CUSTOM_FORMAT_MAGIC = "PGDMP";
 
@@ -339,29 +353,15 @@ export async function importBackup(ctx: BackupContext, file: string): Promise<Ba
       await chmod(p.partial, 0o600);
     });
     const tables = await verifyDump(ctx, p, null);
+    const database = dumpedDatabase((await ctx.runner.run(pgRestoreList(ctx.tools, p.partial))).stdout);
     await rename(p.partial, p.stored);
-    return await ctx.progress.step(
-      "record",
-      async () => {
-        const entry: BackupEntry = {
-          id: p.id,
-          env: ctx.environment.name,
-          createdAt: createdAt.toISOString(),
-          file: path.basename(p.stored),
-          sizeBytes: await fileSize(p.stored),
-          sha256: await sha256File(p.stored),
-          verified: true,
-          verifiedAt: now().toISOString(),
-          encrypted: false,
-          database: ctx.conn.database,
-          tables,
-          reason: `imported from ${path.basename(file)}`,
-        };
-        await updateCatalog(ctx.directory, (backups) => [...backups, entry]);
-        return entry;
-      },
-      (e) => `${e.id} sha256:${e.sha256.slice(0, 12)}…`,
-    );
+    return await record(ctx, p, {
+      createdAt,
+      encrypted: false,
+      database,
+      tables,
+      reason: `imported from ${path.basename(file)}`,
+    });
   } catch (error) {
     await rm(p.partial, { force: true });
     await rm(p.stored, { force: true });

@@ -8,11 +8,13 @@ import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { ageDecrypt } from "../commands/age.js";
-import { pgRestore } from "../commands/postgres.js";
+import type { Command } from "../commands/argv.js";
+import { containerCounts, containerRestore, parseContainerCounts, pgRestore } from "../commands/postgres.js";
 import { withLock } from "../lock/lock.js";
 import { type PlannedStep, planned } from "../progress.js";
 import type { Runner } from "../runner.js";
-import { type BackupContext, BackupRefused, backup } from "./backup.js";
+import { type BackupContext, BackupRefused, backup, dumpsInContainer, postgresContainer } from "./backup.js";
+import type { TableCount } from "./catalog.js";
 import { type BackupEntry, findBackup, readCatalog } from "./catalog.js";
 import { sha256File } from "./files.js";
 import { compareCounts, countRows } from "./table-counts.js";
@@ -52,7 +54,7 @@ export function planRestore(ctx: BackupContext, entry: BackupEntry): PlannedStep
       undefined,
       "a full verified backup of the current data (see `backup --dry-run`)",
     ),
-    planned("restore", pgRestore(ctx.tools, ctx.conn, plain, ctx.conn.database, "replace")),
+    planned("restore", restoreCommand(ctx, plain)),
     planned("verify row counts", undefined, `every table of the backup has exactly its recorded row count`),
     planned("unlock"),
   ];
@@ -87,6 +89,19 @@ export function planImport(ctx: BackupContext, file: string): PlannedStep[] {
     planned("record", undefined, `add it to ${path.join(ctx.directory, "catalog.json")}`),
     ...planRestore(ctx, placeholder),
   ];
+}
+
+/** Where the environment's backups are dumped, its restores are written: inside the container, or by URL. */
+function restoreCommand(ctx: BackupContext, file: string): Command {
+  return dumpsInContainer(ctx.environment)
+    ? containerRestore(postgresContainer(ctx.environment), file)
+    : pgRestore(ctx.tools, ctx.conn, file, ctx.conn.database, "replace");
+}
+
+async function currentCounts(ctx: BackupContext, hostRunner: Runner): Promise<TableCount[]> {
+  if (!dumpsInContainer(ctx.environment)) return countRows(ctx.conn, ctx.conn.database);
+  const { stdout } = await hostRunner.run(containerCounts(postgresContainer(ctx.environment)));
+  return parseContainerCounts(stdout).tables;
 }
 
 export interface RestoreResult {
@@ -143,13 +158,13 @@ export async function restore(
           reason: `safety backup before restoring ${entry.id}`,
           applyRetention: false,
         });
-        await ctx.progress.step("restore", () =>
-          ctx.runner.run(pgRestore(ctx.tools, ctx.conn, plain, ctx.conn.database, "replace")),
-        );
+        // In the container, pg_restore runs on the host; by URL, here.
+        const runner = dumpsInContainer(ctx.environment) ? hostRunner : ctx.runner;
+        await ctx.progress.step("restore", () => runner.run(restoreCommand(ctx, plain)));
         const untouchedTables = await ctx.progress.step(
           "verify row counts",
           async () => {
-            const actual = await countRows(ctx.conn, ctx.conn.database);
+            const actual = await currentCounts(ctx, hostRunner);
             const inBackup = new Set(entry.tables.map((t) => t.table));
             const problems = compareCounts(
               entry.tables,

@@ -7,6 +7,8 @@ export interface Command {
   /** Extra environment for a local command (e.g. PGPASSWORD); refused over SSH, where it cannot be passed safely. */
   env?: Readonly<Record<string, string>>;
   stdin?: string;
+  /** Stream this local file to stdin (a dump being restored). */
+  stdinFile?: string;
   /** Write stdout straight to this local file (a dump can be gigabytes, and binary). */
   stdoutFile?: string;
   /** Exit codes that are answers, not failures (e.g. "lock already held"). */

@@ -117,6 +117,17 @@ export function pgRestore(
   return { argv, env: pgEnv(conn, database) };
 }
 
+/** The archive's table of contents; its header names the database the dump was taken from. */
+export function pgRestoreList(tools: Tools, file: string): Command {
+  return { argv: [tool(tools.binDir, "pg_restore"), "--list", file] };
+}
+
+export function dumpedDatabase(listing: string): string {
+  const name = /^;\s+dbname: (.+)$/m.exec(listing)?.[1]?.trim();
+  if (!name) throw new Error("the archive's table of contents names no database");
+  return name;
+}
+
 /** The compose service's container, reached through the same runner as every other host command. */
 export interface ComposeExecTarget {
   /** `docker compose --project-name P --project-directory D` (or docker-compose), as built for the environment. */
@@ -129,6 +140,18 @@ export const COUNTS_MARKER = "SHIPYARD-COUNTS";
 /** Marks pg_dump's exit status: psql before 16 does not fail when a `\!` command fails. */
 export const DUMP_EXIT_MARKER = "SHIPYARD-DUMP-EXIT";
 
+/** Every table's exact row count in one statement (query_to_xml counts each), as hex-encoded JSON. */
+const COUNTS_QUERY = `SELECT encode(convert_to(json_build_object(
+    'database', current_database(),
+    'tables', coalesce(json_agg(json_build_object('table', schema || '.' || name, 'rows', rows) ORDER BY schema, name), '[]')
+  )::text, 'UTF8'), 'hex') AS shipyard_counts
+FROM (
+  SELECT n.nspname AS schema, c.relname AS name,
+    (xpath('/row/n/text()', query_to_xml(format('SELECT count(*) AS n FROM %I.%I', n.nspname, c.relname), false, true, '')))[1]::text::bigint AS rows
+  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+  WHERE c.relkind IN ('r', 'p') AND n.nspname <> 'information_schema' AND n.nspname NOT LIKE 'pg\\_%'
+) t`;
+
 /**
  * Run by psql inside the container. One read-only REPEATABLE READ transaction exports its snapshot,
  * counts every table (query_to_xml runs each count in that same snapshot) and keeps the snapshot
@@ -140,16 +163,7 @@ export const CONTAINER_DUMP_SCRIPT = `\\set ON_ERROR_STOP on
 \\o /dev/null
 BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;
 SELECT pg_export_snapshot() AS shipyard_snapshot \\gset
-SELECT encode(convert_to(json_build_object(
-    'database', current_database(),
-    'tables', coalesce(json_agg(json_build_object('table', schema || '.' || name, 'rows', rows) ORDER BY schema, name), '[]')
-  )::text, 'UTF8'), 'hex') AS shipyard_counts
-FROM (
-  SELECT n.nspname AS schema, c.relname AS name,
-    (xpath('/row/n/text()', query_to_xml(format('SELECT count(*) AS n FROM %I.%I', n.nspname, c.relname), false, true, '')))[1]::text::bigint AS rows
-  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-  WHERE c.relkind IN ('r', 'p') AND n.nspname <> 'information_schema' AND n.nspname NOT LIKE 'pg\\_%'
-) t \\gset
+${COUNTS_QUERY} \\gset
 \\warn ${COUNTS_MARKER} :shipyard_counts
 \\setenv SHIPYARD_SNAPSHOT :shipyard_snapshot
 \\! pg_dump --format=custom --no-password --snapshot="$SHIPYARD_SNAPSHOT" --username="$POSTGRES_USER" --dbname="$POSTGRES_DB"; echo "${DUMP_EXIT_MARKER} $?" >&2
@@ -162,20 +176,44 @@ COMMIT;
  * credential leaves the container or appears in an argv; the dump streams back as stdout.
  */
 export function containerDump(target: ComposeExecTarget, file: string): Command {
+  return { argv: inContainer(target, PSQL), stdin: CONTAINER_DUMP_SCRIPT, stdoutFile: file };
+}
+
+/** Credentials are expanded by the container's shell from the container's own environment. */
+const PSQL =
+  'exec psql --no-psqlrc --quiet --no-password --username="$POSTGRES_USER" --dbname="$POSTGRES_DB"';
+
+function inContainer(target: ComposeExecTarget, shellCommand: string): Argv {
+  return [...target.composePrefix, "exec", "-T", target.service, "sh", "-c", shellCommand];
+}
+
+/**
+ * pg_restore inside the container, reading the dump from stdin (the local file, streamed in over the
+ * runner), with the same guarantees as pgRestore's "replace": one transaction, owned by the restoring user.
+ */
+export function containerRestore(target: ComposeExecTarget, file: string): Command {
   return {
-    argv: [
-      ...target.composePrefix,
-      "exec",
-      "-T",
-      target.service,
-      "sh",
-      "-c",
-      // Expanded by the container's shell from the container's environment.
-      'exec psql --no-psqlrc --quiet --no-password --username="$POSTGRES_USER" --dbname="$POSTGRES_DB"',
-    ],
-    stdin: CONTAINER_DUMP_SCRIPT,
-    stdoutFile: file,
+    argv: inContainer(
+      target,
+      'exec pg_restore --no-password --exit-on-error --single-transaction --no-owner --clean --if-exists --username="$POSTGRES_USER" --dbname="$POSTGRES_DB"',
+    ),
+    stdinFile: file,
   };
+}
+
+/** The database's exact row counts, read inside the container; parse the stdout with parseContainerCounts. */
+export function containerCounts(target: ComposeExecTarget): Command {
+  return {
+    argv: inContainer(target, PSQL),
+    stdin: `\\set ON_ERROR_STOP on\n${COUNTS_QUERY} \\gset\n\\echo ${COUNTS_MARKER} :shipyard_counts\n`,
+  };
+}
+
+export function parseContainerCounts(stdout: string): ContainerDumpReport {
+  return parseCountsLine(
+    stdout.split("\n").map((line) => line.trim()),
+    stdout,
+  );
 }
 
 const containerDumpReport = z.strictObject({
@@ -195,8 +233,12 @@ export function parseContainerDumpReport(stderr: string): ContainerDumpReport {
       `pg_dump in the container failed (exit ${exit.slice(DUMP_EXIT_MARKER.length + 1)}):\n${stderr.trim()}`,
     );
   }
+  return parseCountsLine(lines, stderr);
+}
+
+function parseCountsLine(lines: readonly string[], output: string): ContainerDumpReport {
   const counts = lines.find((line) => line.startsWith(`${COUNTS_MARKER} `));
-  if (counts === undefined) throw new Error(`the container reported no row counts:\n${stderr.trim()}`);
+  if (counts === undefined) throw new Error(`the container reported no row counts:\n${output.trim()}`);
   const json = Buffer.from(counts.slice(COUNTS_MARKER.length + 1), "hex").toString("utf8");
   const parsed = containerDumpReport.safeParse(JSON.parse(json));
   if (!parsed.success) throw new Error(`the container's row counts are not as expected: ${json}`);

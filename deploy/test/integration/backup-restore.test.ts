@@ -296,6 +296,7 @@ describe("restore of a dump made elsewhere (restore --file)", () => {
     const imported = await importBackup(ctx, exported);
     expect(imported.tables).toEqual(original.tables);
     expect(imported.reason).toBe("imported from exported.dump");
+    expect(imported.database).toBe(original.database);
     expect(await readCatalog(ctx.directory)).toEqual([imported]);
     expect((await databases()).filter((d) => d.startsWith("shipyard_verify_"))).toEqual([]);
 

@@ -4,8 +4,12 @@ import { type BackupContext, planBackup, postgresContainer } from "../../src/bac
 import {
   CONTAINER_DUMP_SCRIPT,
   COUNTS_MARKER,
+  containerCounts,
   containerDump,
+  containerRestore,
   DUMP_EXIT_MARKER,
+  dumpedDatabase,
+  parseContainerCounts,
   parseContainerDumpReport,
   parseDatabaseUrl,
 } from "../../src/commands/postgres.js";
@@ -94,6 +98,41 @@ describe("pg_dump inside the compose service's container", () => {
     expect(() =>
       parseContainerDumpReport(`${COUNTS_MARKER} ${hex({ database: "shop" })}\n${DUMP_EXIT_MARKER} 0\n`),
     ).toThrow(/row counts are not as expected/);
+  });
+});
+
+describe("restore inside the container", () => {
+  const target = postgresContainer(environment);
+
+  it("pg_restore reads the dump from stdin and replaces the data in one transaction", () => {
+    const command = containerRestore(target, "/tmp/restore/backup.dump");
+    expect(command.argv.slice(6)).toEqual([
+      "exec",
+      "-T",
+      "db",
+      "sh",
+      "-c",
+      'exec pg_restore --no-password --exit-on-error --single-transaction --no-owner --clean --if-exists --username="$POSTGRES_USER" --dbname="$POSTGRES_DB"',
+    ]);
+    expect(command.stdinFile).toBe("/tmp/restore/backup.dump");
+    expect(command.env).toBeUndefined();
+  });
+
+  it("counts rows with the same query the dump uses, printed to stdout", () => {
+    const command = containerCounts(target);
+    expect(command.stdin).toContain(`\\echo ${COUNTS_MARKER} :shipyard_counts`);
+    expect(parseContainerCounts(`${COUNTS_MARKER} ${hex({ database: "shop", tables: [] })}\n`)).toEqual({
+      database: "shop",
+      tables: [],
+    });
+    expect(() => parseContainerCounts("psql: error: connection refused\n")).toThrow(/no row counts/);
+  });
+
+  it("reads the source database's name from pg_restore --list", () => {
+    expect(
+      dumpedDatabase(";\n; Archive created at 2026-11-23\n;     dbname: shop\n;     TOC Entries: 12\n"),
+    ).toBe("shop");
+    expect(() => dumpedDatabase("nothing")).toThrow(/names no database/);
   });
 });
 
