@@ -419,14 +419,14 @@ export class Shipyard {
     env: string,
     /** A pg_dump custom-format file, e.g. ./backups/prod.dump. */
     backupFile: File,
-    /** The database URL the restore writes through, e.g. env://PROD_DATABASE_URL. */
-    databaseUrl: Secret,
     /** The environment's name again, where it requires confirmation (prod): --confirm=prod. */
     confirm = "",
     /** Private SSH key for the environment's host, e.g. env://DEPLOY_SSH_KEY (not for local). */
     sshKey?: Secret,
     /** The host's Docker socket, for the local environment: --docker-socket=/var/run/docker.sock. */
     dockerSocket?: Socket,
+    /** The database URL, for environments restored by URL (database.dumpFrom: url). */
+    databaseUrl?: Secret,
     /** The variable the environment's database.urlEnv names; --database-url is exported under it. */
     databaseUrlVariable = "DATABASE_URL",
   ): Promise<string> {
@@ -438,7 +438,7 @@ export class Shipyard {
         databaseUrlVariable,
         hasSshKey: sshKey !== undefined,
         hasDockerSocket: dockerSocket !== undefined,
-        hasDatabaseUrl: true,
+        hasDatabaseUrl: databaseUrl !== undefined,
       },
       { sshKey, dockerSocket, databaseUrl, restoreFile: backupFile },
     );

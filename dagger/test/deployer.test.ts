@@ -123,7 +123,6 @@ describe("bad arguments are named by their flag", () => {
     [{ env: "Prod!" }, /--env: must name an environment/],
     [{ env: "local", hasSshKey: false }, /--docker-socket: the local environment runs on the host's Docker/],
     [{ hasSshKey: false }, /--ssh-key: "prod" is reached over SSH/],
-    [{ command: "restore" as const }, /--database-url: restore writes through the database's URL/],
     [{ databaseUrlVariable: "prod-url" }, /--database-url-variable: must be an environment variable name/],
     [{ command: "rollback" as const, to: "a b" }, /--to: must be a release name/],
     [

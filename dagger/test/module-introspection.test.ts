@@ -210,7 +210,6 @@ describe("the deploy functions as Dagger registers them", () => {
       if (args.databaseUrl) expect(args.databaseUrl.type, name).toEqual(secret);
     }
     expect(fn("deploy").arguments.registryPassword?.type).toEqual(secret);
-    expect(fn("restore").arguments.databaseUrl).toMatchObject({ type: secret, isOptional: false });
   });
 
   it("requires what each cannot guess, and defaults the rest", () => {
@@ -223,7 +222,7 @@ describe("the deploy functions as Dagger registers them", () => {
       "revision",
     ]);
     expect(required("backup")).toEqual(["env"]);
-    expect(required("restore")).toEqual(["env", "backupFile", "databaseUrl"]);
+    expect(required("restore")).toEqual(["env", "backupFile"]);
     expect(required("rollback")).toEqual(["env"]);
     expect(required("status")).toEqual(["env"]);
     expect(fn("deploy").arguments.databaseUrlVariable?.defaultValue).toBe("DATABASE_URL");

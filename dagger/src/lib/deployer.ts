@@ -74,13 +74,6 @@ const deployerInput = z
         path: ["sshKey"],
         message: `"${input.env}" is reached over SSH: pass the private key as a secret, e.g. --ssh-key=env://DEPLOY_SSH_KEY`,
       });
-    if (input.command === "restore" && !input.hasDatabaseUrl)
-      ctx.addIssue({
-        code: "custom",
-        path: ["databaseUrl"],
-        message:
-          "restore writes through the database's URL: pass it as a secret, e.g. --database-url=env://PROD_DATABASE_URL",
-      });
   });
 
 export type DeployerInput = z.input<typeof deployerInput>;
