@@ -86,6 +86,17 @@ interface DeployerResources {
   restoreFile?: File;
 }
 
+/** A deployer run's arguments; which resources it was handed is read from the resources themselves. */
+type DeployerRequest = Omit<DeployerInput, "hasSshKey" | "hasDockerSocket" | "hasDatabaseUrl">;
+
+function given(resources: DeployerResources) {
+  return {
+    hasSshKey: resources.sshKey !== undefined,
+    hasDockerSocket: resources.dockerSocket !== undefined,
+    hasDatabaseUrl: resources.databaseUrl !== undefined,
+  };
+}
+
 /** The pipeline for one repository: its source and the images every step runs in. */
 @object()
 export class Shipyard {
@@ -348,17 +359,15 @@ export class Shipyard {
     /** Comma-separated severities that fail the scan. */
     severity: string = DEFAULT_SEVERITY_THRESHOLD,
   ): Promise<string> {
-    const wiring: DeployerInput = {
+    const resources = { sshKey, dockerSocket, databaseUrl };
+    const wiring: DeployerRequest = {
       command: "deploy",
       env,
       release,
       databaseUrlVariable,
-      hasSshKey: sshKey !== undefined,
-      hasDockerSocket: dockerSocket !== undefined,
-      hasDatabaseUrl: databaseUrl !== undefined,
     };
     // Bad arguments fail here, before the tests, the scan and the push.
-    deployerWiring({ ...wiring, image: `checked@sha256:${"0".repeat(64)}` });
+    deployerWiring({ ...wiring, ...given(resources), image: `checked@sha256:${"0".repeat(64)}` });
     const published = await this.publish(
       registry,
       repository,
@@ -369,10 +378,7 @@ export class Shipyard {
       sourceUrl,
       severity,
     );
-    const outcome = await this.shipyardRun(
-      { ...wiring, image: pinnedReference(published) },
-      { sshKey, dockerSocket, databaseUrl },
-    );
+    const outcome = await this.shipyardRun({ ...wiring, image: pinnedReference(published) }, resources);
     return outcome.json;
   }
 
@@ -399,9 +405,6 @@ export class Shipyard {
         command: "backup",
         env,
         databaseUrlVariable,
-        hasSshKey: sshKey !== undefined,
-        hasDockerSocket: dockerSocket !== undefined,
-        hasDatabaseUrl: databaseUrl !== undefined,
       },
       { sshKey, dockerSocket, databaseUrl },
     );
@@ -436,9 +439,6 @@ export class Shipyard {
         env,
         confirm,
         databaseUrlVariable,
-        hasSshKey: sshKey !== undefined,
-        hasDockerSocket: dockerSocket !== undefined,
-        hasDatabaseUrl: databaseUrl !== undefined,
       },
       { sshKey, dockerSocket, databaseUrl, restoreFile: backupFile },
     );
@@ -470,9 +470,6 @@ export class Shipyard {
         env,
         to,
         databaseUrlVariable,
-        hasSshKey: sshKey !== undefined,
-        hasDockerSocket: dockerSocket !== undefined,
-        hasDatabaseUrl: databaseUrl !== undefined,
       },
       { sshKey, dockerSocket, databaseUrl },
     );
@@ -494,9 +491,6 @@ export class Shipyard {
         command: "status",
         env,
         databaseUrlVariable: "DATABASE_URL",
-        hasSshKey: sshKey !== undefined,
-        hasDockerSocket: dockerSocket !== undefined,
-        hasDatabaseUrl: false,
       },
       { sshKey, dockerSocket },
     );
@@ -518,15 +512,15 @@ export class Shipyard {
    * The deploy CLI run once in a deployer container; fails with the CLI's own account of what happened.
    * Everything it is given comes from deployerWiring, which checks the arguments first.
    */
-  private async shipyardRun(input: DeployerInput, resources: DeployerResources): Promise<DeployerOutcome> {
+  private async shipyardRun(input: DeployerRequest, resources: DeployerResources): Promise<DeployerOutcome> {
     return (await this.shipyardRunIn(input, resources)).outcome;
   }
 
   private async shipyardRunIn(
-    input: DeployerInput,
+    input: DeployerRequest,
     resources: DeployerResources,
   ): Promise<{ container: Container; outcome: DeployerOutcome }> {
-    const wiring = deployerWiring(input);
+    const wiring = deployerWiring({ ...input, ...given(resources) });
     const run = randomBytes(4).toString("hex");
     const secret = (name: string, value: string) => dag.setSecret(`${name}-${run}`, value);
     let deployer = Object.entries(wiring.variables).reduce(
