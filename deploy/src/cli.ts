@@ -79,11 +79,12 @@ function parse(argv: string[]) {
   }
 }
 
+/** The database's URL; an environment backed up and restored inside its container never needs one. */
 function connectionFor(environment: Environment, required: boolean): Connection {
   const variable = environment.database.urlEnv;
   const url = process.env[variable];
   if (url) return parseDatabaseUrl(url, variable);
-  if (required)
+  if (required && !dumpsInContainer(environment))
     throw new UsageError(`${variable} is not set: it must hold the database URL of "${environment.name}"`);
   const placeholder = `<database from $${variable}>`;
   return {
@@ -150,13 +151,7 @@ async function execute(
   const dryRun = values["dry-run"];
 
   if (command === "backup") {
-    const inContainer = dumpsInContainer(environment);
-    const ctx = backupContext(
-      environment,
-      connectionFor(environment, !dryRun && !inContainer),
-      progress,
-      dryRun,
-    );
+    const ctx = backupContext(environment, connectionFor(environment, !dryRun), progress, dryRun);
     if (dryRun) return { plan: planBackup(ctx), summary: [] };
     const { entry, removed } = await backup(ctx);
     return {
@@ -175,9 +170,7 @@ async function execute(
       throw new UsageError(
         "restore needs either --backup=ID (list them with `shipyard backups --env=…`) or --file=PATH (a pg_dump custom-format file)",
       );
-    // Restores go where the environment's backups come from: inside the container needs no URL.
-    const byUrl = !dumpsInContainer(environment);
-    const ctx = backupContext(environment, connectionFor(environment, !dryRun && byUrl), progress, dryRun);
+    const ctx = backupContext(environment, connectionFor(environment, !dryRun), progress, dryRun);
     checkConfirmation(ctx, values.confirm);
     if (dryRun)
       return {
