@@ -14,15 +14,21 @@ import { checkConfirmation, planImport, planRestore, restore } from "./backup/re
 import { parseLedger, type ReleaseRecord, recentReleases } from "./commands/ledger.js";
 import { breakLock, describeHolder } from "./commands/lock.js";
 import { type Connection, parseDatabaseUrl } from "./commands/postgres.js";
+import { listAppContainers } from "./commands/release.js";
 import { ConfigError, type Environment, loadEnvironment } from "./config/environments.js";
 import { currentHolder } from "./lock/lock.js";
 import { type PlannedStep, Progress, seconds } from "./progress.js";
+import { defaultReleaseName, rollbackTarget } from "./release/decisions.js";
+import { type DeployContext, type DeployRequest, deploy } from "./release/deploy.js";
+import { parseContainers, releasePlan, requirePinnedImage } from "./release/plan.js";
 import { localRunner, type Runner, runnerFor } from "./runner.js";
 import { checkHealth, currentRelease } from "./status.js";
 
 const USAGE = `usage: shipyard <command> --env=NAME [options]
 
 commands:
+  deploy --image=NAME@sha256:…  zero-downtime release (lock, backup, pull, migrate, start beside, healthy, switch nginx, verify, stop old); rolls back on failure
+  rollback [--to=RELEASE]     bring back the previous succeeded release (or the one named) the same zero-downtime way
   backup                      verified backup of the environment's database (pg_dump, restore check, catalog, retention)
   restore --backup=ID         restore a catalogued backup (a safety backup is taken first; --confirm=NAME where required)
   restore --file=PATH         restore a dump made elsewhere (e.g. exported by dagger call backup): verified and catalogued first
@@ -36,6 +42,8 @@ options:
   --config=PATH   environments file (default: $SHIPYARD_ENVIRONMENTS or deploy/environments.yaml)
   --dry-run       print the plan (every command with its arguments) and do nothing
   --json          machine-readable summary on stdout
+  --release=NAME  deploy: the release name /version shows and the ledger keeps (default: UTC timestamp)
+  --no-backup     deploy/rollback: skip the verified backup before the release (say so consciously)
 
 environment:
   the variable named by database.urlEnv (e.g. DATABASE_URL)   connection URL of the database
@@ -47,7 +55,7 @@ environment:
   PG_BIN_DIR                                                  where pg_dump/pg_restore live (default: PATH)
   SHIPYARD_WHO                                                who to record as lock holder (default: user@host)`;
 
-const COMMANDS = ["backup", "restore", "backups", "releases", "lock", "status"];
+const COMMANDS = ["deploy", "rollback", "backup", "restore", "backups", "releases", "lock", "status"];
 
 class UsageError extends Error {
   override name = "UsageError";
@@ -69,6 +77,10 @@ function parse(argv: string[]) {
         file: { type: "string" },
         confirm: { type: "string" },
         limit: { type: "string" },
+        image: { type: "string" },
+        release: { type: "string" },
+        to: { type: "string" },
+        "no-backup": { type: "boolean", default: false },
         "dry-run": { type: "boolean", default: false },
         json: { type: "boolean", default: false },
         help: { type: "boolean", short: "h", default: false },
@@ -149,6 +161,10 @@ async function execute(
   }
   const environment = await loadEnvironment(values.config ?? defaultConfig(), values.env);
   const dryRun = values["dry-run"];
+
+  if (command === "deploy" || command === "rollback") {
+    return releaseCommand(command, environment, values, progress);
+  }
 
   if (command === "backup") {
     const ctx = backupContext(environment, connectionFor(environment, !dryRun), progress, dryRun);
@@ -235,6 +251,89 @@ async function execute(
   throw new Error(`command "${command}" is listed but not handled`);
 }
 
+async function releaseCommand(
+  command: "deploy" | "rollback",
+  environment: Environment,
+  values: ReturnType<typeof parse>["values"],
+  progress: Progress,
+): Promise<Outcome> {
+  if (command === "deploy" && !values.image)
+    throw new UsageError("deploy needs --image=NAME@sha256:<digest> (the image pinned by its digest)");
+  if (command === "deploy") requirePinnedImageOrUsage(values.image as string);
+  const conn = values["no-backup"] ? null : connectionFor(environment, !values["dry-run"]);
+  const host = await runnerFor(environment, process.env);
+  try {
+    let request: DeployRequest;
+    if (command === "deploy") {
+      request = {
+        image: values.image as string,
+        release: values.release ?? defaultReleaseName(new Date()),
+        migrate: true,
+      };
+    } else {
+      const ledger = parseLedger((await host.run(recentReleases(environment.stateDirectory, 200))).stdout);
+      const target = rollbackTarget(ledger, values.to);
+      const from = currentRelease(ledger);
+      request = {
+        image: `${target.image}@${target.digest}`,
+        release: target.release,
+        migrate: false,
+        note: `rollback${from ? ` from ${from.release}` : ""}`,
+      };
+    }
+    if (values["dry-run"]) {
+      const running = parseContainers((await host.run(listAppContainers(environment))).stdout).filter(
+        (c) => c.state === "running",
+      );
+      const holder = {
+        holder: who(),
+        purpose: `deploy ${request.release}`,
+        since: new Date().toISOString(),
+        token: "<random>",
+      };
+      return { plan: releasePlan(environment, { ...request, holder }, running), summary: [] };
+    }
+    const ctx: DeployContext = {
+      environment,
+      runner: host,
+      progress,
+      who: who(),
+      ...(conn
+        ? {
+            backup: async () =>
+              (
+                await backup(backupContext(environment, conn, progress), {
+                  reason: `before ${request.release}`,
+                })
+              ).entry.id,
+          }
+        : {}),
+    };
+    const result = await deploy(ctx, request);
+    return {
+      result,
+      summary: [
+        `release ${result.release} serves through nginx at ${environment.publicUrl} (${result.image}@${result.digest})`,
+        result.previous ? `previous release: ${result.previous}` : "first release of this environment",
+        result.backup
+          ? `verified backup before the release: ${result.backup}`
+          : "no backup taken (--no-backup)",
+        ...(result.stopped.length ? [`stopped ${result.stopped.join(", ")}`] : []),
+      ],
+    };
+  } finally {
+    await host.close();
+  }
+}
+
+function requirePinnedImageOrUsage(image: string): void {
+  try {
+    requirePinnedImage(image);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
+
 const staleAfter = (environment: Environment) => environment.timeouts.lockStaleMinutes;
 const releaseLine = (r: ReleaseRecord) =>
   `release ${r.release}  ${r.at}  ${r.result}  ${r.image}@${r.digest}  by ${r.who}`;
@@ -306,7 +405,12 @@ function printPlan(plan: PlannedStep[]): void {
 
 export async function main(argv: string[]): Promise<number> {
   const started = performance.now();
-  let values: ReturnType<typeof parse>["values"] = { "dry-run": false, json: false, help: false };
+  let values: ReturnType<typeof parse>["values"] = {
+    "dry-run": false,
+    json: false,
+    help: false,
+    "no-backup": false,
+  };
   let command = "";
   const progress = new Progress();
   try {

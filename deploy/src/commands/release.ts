@@ -72,8 +72,15 @@ export function listAppContainers(env: Environment): Command {
   };
 }
 
+/** "<status> <health>", e.g. "running healthy" or "restarting none"; parsed by release/decisions.ts. */
 export const containerHealth = (id: string): Command => ({
-  argv: ["docker", "inspect", "--format", "{{.State.Health.Status}}", id],
+  argv: [
+    "docker",
+    "inspect",
+    "--format",
+    "{{.State.Status}} {{if .State.Health}}{{.State.Health.Status}}{{else}}none{{end}}",
+    id,
+  ],
 });
 
 export const stopContainer = (id: string, graceSeconds: number): Command => ({
@@ -129,6 +136,25 @@ export function testNginx(env: Environment): Command {
 export function reloadNginx(env: Environment): Command {
   return compose(env, ["kill", "-s", "HUP", env.compose.nginxService]);
 }
+
+/**
+ * The first release of a project: compose starts the app with everything it depends on, in the
+ * order depends_on gives (data services healthy, migrations done), so a failing migration stops it.
+ */
+export function startStack(env: Environment, image: string, release: string): Command {
+  return compose(env, ["up", "--detach", "--no-recreate", env.compose.appService], imageVars(image, release));
+}
+
+/** Starts nginx if it is not running (the first release); a running nginx is left as it is. */
+export function ensureNginx(env: Environment): Command {
+  return compose(env, ["up", "--detach", "--no-deps", "--no-recreate", env.compose.nginxService]);
+}
+
+export const dockerVersion = (): Command => ({
+  argv: ["docker", "version", "--format", "{{.Server.Version}}"],
+});
+
+export const composeVersion = (env: Environment): Command => compose(env, ["version"]);
 
 export function diskFree(env: Environment): Command {
   return { argv: ["df", "--output=avail", "-B1", "--", env.compose.directory] };

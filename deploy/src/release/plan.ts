@@ -1,9 +1,9 @@
 /**
- * The zero-downtime release as a plan, and the decisions it needs, all pure. Not executed yet: the
- * runner for it (and its end-to-end test on a real Docker engine over SSH) is the part of issue 5
- * still open. The order follows nginx/README.md: start beside, healthy, switch, reload, verify, stop old.
+ * The zero-downtime release as a plan, and the decisions it needs, all pure; release/deploy.ts runs
+ * it. The order follows nginx/README.md: start beside, healthy, switch, reload, verify, stop old.
  */
 import { z } from "zod";
+import type { Command } from "../commands/argv.js";
 import { appendRelease, type ReleaseRecord } from "../commands/ledger.js";
 import { acquireLock, type LockHolder, releaseLock } from "../commands/lock.js";
 import {
@@ -121,30 +121,42 @@ export type Reached = "migrated" | "started" | "switched";
  * a migration that failed ran in its own transaction and left nothing; one that succeeded is undone
  * by restoring the backup taken before it, which is an operator's decision, and the ledger says so.
  */
+export function rollbackSteps(
+  env: Environment,
+  reached: ReadonlySet<Reached>,
+  state: { previousUpstream: string; fresh: AppContainer | null },
+  record: ReleaseRecord,
+): { step: string; command: Command }[] {
+  const steps: { step: string; command: Command }[] = [];
+  if (reached.has("switched")) {
+    steps.push({ step: "restore upstream", command: writeUpstream(env, state.previousUpstream) });
+    steps.push({ step: "nginx -t", command: testNginx(env) });
+    steps.push({ step: "reload nginx", command: reloadNginx(env) });
+  }
+  if (reached.has("started") && state.fresh) {
+    steps.push({ step: `stop ${state.fresh.name}`, command: stopContainer(state.fresh.id, 5) });
+    steps.push({ step: `remove ${state.fresh.name}`, command: removeContainer(state.fresh.id) });
+  }
+  const note = reached.has("migrated")
+    ? "migrations of this release stay applied; restore the pre-release backup if the previous release cannot run on them"
+    : undefined;
+  steps.push({
+    step: "ledger",
+    command: appendRelease(env.stateDirectory, {
+      ...record,
+      result: "rolled-back",
+      ...(note ? { note } : {}),
+    }),
+  });
+  return steps;
+}
+
+/** What --dry-run shows of rollbackSteps. */
 export function rollbackPlan(
   env: Environment,
   reached: ReadonlySet<Reached>,
   state: { previousUpstream: string; fresh: AppContainer | null },
   record: ReleaseRecord,
 ): PlannedStep[] {
-  const steps: PlannedStep[] = [];
-  if (reached.has("switched")) {
-    steps.push(planned("restore upstream", writeUpstream(env, state.previousUpstream)));
-    steps.push(planned("nginx -t", testNginx(env)));
-    steps.push(planned("reload nginx", reloadNginx(env)));
-  }
-  if (reached.has("started") && state.fresh) {
-    steps.push(planned(`stop ${state.fresh.name}`, stopContainer(state.fresh.id, 5)));
-    steps.push(planned(`remove ${state.fresh.name}`, removeContainer(state.fresh.id)));
-  }
-  const note = reached.has("migrated")
-    ? "migrations of this release stay applied; restore the pre-release backup if the previous release cannot run on them"
-    : undefined;
-  steps.push(
-    planned(
-      "ledger",
-      appendRelease(env.stateDirectory, { ...record, result: "rolled-back", ...(note ? { note } : {}) }),
-    ),
-  );
-  return steps;
+  return rollbackSteps(env, reached, state, record).map((s) => planned(s.step, s.command));
 }

@@ -1,0 +1,66 @@
+/** The small decisions a deploy and a rollback make from what the host reports; pure. */
+import type { ReleaseRecord } from "../commands/ledger.js";
+import { currentRelease } from "../status.js";
+
+export type HealthVerdict = { kind: "healthy" } | { kind: "waiting" } | { kind: "failed"; reason: string };
+
+/**
+ * From `docker inspect` "<status> <health>": a container that exited, restarts, or is reported
+ * unhealthy will not recover by waiting longer, so the deploy stops waiting at once.
+ */
+export function healthVerdict(line: string): HealthVerdict {
+  const [status = "", health = ""] = line.trim().split(/\s+/);
+  if (status !== "running") return { kind: "failed", reason: `the container is ${status || "gone"}` };
+  if (health === "healthy") return { kind: "healthy" };
+  if (health === "unhealthy") return { kind: "failed", reason: "its healthcheck reports unhealthy" };
+  if (health === "none") return { kind: "failed", reason: "it has no healthcheck, so readiness is unknown" };
+  return { kind: "waiting" };
+}
+
+/** `name@sha256:…` as the ledger keeps it: name and digest apart. */
+export function splitPinned(ref: string): { image: string; digest: string } {
+  const at = ref.lastIndexOf("@");
+  return { image: ref.slice(0, at), digest: ref.slice(at + 1) };
+}
+
+/** Bytes available, from `df --output=avail -B1` (a header line, then the number). */
+export function parseFreeBytes(stdout: string): number {
+  const value = Number(stdout.trim().split("\n").at(-1)?.trim());
+  if (!Number.isFinite(value))
+    throw new Error(`cannot read free disk space from df: ${JSON.stringify(stdout)}`);
+  return value;
+}
+
+export const MIN_FREE_BYTES = 2 * 1024 ** 3;
+
+export function defaultReleaseName(now: Date): string {
+  return now
+    .toISOString()
+    .replace(/\.\d+Z$/, "Z")
+    .replaceAll(/[-:]/g, "");
+}
+
+/**
+ * Which release `rollback` brings back: the one named by --to (it must have succeeded once), or else
+ * the newest succeeded release before the current one that ran a different image.
+ */
+export function rollbackTarget(newestLast: readonly ReleaseRecord[], to: string | undefined): ReleaseRecord {
+  const succeeded = newestLast.filter((r) => r.result === "succeeded");
+  if (to !== undefined) {
+    const named = [...succeeded].reverse().find((r) => r.release === to);
+    if (!named) {
+      const known = [...new Set(succeeded.map((r) => r.release))].join(", ") || "none";
+      throw new Error(
+        `--to=${to}: no succeeded release of that name in the ledger; succeeded releases: ${known}`,
+      );
+    }
+    return named;
+  }
+  const current = currentRelease(newestLast);
+  if (!current) throw new Error("nothing to roll back to: the ledger has no succeeded release");
+  const earlier = [...succeeded].reverse().find((r) => r.digest !== current.digest);
+  if (!earlier) {
+    throw new Error(`nothing to roll back to: ${current.release} is the only image that ever succeeded`);
+  }
+  return earlier;
+}

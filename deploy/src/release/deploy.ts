@@ -1,0 +1,274 @@
+/**
+ * The zero-downtime release, executed: the steps of plan.ts run one by one through the runner, and
+ * any failure undoes what was done (rollbackPlan) and checks through nginx that the previous release
+ * still serves. The lock is held throughout and always released (withLock).
+ */
+import { setTimeout as sleep } from "node:timers/promises";
+import { appendRelease, parseLedger, type ReleaseRecord, recentReleases } from "../commands/ledger.js";
+import {
+  composeVersion,
+  containerHealth,
+  diskFree,
+  dockerVersion,
+  ensureNginx,
+  listAppContainers,
+  pullImage,
+  readUpstream,
+  reloadNginx,
+  removeContainer,
+  runMigrations,
+  startBeside,
+  startStack,
+  stopContainer,
+  testNginx,
+  upstreamConf,
+  writeUpstream,
+} from "../commands/release.js";
+import type { Environment } from "../config/environments.js";
+import { withLock } from "../lock/lock.js";
+import type { Progress } from "../progress.js";
+import type { Runner } from "../runner.js";
+import { currentRelease } from "../status.js";
+import { healthVerdict, MIN_FREE_BYTES, parseFreeBytes, splitPinned } from "./decisions.js";
+import { type AppContainer, newContainer, parseContainers, type Reached, rollbackSteps } from "./plan.js";
+import { verifyServing } from "./verify.js";
+
+export interface DeployContext {
+  environment: Environment;
+  runner: Runner;
+  progress: Progress;
+  who: string;
+  /** The verified backup taken under the lock before migrations; absent when the operator chose none. */
+  backup?: () => Promise<string>;
+}
+
+export interface DeployRequest {
+  /** name@sha256:… */
+  image: string;
+  release: string;
+  /** false for a rollback: the older image runs on the schema as it is. */
+  migrate: boolean;
+  /** Recorded in the ledger, e.g. "rollback from v2". */
+  note?: string;
+}
+
+export interface DeployResult {
+  release: string;
+  image: string;
+  digest: string;
+  previous: string | null;
+  container: string;
+  stopped: string[];
+  backup: string | null;
+}
+
+/** A deploy that failed; `account` says what happened, what was undone and what serves now. */
+export class DeployFailed extends Error {
+  override name = "DeployFailed";
+}
+
+/** Where the target stands before anything changes: fails with the reason when it cannot be deployed to. */
+export async function preflight(ctx: DeployContext): Promise<void> {
+  const { environment: env, runner, progress } = ctx;
+  await progress.step(
+    "preflight: docker",
+    () => runner.run(dockerVersion()),
+    (r) => `engine ${r.stdout.trim()} on ${runner.where}`,
+  );
+  await progress.step(
+    "preflight: compose",
+    () => runner.run(composeVersion(env)),
+    (r) => r.stdout.trim().split("\n")[0],
+  );
+  await progress.step(
+    "preflight: disk space",
+    async () => {
+      const free = parseFreeBytes((await runner.run(diskFree(env))).stdout);
+      if (free < MIN_FREE_BYTES) {
+        throw new Error(
+          `only ${(free / 1024 ** 3).toFixed(1)} GiB free under ${env.compose.directory} on ${runner.where}; a release needs ${MIN_FREE_BYTES / 1024 ** 3} GiB (prune old images: docker image prune)`,
+        );
+      }
+      return free;
+    },
+    (free) => `${(free / 1024 ** 3).toFixed(1)} GiB free`,
+  );
+}
+
+async function readLedger(ctx: DeployContext): Promise<ReleaseRecord[]> {
+  return parseLedger((await ctx.runner.run(recentReleases(ctx.environment.stateDirectory, 200))).stdout);
+}
+
+async function appContainers(ctx: DeployContext): Promise<AppContainer[]> {
+  return parseContainers((await ctx.runner.run(listAppContainers(ctx.environment))).stdout);
+}
+
+async function waitHealthy(ctx: DeployContext, container: AppContainer): Promise<void> {
+  const deadline = Date.now() + ctx.environment.timeouts.healthSeconds * 1000;
+  for (;;) {
+    const verdict = healthVerdict((await ctx.runner.run(containerHealth(container.id))).stdout);
+    if (verdict.kind === "healthy") return;
+    if (verdict.kind === "failed")
+      throw new Error(`${container.name} will not become healthy: ${verdict.reason}`);
+    if (Date.now() > deadline) {
+      throw new Error(
+        `${container.name} was not healthy after ${ctx.environment.timeouts.healthSeconds} s (its healthcheck keeps failing)`,
+      );
+    }
+    await sleep(1_000);
+  }
+}
+
+async function switchUpstream(ctx: DeployContext, content: string): Promise<void> {
+  const { environment: env, runner, progress } = ctx;
+  await progress.step("switch upstream", () => runner.run(writeUpstream(env, content)));
+  await progress.step("start nginx if stopped", () => runner.run(ensureNginx(env)));
+  await progress.step("nginx -t", () => runner.run(testNginx(env)));
+  await progress.step("reload nginx", () => runner.run(reloadNginx(env)));
+}
+
+const ANY_EXIT = Array.from({ length: 255 }, (_, i) => i + 1);
+
+/** The migrate service logs its error on stdout, so a failure carries the end of that log. */
+async function migrate(ctx: DeployContext, request: DeployRequest): Promise<void> {
+  const command = runMigrations(ctx.environment, request.image, request.release);
+  const { exitCode, stdout } = await ctx.runner.run({ ...command, okExitCodes: ANY_EXIT });
+  if (exitCode !== 0) {
+    const tail = stdout.trim().split("\n").slice(-5).join("\n");
+    throw new Error(
+      `the migrate service of ${request.release} exited ${exitCode}; the end of its log:\n${tail}`,
+    );
+  }
+}
+
+/** Runs the release; on failure rolls back and throws DeployFailed with the whole account. */
+export async function deploy(ctx: DeployContext, request: DeployRequest): Promise<DeployResult> {
+  const { environment: env, runner, progress } = ctx;
+  const started = Date.now();
+  const { image, digest } = splitPinned(request.image);
+  await preflight(ctx);
+  return withLock(runner, env, progress, { who: ctx.who, purpose: `deploy ${request.release}` }, async () => {
+    const previous = currentRelease(await progress.step("read ledger", () => readLedger(ctx)));
+    const record: ReleaseRecord = {
+      release: request.release,
+      env: env.name,
+      who: ctx.who,
+      at: new Date(started).toISOString(),
+      image,
+      digest,
+      result: "succeeded",
+      ...(request.note ? { note: request.note } : {}),
+    };
+    const reached = new Set<Reached>();
+    const state: { previousUpstream: string; fresh: AppContainer | null } = {
+      previousUpstream: "",
+      fresh: null,
+    };
+    let backupId: string | null = null;
+    try {
+      if (ctx.backup) backupId = await ctx.backup();
+      await progress.step("pull", () => runner.run(pullImage(request.image)));
+      state.previousUpstream = (
+        await progress.step("current upstream", () => runner.run(readUpstream(env)))
+      ).stdout;
+      const before = await progress.step("find running app containers", () => appContainers(ctx));
+      const running = before.filter((c) => c.state === "running");
+      if (running.length === 0) {
+        // First release: compose starts data services, migrations and the app in depends_on order.
+        reached.add("started");
+        await progress.step("start stack (migrate, app)", () =>
+          runner.run(startStack(env, request.image, request.release)),
+        );
+        reached.add("migrated");
+      } else {
+        if (request.migrate) {
+          await progress.step("migrate", () => migrate(ctx, request));
+          reached.add("migrated");
+        }
+        reached.add("started");
+        await progress.step("start beside", () =>
+          runner.run(startBeside(env, request.image, request.release, running.length)),
+        );
+      }
+      const fresh = newContainer(before, await appContainers(ctx));
+      state.fresh = fresh;
+      await progress.step(
+        "wait healthy",
+        () => waitHealthy(ctx, fresh),
+        () => fresh.name,
+      );
+      reached.add("switched");
+      await switchUpstream(ctx, upstreamConf(fresh.name));
+      await progress.step("verify through nginx", () => verifyServing(env, request.release));
+    } catch (error) {
+      const cause = error as Error;
+      const failedStep = progress.steps.findLast((s) => !s.ok)?.step ?? "setup";
+      const undone = await undo(
+        ctx,
+        reached,
+        state,
+        { ...record, durationMs: Date.now() - started },
+        previous,
+      );
+      throw new DeployFailed(
+        `deploy of ${request.release} failed at "${failedStep}": ${cause.message}\n${undone}`,
+      );
+    }
+    // The new release serves; old nginx workers finish the requests they hold before the old app stops.
+    await progress.step("drain", () => sleep(2_000));
+    const stopped: string[] = [];
+    const running = (await appContainers(ctx)).filter((c) => c.id !== state.fresh?.id);
+    for (const old of running) {
+      await progress.step(`stop ${old.name}`, () => runner.run(stopContainer(old.id, 15)));
+      await progress.step(`remove ${old.name}`, () => runner.run(removeContainer(old.id)));
+      stopped.push(old.name);
+    }
+    await progress.step("ledger", () =>
+      runner.run(appendRelease(env.stateDirectory, { ...record, durationMs: Date.now() - started })),
+    );
+    return {
+      release: request.release,
+      image,
+      digest,
+      previous: previous?.release ?? null,
+      container: state.fresh?.name ?? "",
+      stopped,
+      backup: backupId,
+    };
+  });
+}
+
+/** Runs the rollback plan, then checks what serves; returns the account for the error message. */
+async function undo(
+  ctx: DeployContext,
+  reached: ReadonlySet<Reached>,
+  state: { previousUpstream: string; fresh: AppContainer | null },
+  record: ReleaseRecord,
+  previous: ReleaseRecord | null,
+): Promise<string> {
+  const { environment: env, runner, progress } = ctx;
+  const lines: string[] = [];
+  for (const { step, command } of rollbackSteps(env, reached, state, record)) {
+    try {
+      await progress.step(`rollback: ${step}`, () => runner.run(command));
+      lines.push(`  undone: ${step}`);
+    } catch (error) {
+      lines.push(`  NOT undone: ${step}: ${(error as Error).message}`);
+    }
+  }
+  if (reached.has("migrated") && previous)
+    lines.push(
+      `  migrations of ${record.release} stay applied; restore the pre-release backup if ${previous.release} cannot run on them`,
+    );
+  if (!previous) {
+    lines.push("  there was no previous release to return to");
+    return lines.join("\n");
+  }
+  try {
+    await progress.step("rollback: verify through nginx", () => verifyServing(env, previous.release));
+    lines.push(`  release ${previous.release} serves, verified through nginx at ${env.publicUrl}`);
+  } catch (error) {
+    lines.push(`  WARNING: ${(error as Error).message}`);
+  }
+  return lines.join("\n");
+}

@@ -1,0 +1,80 @@
+import { describe, expect, it } from "vitest";
+import type { ReleaseRecord } from "../../src/commands/ledger.js";
+import {
+  defaultReleaseName,
+  healthVerdict,
+  parseFreeBytes,
+  rollbackTarget,
+  splitPinned,
+} from "../../src/release/decisions.js";
+
+const digest = (c: string) => `sha256:${c.repeat(64)}`;
+const record = (
+  release: string,
+  d: string,
+  result: ReleaseRecord["result"] = "succeeded",
+): ReleaseRecord => ({
+  release,
+  env: "local",
+  who: "ci",
+  at: "2026-11-23T10:00:00.000Z",
+  image: "registry.example.com/app",
+  digest: digest(d),
+  result,
+});
+
+describe("release decisions", () => {
+  it("waits while the healthcheck starts, stops waiting at once when the container cannot recover", () => {
+    expect(healthVerdict("running healthy\n")).toEqual({ kind: "healthy" });
+    expect(healthVerdict("running starting")).toEqual({ kind: "waiting" });
+    expect(healthVerdict("running unhealthy")).toEqual({
+      kind: "failed",
+      reason: "its healthcheck reports unhealthy",
+    });
+    expect(healthVerdict("restarting starting")).toEqual({
+      kind: "failed",
+      reason: "the container is restarting",
+    });
+    expect(healthVerdict("exited none")).toEqual({ kind: "failed", reason: "the container is exited" });
+    expect(healthVerdict("running none").kind).toBe("failed");
+  });
+
+  it("splits a pinned reference into the image and the digest the ledger keeps", () => {
+    expect(splitPinned(`127.0.0.1:5000/app@${digest("a")}`)).toEqual({
+      image: "127.0.0.1:5000/app",
+      digest: digest("a"),
+    });
+  });
+
+  it("reads free bytes from df, and names output it cannot read", () => {
+    expect(parseFreeBytes("    Avail\n52345678901\n")).toBe(52345678901);
+    expect(() => parseFreeBytes("df: /nope: No such file")).toThrow(/cannot read free disk space/);
+  });
+
+  it("names a release by its UTC time when none is given", () => {
+    expect(defaultReleaseName(new Date("2026-11-23T10:04:05.678Z"))).toBe("20261123T100405Z");
+  });
+
+  it("rolls back to the newest succeeded release that ran another image, skipping failed ones", () => {
+    const ledger = [
+      record("r1", "a"),
+      record("r2", "b"),
+      record("r3", "c", "rolled-back"),
+      record("r4", "b"),
+    ];
+    expect(rollbackTarget(ledger, undefined).release).toBe("r1");
+    expect(rollbackTarget(ledger, "r2").release).toBe("r2");
+  });
+
+  it("refuses a rollback with nowhere to go, or to a release that never succeeded, naming the valid ones", () => {
+    expect(() => rollbackTarget([], undefined)).toThrow(
+      "nothing to roll back to: the ledger has no succeeded release",
+    );
+    expect(() => rollbackTarget([record("r1", "a")], undefined)).toThrow(
+      /r1 is the only image that ever succeeded/,
+    );
+    expect(() => rollbackTarget([record("r1", "a"), record("r3", "c", "rolled-back")], "r3")).toThrow(
+      "--to=r3: no succeeded release of that name in the ledger; succeeded releases: r1",
+    );
+  });
+});
