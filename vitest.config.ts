@@ -43,6 +43,16 @@ export default defineConfig({
           hookTimeout: 1_200_000,
         },
       },
+      {
+        test: {
+          name: "e2e",
+          include: ["deploy/test/e2e/**/*.test.ts"],
+          // One compose stack per file, deployed to in order; the engine is shared, so one file at a time.
+          fileParallelism: false,
+          testTimeout: 240_000,
+          hookTimeout: 900_000,
+        },
+      },
     ],
   },
 });

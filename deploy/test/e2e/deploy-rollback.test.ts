@@ -1,0 +1,153 @@
+/**
+ * `shipyard deploy` and `shipyard rollback` for real: the CLI as a process, the production compose
+ * stack on the real Docker engine, images pulled by digest from a registry on 127.0.0.1, traffic
+ * through nginx over HTTPS. The tests run in order; each starts from the state the previous one left.
+ */
+import { existsSync } from "node:fs";
+import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { ReleaseRecord } from "../../src/commands/ledger.js";
+import { startLoad } from "./support/load.js";
+import { type DeployTarget, startDeployTarget } from "./support/target.js";
+
+let target: DeployTarget;
+let productId: number;
+
+const image = (variant: string) => {
+  const ref = target.images[variant];
+  if (!ref) throw new Error(`no image for ${variant}`);
+  return ref;
+};
+const deploy = (variant: string, release: string) =>
+  target.shipyard([
+    "deploy",
+    "--env=local",
+    `--image=${image(variant)}`,
+    `--release=${release}`,
+    "--no-backup",
+  ]);
+const servedRelease = async () =>
+  (JSON.parse((await target.edge("/version")).text) as { release: string }).release;
+const ledger = async (): Promise<ReleaseRecord[]> => {
+  const { stdout } = await target.shipyard(["releases", "--env=local", "--json", "--limit=50"]);
+  return (JSON.parse(stdout) as { result: { releases: ReleaseRecord[] } }).result.releases;
+};
+
+beforeAll(async () => {
+  target = await startDeployTarget("shipyard-e2e-deploy");
+});
+
+afterAll(async () => {
+  await target?.teardown();
+});
+
+describe("deploy and rollback on a real engine through nginx", () => {
+  it("first deploy: v1 starts with its data services and serves through nginx; the ledger records it by digest", async () => {
+    const run = await deploy("v1", "v1");
+    expect(run.exitCode, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/release v1 serves through nginx/);
+    expect(await servedRelease()).toBe("v1");
+
+    const created = await target.edge("/products", {
+      method: "POST",
+      admin: true,
+      body: { sku: "e2e-survivor", name: "Survivor", priceCents: 1200, stock: 7 },
+    });
+    expect(created.status, created.text).toBe(201);
+    productId = (JSON.parse(created.text) as { id: number }).id;
+
+    const [record] = await ledger();
+    expect(record).toMatchObject({ release: "v1", result: "succeeded", who: "e2e@test" });
+    expect(`${record?.image}@${record?.digest}`).toBe(image("v1"));
+  });
+
+  it("upgrades v1 to v2 while requests flow through nginx the whole time, with zero failed requests", async () => {
+    const load = startLoad(() => target.edge("/healthz"), { workers: 4, maxMs: 180_000 });
+    // /version is rate-limited by nginx (20 r/s per client): sampled slowly, it shows the switch.
+    const seen: string[] = [];
+    let sampling = true;
+    const sampler = (async () => {
+      for (let i = 0; i < 1_000 && sampling; i++) {
+        const reply = await target.edge("/version");
+        seen.push(
+          reply.status === 200
+            ? (JSON.parse(reply.text) as { release: string }).release
+            : `HTTP ${reply.status}`,
+        );
+        await sleep(250);
+      }
+    })();
+    await sleep(1_000);
+    const run = await deploy("v2", "v2");
+    await sleep(1_000);
+    sampling = false;
+    await sampler;
+    const report = await load.stop();
+
+    expect(run.exitCode, run.stderr).toBe(0);
+    expect(report.failures).toEqual([]);
+    expect(report.requests).toBeGreaterThan(100);
+    // v1 until the switch, v2 after it, never back and nothing else.
+    const firstV2 = seen.indexOf("v2");
+    expect(firstV2).toBeGreaterThan(0);
+    expect(seen.slice(0, firstV2).every((r) => r === "v1")).toBe(true);
+    expect(seen.slice(firstV2).every((r) => r === "v2")).toBe(true);
+    expect(await servedRelease()).toBe("v2");
+    expect(await target.appContainers()).toHaveLength(1);
+  });
+
+  it("rolls back a v3 whose health check fails: v2 keeps serving with its data, the ledger says rolled-back", async () => {
+    const run = await deploy("unhealthy", "v3");
+    expect(run.exitCode).toBe(1);
+    expect(run.stderr).toMatch(/deploy of v3 failed at "wait healthy"/);
+    expect(run.stderr).toMatch(/release v2 serves, verified through nginx/);
+    expect(await servedRelease()).toBe("v2");
+    const product = await target.edge(`/products/${productId}`);
+    expect(product.status).toBe(200);
+    expect(JSON.parse(product.text)).toMatchObject({ sku: "e2e-survivor", stock: 7 });
+    expect(await target.appContainers()).toHaveLength(1);
+    expect((await ledger()).at(-1)).toMatchObject({ release: "v3", result: "rolled-back" });
+  });
+
+  it("rolls back a release whose migration fails, before any new container starts", async () => {
+    const run = await deploy("broken-migration", "v4");
+    expect(run.exitCode).toBe(1);
+    expect(run.stderr).toMatch(/deploy of v4 failed at "migrate"/);
+    expect(run.stderr).toMatch(/no_such_table/);
+    expect(run.stderr).toMatch(/release v2 serves, verified through nginx/);
+    expect(await servedRelease()).toBe("v2");
+    expect((await target.edge(`/products/${productId}`)).status).toBe(200);
+    expect(await target.appContainers()).toHaveLength(1);
+    expect((await ledger()).at(-1)).toMatchObject({ release: "v4", result: "rolled-back" });
+  });
+
+  it("refuses a second deploy while one holds the lock, naming the holder; the first completes", async () => {
+    const first = deploy("v1", "v5");
+    const lock = path.join(target.stateDirectory, "deploy.lock");
+    for (let i = 0; i < 600 && !existsSync(lock); i++) await sleep(50);
+    expect(existsSync(lock)).toBe(true);
+    const second = await deploy("v2", "v6");
+    expect(second.exitCode).toBe(1);
+    expect(second.stderr).toMatch(/local is locked on local: held by e2e@test for deploy v5/);
+    const done = await first;
+    expect(done.exitCode, done.stderr).toBe(0);
+    expect(await servedRelease()).toBe("v5");
+    expect(existsSync(lock)).toBe(false);
+  });
+
+  it("rollback brings back the previous release that ran another image, then --to names one", async () => {
+    const back = await target.shipyard(["rollback", "--env=local", "--no-backup"]);
+    expect(back.exitCode, back.stderr).toBe(0);
+    expect(await servedRelease()).toBe("v2");
+    const to = await target.shipyard(["rollback", "--env=local", "--to=v1", "--no-backup"]);
+    expect(to.exitCode, to.stderr).toBe(0);
+    expect(await servedRelease()).toBe("v1");
+    expect((await target.edge(`/products/${productId}`)).status).toBe(200);
+    const records = await ledger();
+    expect(records.slice(-2).map((r) => [r.release, r.result, r.note])).toEqual([
+      ["v2", "succeeded", "rollback from v5"],
+      ["v1", "succeeded", "rollback from v2"],
+    ]);
+  });
+});

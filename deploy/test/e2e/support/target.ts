@@ -1,0 +1,242 @@
+/**
+ * A deploy target on this machine for the end-to-end tests and the deploy benchmark: the production
+ * compose file and nginx config copied into a scratch directory (so deploys rewrite a copy of
+ * upstream.conf), a compose project with a unique name, a real registry on 127.0.0.1 so images are
+ * deployed by digest, and an environments file whose `local` environment points at all of it.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { execa } from "execa";
+import { detectComposeCli } from "../../../../test/docker/compose-cli.js";
+import { ComposeProject } from "../../../../test/docker/compose-project.js";
+import { type DockerEngine, ensureDockerEngine } from "../../../../test/docker/engine.js";
+import { ensureImagesFor } from "../../../../test/docker/standin-images.js";
+import { freePort } from "../../../../test/harness/network.js";
+import { type Reply, request } from "../../../../test/stack/support/https-client.js";
+
+export const REPO_ROOT = path.resolve(import.meta.dirname, "../../../..");
+const CLI = path.join(REPO_ROOT, "deploy/src/cli.ts");
+
+/**
+ * The releases the tests deploy, all from the app image: v1 and v2 differ only by a label (so by
+ * digest); "unhealthy" serves but its /readyz answers 503; "broken-migration" ships a migration that fails.
+ */
+const VARIANTS: Record<string, string> = {
+  v1: 'LABEL org.shipyard.e2e.variant="v1"',
+  v2: 'LABEL org.shipyard.e2e.variant="v2"',
+  unhealthy: [
+    'LABEL org.shipyard.e2e.variant="unhealthy"',
+    `CMD ["node", "-e", "require('node:http').createServer((q, r) => r.writeHead(q.url === '/readyz' ? 503 : 200).end('{}')).listen(3000)"]`,
+  ].join("\n"),
+  "broken-migration": [
+    'LABEL org.shipyard.e2e.variant="broken-migration"',
+    "USER root",
+    "RUN printf 'ALTER TABLE no_such_table ADD COLUMN x int;\\n' > migrations/1999999999999_broken.sql",
+    "USER node",
+  ].join("\n"),
+};
+export type Variant = keyof typeof VARIANTS & string;
+
+export interface ShipyardRun {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface DeployTarget {
+  readonly dir: string;
+  readonly project: ComposeProject;
+  readonly httpsPort: number;
+  readonly adminToken: string;
+  /** name@sha256:… in the local registry, per variant. */
+  readonly images: Record<string, string>;
+  readonly stateDirectory: string;
+  edge(pathname: string, init?: { method?: string; body?: unknown; admin?: boolean }): Promise<Reply>;
+  shipyard(args: readonly string[], options?: { signal?: AbortSignal }): Promise<ShipyardRun>;
+  /** Running app containers of the project, as `docker ps` names them. */
+  appContainers(): Promise<string[]>;
+  teardown(): Promise<void>;
+}
+
+async function startRegistry(dir: string, port: number): Promise<ChildProcess> {
+  const config = path.join(dir, "registry.yml");
+  await writeFile(
+    config,
+    `version: 0.1
+log: { level: warn }
+storage: { filesystem: { rootdirectory: ${path.join(dir, "registry")} } }
+http: { addr: "127.0.0.1:${port}" }
+`,
+  );
+  const registry = spawn("docker-registry", ["serve", config], { stdio: "ignore" });
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const answer = await fetch(`http://127.0.0.1:${port}/v2/`).catch(() => null);
+    if (answer?.ok) return registry;
+    if (registry.exitCode !== null) break;
+    await sleep(100);
+  }
+  registry.kill("SIGKILL");
+  throw new Error("docker-registry did not answer on 127.0.0.1 (apt-get install -y docker-registry)");
+}
+
+/** Builds each variant, pushes it to the registry and returns its reference by digest. */
+async function publishVariants(repository: string, base: string): Promise<Record<string, string>> {
+  const images: Record<string, string> = {};
+  for (const [name, lines] of Object.entries(VARIANTS)) {
+    const tag = `${repository}:${name}`;
+    await execa("docker", ["build", "--quiet", "--tag", tag, "-"], { input: `FROM ${base}\n${lines}\n` });
+    await execa("docker", ["push", "--quiet", tag]);
+    const { stdout } = await execa("docker", ["image", "inspect", "--format", "{{json .RepoDigests}}", tag]);
+    const digest = (JSON.parse(stdout) as string[]).find((d) => d.startsWith(`${repository}@`));
+    if (!digest) throw new Error(`no digest for ${tag} after push: ${stdout}`);
+    images[name] = digest;
+  }
+  return images;
+}
+
+export async function startDeployTarget(prefix: string): Promise<DeployTarget> {
+  const id = `${prefix}-${randomBytes(3).toString("hex")}`;
+  const dir = await mkdtemp(path.join(tmpdir(), `${id}-`));
+  let engine: DockerEngine | undefined;
+  let registry: ChildProcess | undefined;
+  let project: ComposeProject | undefined;
+  const images: Record<string, string> = {};
+  const registryPort = await freePort();
+  const repository = `127.0.0.1:${registryPort}/${id}`;
+
+  const teardown = async () => {
+    await project?.down();
+    const tags = Object.keys(VARIANTS).map((name) => `${repository}:${name}`);
+    await execa("docker", ["image", "rm", "--force", ...tags, ...Object.values(images)], { reject: false });
+    registry?.kill("SIGTERM");
+    await rm(dir, { recursive: true, force: true });
+    await engine?.stop();
+  };
+
+  try {
+    engine = await ensureDockerEngine();
+    const cli = await detectComposeCli();
+    const composeText = await readFile(path.join(REPO_ROOT, "compose/compose.yaml"), "utf8");
+    await ensureImagesFor(composeText, ["NODE_IMAGE", "POSTGRES_IMAGE", "REDIS_IMAGE", "NGINX_IMAGE"]);
+    const base = "shipyard-app:deploy-e2e";
+    await execa("docker", ["build", "--quiet", "--file", "app/Dockerfile", "--tag", base, "."], {
+      cwd: REPO_ROOT,
+    });
+    registry = await startRegistry(dir, registryPort);
+    Object.assign(images, await publishVariants(repository, base));
+
+    // The layout compose.yaml expects: compose/ beside nginx/ (it mounts ../nginx/...).
+    const composeDir = path.join(dir, "compose");
+    const nginxDir = path.join(dir, "nginx");
+    await mkdir(composeDir);
+    await cp(path.join(REPO_ROOT, "compose/compose.yaml"), path.join(composeDir, "compose.yaml"));
+    await cp(path.join(REPO_ROOT, "nginx"), nginxDir, { recursive: true });
+    await execa(path.join(REPO_ROOT, "nginx/generate-self-signed-cert.sh"), [
+      path.join(composeDir, "certs"),
+      "localhost",
+    ]);
+    const httpsPort = await freePort();
+    const adminToken = randomBytes(24).toString("hex");
+    const envFile = path.join(composeDir, ".env");
+    await writeFile(
+      envFile,
+      [
+        "BIND_ADDRESS=127.0.0.1",
+        `HTTP_PORT=${await freePort()}`,
+        `HTTPS_PORT=${httpsPort}`,
+        `POSTGRES_PASSWORD=${randomBytes(24).toString("hex")}`,
+        `REDIS_PASSWORD=${randomBytes(24).toString("hex")}`,
+        `ADMIN_TOKEN=${adminToken}`,
+        `GRAFANA_ADMIN_PASSWORD=${randomBytes(24).toString("hex")}`,
+        "",
+      ].join("\n"),
+      { mode: 0o600 },
+    );
+    project = new ComposeProject(
+      cli,
+      { name: id, files: [path.join(composeDir, "compose.yaml")], envFile },
+      dir,
+    );
+
+    const stateDirectory = path.join(dir, "state");
+    const config = path.join(dir, "environments.yaml");
+    await writeFile(
+      config,
+      `version: 1
+environments:
+  local:
+    target: { kind: local }
+    compose:
+      project: ${id}
+      directory: ${composeDir}
+      cli: ${cli.version === "v1" ? "docker-compose" : "docker compose"}
+      nginxConfDirectory: ${path.join(nginxDir, "conf.d")}
+    stateDirectory: ${stateDirectory}
+    publicUrl: https://127.0.0.1:${httpsPort}
+    database: { urlEnv: E2E_DATABASE_URL }
+    timeouts: { commandSeconds: 300, healthSeconds: 25 }
+    backup: { directory: ${path.join(dir, "backups")}, retention: { daily: 3, weekly: 1 } }
+`,
+    );
+    const ca = await readFile(path.join(composeDir, "certs/fullchain.pem"));
+    const composeProject = project;
+
+    return {
+      dir,
+      project: composeProject,
+      httpsPort,
+      adminToken,
+      images,
+      stateDirectory,
+      edge(pathname, init = {}) {
+        const headers: Record<string, string> = {};
+        if (init.body !== undefined) headers["content-type"] = "application/json";
+        if (init.admin) headers.authorization = `Bearer ${adminToken}`;
+        return request(`https://127.0.0.1:${httpsPort}${pathname}`, {
+          ca,
+          headers,
+          ...(init.method ? { method: init.method } : {}),
+          ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
+        });
+      },
+      async shipyard(args, options = {}) {
+        const result = await execa("node", ["--import", "tsx", CLI, ...args], {
+          cwd: REPO_ROOT,
+          reject: false,
+          env: {
+            SHIPYARD_ENVIRONMENTS: config,
+            SHIPYARD_WHO: "e2e@test",
+            // The self-signed certificate nginx serves: verification through nginx trusts it like a browser would a real one.
+            NODE_EXTRA_CA_CERTS: path.join(composeDir, "certs/fullchain.pem"),
+          },
+          ...(options.signal ? { cancelSignal: options.signal } : {}),
+        });
+        return {
+          exitCode: result.exitCode ?? -1,
+          stdout: String(result.stdout),
+          stderr: String(result.stderr),
+        };
+      },
+      async appContainers() {
+        const { stdout } = await execa("docker", [
+          "ps",
+          "--filter",
+          `label=com.docker.compose.project=${id}`,
+          "--filter",
+          "label=com.docker.compose.service=app",
+          "--format",
+          "{{.Names}}",
+        ]);
+        return stdout.split("\n").filter(Boolean);
+      },
+      teardown,
+    };
+  } catch (error) {
+    await teardown();
+    throw error;
+  }
+}
