@@ -16,7 +16,8 @@ import { restore } from "../../deploy/src/backup/restore.js";
 import { parseDatabaseUrl } from "../../deploy/src/commands/postgres.js";
 import type { Environment } from "../../deploy/src/config/environments.js";
 import { Progress } from "../../deploy/src/progress.js";
-import { localRunner } from "../../deploy/src/runner.js";
+import { localRunner, sshRunner } from "../../deploy/src/runner.js";
+import { startSshServer } from "../../deploy/test/support/ssh-server.js";
 import { type ComposeCli, detectComposeCli } from "../docker/compose-cli.js";
 import { ComposeProject } from "../docker/compose-project.js";
 import { type DockerEngine, ensureDockerEngine } from "../docker/engine.js";
@@ -236,6 +237,28 @@ describe("backup with pg_dump inside the compose service's container", () => {
       entry.id,
       result.safetyBackup.id,
     ]);
+  });
+
+  it("over real SSH (pinned host key), the dump streams back and the restore streams in", async () => {
+    const sshd = await startSshServer();
+    try {
+      const env = { ...environment(), target: sshd.target };
+      const host = await sshRunner(sshd.target, { SHIPYARD_SSH_KEY_FILE: sshd.clientKeyFile }, 120);
+      try {
+        const ctx = { ...context(env), host };
+        const original = await psqlInContainer(FINGERPRINT);
+        const { entry } = await backup(ctx);
+        expect(entry.tables.map((t) => t.rows)).toEqual([2, 700, 300]);
+
+        await psqlInContainer("DELETE FROM orders WHERE id > 10;");
+        await restore(ctx, host, { id: entry.id, confirm: "prod", ageIdentityFile: undefined, who: "test" });
+        expect(await psqlInContainer(FINGERPRINT)).toBe(original);
+      } finally {
+        await host.close();
+      }
+    } finally {
+      await sshd.stop();
+    }
   });
 
   it("a dump that cannot run is refused and never catalogued", async () => {
