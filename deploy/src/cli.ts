@@ -291,7 +291,10 @@ async function releaseCommand(
         since: new Date().toISOString(),
         token: "<random>",
       };
-      return { plan: releasePlan(environment, { ...request, holder }, running), summary: [] };
+      return {
+        plan: releasePlan(environment, { ...request, holder, backup: conn !== null }, running),
+        summary: [],
+      };
     }
     const ctx: DeployContext = {
       environment,

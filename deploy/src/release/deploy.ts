@@ -166,7 +166,8 @@ export async function deploy(ctx: DeployContext, request: DeployRequest): Promis
     };
     let backupId: string | null = null;
     try {
-      if (ctx.backup) backupId = await ctx.backup();
+      const takeBackup = ctx.backup;
+      if (takeBackup) backupId = await progress.step("backup", takeBackup, (id) => id);
       await progress.step("pull", () => runner.run(pullImage(request.image)));
       state.previousUpstream = (
         await progress.step("current upstream", () => runner.run(readUpstream(env)))

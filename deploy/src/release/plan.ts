@@ -7,8 +7,11 @@ import type { Command } from "../commands/argv.js";
 import { appendRelease, type ReleaseRecord } from "../commands/ledger.js";
 import { acquireLock, type LockHolder, releaseLock } from "../commands/lock.js";
 import {
+  composeVersion,
   containerHealth,
   diskFree,
+  dockerVersion,
+  ensureNginx,
   listAppContainers,
   pullImage,
   readUpstream,
@@ -16,6 +19,7 @@ import {
   removeContainer,
   runMigrations,
   startBeside,
+  startStack,
   stopContainer,
   testNginx,
   upstreamConf,
@@ -67,6 +71,10 @@ export interface ReleaseRequest {
   image: string;
   release: string;
   holder: LockHolder;
+  /** false for a rollback: the older image runs on the schema as it is. */
+  migrate?: boolean;
+  /** false with --no-backup. */
+  backup?: boolean;
 }
 
 /** What --dry-run prints for `deploy`; `<…>` marks values known only at run time. */
@@ -78,14 +86,29 @@ export function releasePlan(
   const image = requirePinnedImage(request.image);
   const grace = 15;
   return [
-    planned("preflight: docker", { argv: ["docker", "version", "--format", "{{.Server.Version}}"] }),
+    planned("preflight: docker", dockerVersion()),
+    planned("preflight: compose", composeVersion(env)),
     planned("preflight: disk space", diskFree(env)),
     planned("lock", acquireLock(env.stateDirectory, request.holder)),
-    planned("backup", undefined, "the verified backup (see `backup --dry-run`)"),
+    ...(request.backup === false
+      ? []
+      : [planned("backup", undefined, "the verified backup (see `backup --dry-run`)")]),
     planned("pull", pullImage(image)),
     planned("current upstream", readUpstream(env)),
-    planned("migrate", runMigrations(env, image, request.release)),
-    planned("start beside", startBeside(env, image, request.release, running.length)),
+    ...(running.length === 0
+      ? [
+          planned(
+            "start stack (migrate, app)",
+            startStack(env, image, request.release),
+            "first release: compose starts the data services, runs migrate, then the app",
+          ),
+        ]
+      : [
+          ...(request.migrate === false
+            ? []
+            : [planned("migrate", runMigrations(env, image, request.release))]),
+          planned("start beside", startBeside(env, image, request.release, running.length)),
+        ]),
     planned("find the new container", listAppContainers(env)),
     planned(
       "wait healthy",
@@ -97,6 +120,7 @@ export function releasePlan(
       writeUpstream(env, upstreamConf("NEW-CONTAINER")),
       "stdin: conf.d/upstream.conf naming the container found above (NEW-CONTAINER here)",
     ),
+    planned("start nginx if stopped", ensureNginx(env)),
     planned("nginx -t", testNginx(env)),
     planned("reload nginx", reloadNginx(env)),
     planned(
@@ -104,6 +128,7 @@ export function releasePlan(
       undefined,
       `GET ${new URL(env.healthPath, env.publicUrl)} answers 200 from release ${request.release}`,
     ),
+    planned("drain", undefined, "2 s for nginx's old workers to finish the requests they hold"),
     ...running.flatMap((c) => [
       planned(`stop ${c.name}`, stopContainer(c.id, grace)),
       planned(`remove ${c.name}`, removeContainer(c.id)),

@@ -7,6 +7,7 @@ import { existsSync } from "node:fs";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startPostgres } from "../../../test/harness/ephemeral-postgres.js";
 import type { ReleaseRecord } from "../../src/commands/ledger.js";
 import { startLoad } from "./support/load.js";
 import { type DeployTarget, startDeployTarget } from "./support/target.js";
@@ -62,7 +63,7 @@ describe("deploy and rollback on a real engine through nginx", () => {
     expect(`${record?.image}@${record?.digest}`).toBe(image("v1"));
   });
 
-  it("upgrades v1 to v2 while requests flow through nginx the whole time, with zero failed requests", async () => {
+  it("upgrades v1 to v2 after a verified backup, while requests flow through nginx the whole time, with zero failed requests", async () => {
     const load = startLoad(() => target.edge("/healthz"), { workers: 4, maxMs: 180_000 });
     // /version is rate-limited by nginx (20 r/s per client): sampled slowly, it shows the switch.
     const seen: string[] = [];
@@ -79,13 +80,25 @@ describe("deploy and rollback on a real engine through nginx", () => {
       }
     })();
     await sleep(1_000);
-    const run = await deploy("v2", "v2");
+    // This deploy takes the verified backup first: dumped inside the stack's Postgres container, checked on a scratch server.
+    const scratch = await startPostgres();
+    const run = await target
+      .shipyard(["deploy", "--env=local", `--image=${image("v2")}`, "--release=v2"], {
+        env: { SHIPYARD_SCRATCH_DATABASE_URL: scratch.adminUrl },
+      })
+      .finally(() => scratch.stop());
     await sleep(1_000);
     sampling = false;
     await sampler;
     const report = await load.stop();
 
     expect(run.exitCode, run.stderr).toBe(0);
+    expect(run.stderr).toMatch(/✓ backup \([\d.]+ s\) \S+\n[\s\S]*→ migrate/);
+    const backupId = /verified backup before the release: (\S+)/.exec(run.stdout)?.[1];
+    const { stdout: catalog } = await target.shipyard(["backups", "--env=local", "--json"]);
+    expect(
+      (JSON.parse(catalog) as { result: { backups: { id: string }[] } }).result.backups.map((b) => b.id),
+    ).toEqual([backupId]);
     expect(report.failures).toEqual([]);
     expect(report.requests).toBeGreaterThan(100);
     // v1 until the switch, v2 after it, never back and nothing else.

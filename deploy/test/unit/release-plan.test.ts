@@ -33,7 +33,7 @@ describe("release plan", () => {
   it("starts the new release beside the old, switches nginx only once it is healthy, and stops the old last", () => {
     const steps = releasePlan(env, { image, release: "r2", holder }, [blue]).map((s) => s.step);
     const at = (name: string) => steps.indexOf(name);
-    expect(at("lock")).toBe(2);
+    expect(at("lock")).toBe(3);
     expect(at("backup")).toBeLessThan(at("migrate"));
     expect(at("migrate")).toBeLessThan(at("start beside"));
     expect(at("start beside")).toBeLessThan(at("wait healthy"));
@@ -43,6 +43,19 @@ describe("release plan", () => {
     expect(at("reload nginx")).toBeLessThan(at("verify through nginx"));
     expect(at("verify through nginx")).toBeLessThan(at("stop shipyard-app-1"));
     expect(steps.at(-1)).toBe("unlock");
+  });
+
+  it("plans a first release as compose up of the app with its dependencies, and a rollback without migrations or backup", () => {
+    const first = releasePlan(env, { image, release: "r1", holder }, []).map((s) => s.step);
+    expect(first).toContain("start stack (migrate, app)");
+    expect(first).not.toContain("start beside");
+    expect(first).not.toContain("migrate");
+    const back = releasePlan(env, { image, release: "r1", holder, migrate: false, backup: false }, [
+      blue,
+    ]).map((s) => s.step);
+    expect(back).toContain("start beside");
+    expect(back).not.toContain("migrate");
+    expect(back).not.toContain("backup");
   });
 
   it("scales the app service up by one without recreating the running containers", () => {

@@ -56,7 +56,7 @@ export interface DeployTarget {
   readonly images: Record<string, string>;
   readonly stateDirectory: string;
   edge(pathname: string, init?: { method?: string; body?: unknown; admin?: boolean }): Promise<Reply>;
-  shipyard(args: readonly string[], options?: { signal?: AbortSignal }): Promise<ShipyardRun>;
+  shipyard(args: readonly string[], options?: { env?: Record<string, string> }): Promise<ShipyardRun>;
   /** Running app containers of the project, as `docker ps` names them. */
   appContainers(): Promise<string[]>;
   teardown(): Promise<void>;
@@ -177,7 +177,7 @@ environments:
       nginxConfDirectory: ${path.join(nginxDir, "conf.d")}
     stateDirectory: ${stateDirectory}
     publicUrl: https://127.0.0.1:${httpsPort}
-    database: { urlEnv: E2E_DATABASE_URL }
+    database: { urlEnv: E2E_DATABASE_URL, dumpFrom: compose-service }
     timeouts: { commandSeconds: 300, healthSeconds: 25 }
     backup: { directory: ${path.join(dir, "backups")}, retention: { daily: 3, weekly: 1 } }
 `,
@@ -212,8 +212,8 @@ environments:
             SHIPYARD_WHO: "e2e@test",
             // The self-signed certificate nginx serves: verification through nginx trusts it like a browser would a real one.
             NODE_EXTRA_CA_CERTS: path.join(composeDir, "certs/fullchain.pem"),
+            ...options.env,
           },
-          ...(options.signal ? { cancelSignal: options.signal } : {}),
         });
         return {
           exitCode: result.exitCode ?? -1,
