@@ -4,13 +4,15 @@
  * through nginx over HTTPS. The tests run in order; each starts from the state the previous one left.
  */
 import { existsSync } from "node:fs";
+import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startPostgres } from "../../../test/harness/ephemeral-postgres.js";
 import type { ReleaseRecord } from "../../src/commands/ledger.js";
+import { startSshServer } from "../support/ssh-server.js";
 import { startLoad } from "./support/load.js";
-import { type DeployTarget, startDeployTarget } from "./support/target.js";
+import { type DeployTarget, type ShipyardRun, startDeployTarget } from "./support/target.js";
 
 let target: DeployTarget;
 let productId: number;
@@ -34,6 +36,17 @@ const ledger = async (): Promise<ReleaseRecord[]> => {
   const { stdout } = await target.shipyard(["releases", "--env=local", "--json", "--limit=50"]);
   return (JSON.parse(stdout) as { result: { releases: ReleaseRecord[] } }).result.releases;
 };
+
+/** A failed release left v2 serving, with its data, in one container, and the ledger says so. */
+async function expectRolledBack(run: ShipyardRun, release: string): Promise<void> {
+  expect(run.stderr).toMatch(/release v2 serves, verified through nginx/);
+  expect(await servedRelease()).toBe("v2");
+  const product = await target.edge(`/products/${productId}`);
+  expect(product.status).toBe(200);
+  expect(JSON.parse(product.text)).toMatchObject({ sku: "e2e-survivor", stock: 7 });
+  expect(await target.appContainers()).toHaveLength(1);
+  expect((await ledger()).at(-1)).toMatchObject({ release, result: "rolled-back" });
+}
 
 beforeAll(async () => {
   target = await startDeployTarget("shipyard-e2e-deploy");
@@ -114,13 +127,15 @@ describe("deploy and rollback on a real engine through nginx", () => {
     const run = await deploy("unhealthy", "v3");
     expect(run.exitCode).toBe(1);
     expect(run.stderr).toMatch(/deploy of v3 failed at "wait healthy"/);
-    expect(run.stderr).toMatch(/release v2 serves, verified through nginx/);
-    expect(await servedRelease()).toBe("v2");
-    const product = await target.edge(`/products/${productId}`);
-    expect(product.status).toBe(200);
-    expect(JSON.parse(product.text)).toMatchObject({ sku: "e2e-survivor", stock: 7 });
-    expect(await target.appContainers()).toHaveLength(1);
-    expect((await ledger()).at(-1)).toMatchObject({ release: "v3", result: "rolled-back" });
+    await expectRolledBack(run, "v3");
+  });
+
+  it("rolls back after the switch when the new release fails through nginx: upstream restored, v2 verified", async () => {
+    const run = await deploy("wrong-answers", "v3b");
+    expect(run.exitCode).toBe(1);
+    expect(run.stderr).toMatch(/deploy of v3b failed at "verify through nginx": .*answered 500/);
+    expect(run.stderr).toMatch(/undone: restore upstream\n {2}undone: nginx -t\n {2}undone: reload nginx/);
+    await expectRolledBack(run, "v3b");
   });
 
   it("rolls back a release whose migration fails, before any new container starts", async () => {
@@ -128,11 +143,7 @@ describe("deploy and rollback on a real engine through nginx", () => {
     expect(run.exitCode).toBe(1);
     expect(run.stderr).toMatch(/deploy of v4 failed at "migrate"/);
     expect(run.stderr).toMatch(/no_such_table/);
-    expect(run.stderr).toMatch(/release v2 serves, verified through nginx/);
-    expect(await servedRelease()).toBe("v2");
-    expect((await target.edge(`/products/${productId}`)).status).toBe(200);
-    expect(await target.appContainers()).toHaveLength(1);
-    expect((await ledger()).at(-1)).toMatchObject({ release: "v4", result: "rolled-back" });
+    await expectRolledBack(run, "v4");
   });
 
   it("refuses a second deploy while one holds the lock, naming the holder; the first completes", async () => {
@@ -162,5 +173,38 @@ describe("deploy and rollback on a real engine through nginx", () => {
       ["v2", "succeeded", "rollback from v5"],
       ["v1", "succeeded", "rollback from v2"],
     ]);
+  });
+
+  it("deploys over real SSH (sshd on 127.0.0.1, pinned host key) the same way", async () => {
+    const sshd = await startSshServer();
+    try {
+      // The same target reached over SSH: a `remote` environment beside `local` in a copy of the file.
+      const local = await readFile(target.configFile, "utf8");
+      const { user, port, hostKey } = sshd.target;
+      const remote = local.replace(
+        "  local:\n    target: { kind: local }\n",
+        `  remote:\n    target: { kind: ssh, host: 127.0.0.1, user: ${user}, port: ${port}, hostKey: ${hostKey} }\n`,
+      );
+      const config = path.join(target.dir, "remote.yaml");
+      await writeFile(config, remote);
+      const run = await target.shipyard(
+        [
+          "deploy",
+          "--env=remote",
+          `--config=${config}`,
+          `--image=${image("v2")}`,
+          "--release=v7",
+          "--no-backup",
+        ],
+        { env: { SHIPYARD_SSH_KEY_FILE: sshd.clientKeyFile } },
+      );
+      expect(run.exitCode, run.stderr).toBe(0);
+      expect(run.stderr).toMatch(/preflight: docker .* on root@127\.0\.0\.1:\d+/);
+      expect(await servedRelease()).toBe("v7");
+      expect(await target.appContainers()).toHaveLength(1);
+      expect((await ledger()).at(-1)).toMatchObject({ release: "v7", env: "remote", result: "succeeded" });
+    } finally {
+      await sshd.stop();
+    }
   });
 });

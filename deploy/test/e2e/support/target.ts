@@ -23,7 +23,8 @@ const CLI = path.join(REPO_ROOT, "deploy/src/cli.ts");
 
 /**
  * The releases the tests deploy, all from the app image: v1 and v2 differ only by a label (so by
- * digest); "unhealthy" serves but its /readyz answers 503; "broken-migration" ships a migration that fails.
+ * digest); "unhealthy" serves but its /readyz answers 503; "wrong-answers" is healthy by its healthcheck but
+ * answers users 500; "broken-migration" ships a migration that fails.
  */
 const VARIANTS: Record<string, string> = {
   v1: 'LABEL org.shipyard.e2e.variant="v1"',
@@ -31,6 +32,10 @@ const VARIANTS: Record<string, string> = {
   unhealthy: [
     'LABEL org.shipyard.e2e.variant="unhealthy"',
     `CMD ["node", "-e", "require('node:http').createServer((q, r) => r.writeHead(q.url === '/readyz' ? 503 : 200).end('{}')).listen(3000)"]`,
+  ].join("\n"),
+  "wrong-answers": [
+    'LABEL org.shipyard.e2e.variant="wrong-answers"',
+    `CMD ["node", "-e", "require('node:http').createServer((q, r) => r.writeHead(q.url === '/readyz' ? 200 : 500).end('{}')).listen(3000)"]`,
   ].join("\n"),
   "broken-migration": [
     'LABEL org.shipyard.e2e.variant="broken-migration"',
@@ -55,6 +60,8 @@ export interface DeployTarget {
   /** name@sha256:… in the local registry, per variant. */
   readonly images: Record<string, string>;
   readonly stateDirectory: string;
+  /** The environments file; its `local` environment is this target. */
+  readonly configFile: string;
   edge(pathname: string, init?: { method?: string; body?: unknown; admin?: boolean }): Promise<Reply>;
   shipyard(args: readonly string[], options?: { env?: Record<string, string> }): Promise<ShipyardRun>;
   /** Running app containers of the project, as `docker ps` names them. */
@@ -192,6 +199,7 @@ environments:
       adminToken,
       images,
       stateDirectory,
+      configFile: config,
       edge(pathname, init = {}) {
         const headers: Record<string, string> = {};
         if (init.body !== undefined) headers["content-type"] = "application/json";
