@@ -322,6 +322,9 @@ async function releaseCommand(
           ? `verified backup before the release: ${result.backup}`
           : "no backup taken (--no-backup)",
         ...(result.stopped.length ? [`stopped ${result.stopped.join(", ")}`] : []),
+        ...(result.leftover.length
+          ? [`WARNING: could not stop or remove ${result.leftover.join(", ")}; remove them with docker rm -f`]
+          : []),
       ],
     };
   } finally {

@@ -59,6 +59,8 @@ export interface DeployResult {
   previous: string | null;
   container: string;
   stopped: string[];
+  /** Old containers that could not be stopped or removed (see the progress lines for why). */
+  leftover: string[];
   backup: string | null;
 }
 
@@ -219,13 +221,28 @@ export async function deploy(ctx: DeployContext, request: DeployRequest): Promis
     await progress.step("drain", () => sleep(2_000));
     const stopped: string[] = [];
     const running = (await appContainers(ctx)).filter((c) => c.id !== state.fresh?.id);
+    // The new release serves by now, so an old container that will not go away is reported, not rolled back for.
+    const leftover: string[] = [];
     for (const old of running) {
-      await progress.step(`stop ${old.name}`, () => runner.run(stopContainer(old.id, 15)));
-      await progress.step(`remove ${old.name}`, () => runner.run(removeContainer(old.id)));
-      stopped.push(old.name);
+      try {
+        await progress.step(`stop ${old.name}`, () => runner.run(stopContainer(old.id, 15)));
+        await progress.step(`remove ${old.name}`, () => runner.run(removeContainer(old.id)));
+        stopped.push(old.name);
+      } catch {
+        leftover.push(old.name);
+      }
     }
+    const note = [record.note, leftover.length ? `not removed: ${leftover.join(", ")}` : undefined]
+      .filter(Boolean)
+      .join("; ");
     await progress.step("ledger", () =>
-      runner.run(appendRelease(env.stateDirectory, { ...record, durationMs: Date.now() - started })),
+      runner.run(
+        appendRelease(env.stateDirectory, {
+          ...record,
+          durationMs: Date.now() - started,
+          ...(note ? { note } : {}),
+        }),
+      ),
     );
     return {
       release: request.release,
@@ -234,6 +251,7 @@ export async function deploy(ctx: DeployContext, request: DeployRequest): Promis
       previous: previous?.release ?? null,
       container: state.fresh?.name ?? "",
       stopped,
+      leftover,
       backup: backupId,
     };
   });
