@@ -19,6 +19,7 @@ REQUIRED=(
   "openssh-server:sshd"
   "openssh-client:ssh"
   "age:age"
+  "docker-registry:docker-registry"
 )
 
 missing=()
