@@ -84,16 +84,23 @@ interface DeployerResources {
   dockerSocket?: Socket;
   databaseUrl?: Secret;
   restoreFile?: File;
+  s3AccessKeyId?: Secret;
+  s3SecretAccessKey?: Secret;
 }
 
 /** A deployer run's arguments; which resources it was handed is read from the resources themselves. */
-type DeployerRequest = Omit<DeployerInput, "hasSshKey" | "hasDockerSocket" | "hasDatabaseUrl">;
+type DeployerRequest = Omit<
+  DeployerInput,
+  "hasSshKey" | "hasDockerSocket" | "hasDatabaseUrl" | "hasS3AccessKeyId" | "hasS3SecretAccessKey"
+>;
 
 function given(resources: DeployerResources) {
   return {
     hasSshKey: resources.sshKey !== undefined,
     hasDockerSocket: resources.dockerSocket !== undefined,
     hasDatabaseUrl: resources.databaseUrl !== undefined,
+    hasS3AccessKeyId: resources.s3AccessKeyId !== undefined,
+    hasS3SecretAccessKey: resources.s3SecretAccessKey !== undefined,
   };
 }
 
@@ -358,8 +365,12 @@ export class Shipyard {
     sourceUrl = "",
     /** Comma-separated severities that fail the scan. */
     severity: string = DEFAULT_SEVERITY_THRESHOLD,
+    /** The off-site store's access key id, for environments with backup.upload, e.g. env://S3_ACCESS_KEY_ID. */
+    s3AccessKeyId?: Secret,
+    /** The off-site store's secret access key, e.g. env://S3_SECRET_ACCESS_KEY. */
+    s3SecretAccessKey?: Secret,
   ): Promise<string> {
-    const resources = { sshKey, dockerSocket, databaseUrl };
+    const resources = { sshKey, dockerSocket, databaseUrl, s3AccessKeyId, s3SecretAccessKey };
     const wiring: DeployerRequest = {
       command: "deploy",
       env,
@@ -399,6 +410,10 @@ export class Shipyard {
     databaseUrl?: Secret,
     /** The variable the environment's database.urlEnv names; --database-url is exported under it. */
     databaseUrlVariable = "DATABASE_URL",
+    /** The off-site store's access key id, for environments with backup.upload, e.g. env://S3_ACCESS_KEY_ID. */
+    s3AccessKeyId?: Secret,
+    /** The off-site store's secret access key, e.g. env://S3_SECRET_ACCESS_KEY. */
+    s3SecretAccessKey?: Secret,
   ): Promise<File> {
     const { container, outcome } = await this.shipyardRunIn(
       {
@@ -406,7 +421,7 @@ export class Shipyard {
         env,
         databaseUrlVariable,
       },
-      { sshKey, dockerSocket, databaseUrl },
+      { sshKey, dockerSocket, databaseUrl, s3AccessKeyId, s3SecretAccessKey },
     );
     return container.file(backupFilePath(outcome.result));
   }
@@ -432,6 +447,10 @@ export class Shipyard {
     databaseUrl?: Secret,
     /** The variable the environment's database.urlEnv names; --database-url is exported under it. */
     databaseUrlVariable = "DATABASE_URL",
+    /** The off-site store's access key id, for environments with backup.upload, e.g. env://S3_ACCESS_KEY_ID. */
+    s3AccessKeyId?: Secret,
+    /** The off-site store's secret access key, e.g. env://S3_SECRET_ACCESS_KEY. */
+    s3SecretAccessKey?: Secret,
   ): Promise<string> {
     const outcome = await this.shipyardRun(
       {
@@ -440,7 +459,7 @@ export class Shipyard {
         confirm,
         databaseUrlVariable,
       },
-      { sshKey, dockerSocket, databaseUrl, restoreFile: backupFile },
+      { sshKey, dockerSocket, databaseUrl, restoreFile: backupFile, s3AccessKeyId, s3SecretAccessKey },
     );
     return outcome.json;
   }
@@ -463,6 +482,10 @@ export class Shipyard {
     databaseUrl?: Secret,
     /** The variable the environment's database.urlEnv names; --database-url is exported under it. */
     databaseUrlVariable = "DATABASE_URL",
+    /** The off-site store's access key id, for environments with backup.upload, e.g. env://S3_ACCESS_KEY_ID. */
+    s3AccessKeyId?: Secret,
+    /** The off-site store's secret access key, e.g. env://S3_SECRET_ACCESS_KEY. */
+    s3SecretAccessKey?: Secret,
   ): Promise<string> {
     const outcome = await this.shipyardRun(
       {
@@ -471,7 +494,7 @@ export class Shipyard {
         to,
         databaseUrlVariable,
       },
-      { sshKey, dockerSocket, databaseUrl },
+      { sshKey, dockerSocket, databaseUrl, s3AccessKeyId, s3SecretAccessKey },
     );
     return outcome.json;
   }
@@ -533,6 +556,13 @@ export class Shipyard {
       deployer = deployer.withUnixSocket(DOCKER_SOCKET_PATH, resources.dockerSocket);
     if (wiring.secretVariables.databaseUrl && resources.databaseUrl)
       deployer = deployer.withSecretVariable(wiring.secretVariables.databaseUrl, resources.databaseUrl);
+    if (wiring.secretVariables.s3AccessKeyId && resources.s3AccessKeyId)
+      deployer = deployer.withSecretVariable(wiring.secretVariables.s3AccessKeyId, resources.s3AccessKeyId);
+    if (wiring.secretVariables.s3SecretAccessKey && resources.s3SecretAccessKey)
+      deployer = deployer.withSecretVariable(
+        wiring.secretVariables.s3SecretAccessKey,
+        resources.s3SecretAccessKey,
+      );
     if (wiring.mountRestoreFile && resources.restoreFile)
       deployer = deployer.withFile(RESTORE_FILE_PATH, resources.restoreFile);
     if (wiring.scratchPostgres && wiring.secretVariables.scratchDatabaseUrl) {

@@ -97,6 +97,18 @@ describe("what the deployer container is given", () => {
     expect(status.secretVariables).toEqual({});
   });
 
+  it("the off-site store's key pair as secrets under the names S3 tools read, for commands that back up", () => {
+    const keys = { hasS3AccessKeyId: true, hasS3SecretAccessKey: true };
+    expect(deployerWiring({ ...overSsh, ...keys, command: "backup" }).secretVariables).toMatchObject({
+      s3AccessKeyId: "AWS_ACCESS_KEY_ID",
+      s3SecretAccessKey: "AWS_SECRET_ACCESS_KEY",
+    });
+    expect(
+      deployerWiring({ ...overSsh, ...keys, command: "status" }).secretVariables.s3AccessKeyId,
+    ).toBeUndefined();
+    expect(deployerWiring({ ...overSsh, command: "backup" }).secretVariables.s3AccessKeyId).toBeUndefined();
+  });
+
   it("the local environment gets the host's Docker socket instead of a key", () => {
     const wiring = deployerWiring({
       ...overSsh,
@@ -125,6 +137,8 @@ describe("bad arguments are named by their flag", () => {
     [{ hasSshKey: false }, /--ssh-key: "prod" is reached over SSH/],
     [{ databaseUrlVariable: "prod-url" }, /--database-url-variable: must be an environment variable name/],
     [{ command: "rollback" as const, to: "a b" }, /--to: must be a release name/],
+    [{ hasS3AccessKeyId: true }, /--s3-secret-access-key: the off-site store's key is a pair/],
+    [{ hasS3SecretAccessKey: true }, /--s3-access-key-id: the off-site store's key is a pair/],
     [
       { command: "deploy" as const, image: "ghcr.io/acme/shop:latest" },
       /--image: must be an image reference pinned by digest/,

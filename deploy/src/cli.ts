@@ -8,7 +8,15 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { type BackupContext, backup, dumpsInContainer, importBackup, planBackup } from "./backup/backup.js";
+import {
+  type BackupContext,
+  type BackupResult,
+  backup,
+  dumpsInContainer,
+  importBackup,
+  planBackup,
+  uploadById,
+} from "./backup/backup.js";
 import { findBackup, readCatalog } from "./backup/catalog.js";
 import { checkConfirmation, planImport, planRestore, restore } from "./backup/restore.js";
 import { parseLedger, type ReleaseRecord, recentReleases } from "./commands/ledger.js";
@@ -32,6 +40,7 @@ commands:
   backup                      verified backup of the environment's database (pg_dump, restore check, catalog, retention)
   restore --backup=ID         restore a catalogued backup (a safety backup is taken first; --confirm=NAME where required)
   restore --file=PATH         restore a dump made elsewhere (e.g. exported by dagger call backup): verified and catalogued first
+  upload --backup=ID          upload a catalogued backup to the environment's backup.upload store (again)
   backups                     list the verified backups in the catalog
   releases [--limit=N]        the last releases from the ledger on the host
   lock status | lock break    show the deploy lock, or remove a stale one
@@ -49,13 +58,24 @@ environment:
   the variable named by database.urlEnv (e.g. DATABASE_URL)   connection URL of the database
   SHIPYARD_SSH_KEY or SHIPYARD_SSH_KEY_FILE                   private key for ssh environments
   SHIPYARD_AGE_IDENTITY_FILE                                  age identity to restore encrypted backups
+  AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY [AWS_SESSION_TOKEN] the store's key, for backup.upload
   SHIPYARD_SCRATCH_DATABASE_URL                               a Postgres server to restore-check backups on
                                                               (default: a scratch database beside the source;
                                                               required when database.dumpFrom is compose-service)
   PG_BIN_DIR                                                  where pg_dump/pg_restore live (default: PATH)
   SHIPYARD_WHO                                                who to record as lock holder (default: user@host)`;
 
-const COMMANDS = ["deploy", "rollback", "backup", "restore", "backups", "releases", "lock", "status"];
+const COMMANDS = [
+  "deploy",
+  "rollback",
+  "backup",
+  "upload",
+  "restore",
+  "backups",
+  "releases",
+  "lock",
+  "status",
+];
 
 class UsageError extends Error {
   override name = "UsageError";
@@ -148,7 +168,23 @@ interface Outcome {
   result?: unknown;
   /** Lines for humans; --json prints `result` instead. */
   summary: string[];
+  /** The command did its main work but something asked of it failed: reported, and the exit code is 1. */
+  problem?: { kind: string; message: string };
 }
+
+/** The off-site copy failed after the backup was verified and kept: say both, and how to retry. */
+function uploadProblem(environment: Environment, result: BackupResult): Outcome["problem"] {
+  if (result.upload?.ok !== false) return undefined;
+  return {
+    kind: "UploadFailed",
+    message:
+      `backup ${result.entry.id} is verified and kept here, but its off-site copy failed: ${result.upload.error}\n` +
+      `retry with: shipyard upload --env=${environment.name} --backup=${result.entry.id}`,
+  };
+}
+
+const offsiteLine = (result: BackupResult) =>
+  result.upload?.ok ? [`off-site copy at ${result.upload.url}, read back intact`] : [];
 
 async function execute(
   command: string,
@@ -169,15 +205,37 @@ async function execute(
   if (command === "backup") {
     const ctx = backupContext(environment, connectionFor(environment, !dryRun), progress, dryRun);
     if (dryRun) return { plan: planBackup(ctx), summary: [] };
-    const { entry, removed } = await backup(ctx);
+    const done = await backup(ctx);
+    const { entry, removed } = done;
+    const problem = uploadProblem(environment, done);
     return {
-      result: { backup: entry, path: path.join(ctx.directory, entry.file), removedByRetention: removed },
+      result: {
+        backup: entry,
+        path: path.join(ctx.directory, entry.file),
+        removedByRetention: removed,
+        ...(done.upload ? { upload: done.upload } : {}),
+      },
+      ...(problem ? { problem } : {}),
       summary: [
         `backup ${entry.id} verified: ${entry.tables.length} tables, ${entry.tables.reduce((n, t) => n + t.rows, 0)} rows, ` +
           `${(entry.sizeBytes / 1e6).toFixed(2)} MB, sha256 ${entry.sha256}`,
         `stored at ${path.join(ctx.directory, entry.file)}${entry.encrypted ? " (age-encrypted)" : ""}`,
+        ...offsiteLine(done),
         ...(removed.length ? [`retention removed ${removed.join(", ")}`] : []),
       ],
+    };
+  }
+
+  if (command === "upload") {
+    if (!values.backup)
+      throw new UsageError("upload needs --backup=ID (list them with `shipyard backups --env=…`)");
+    if (dryRun) throw new UsageError("--dry-run applies to backup and restore, not upload");
+    // No dump and no restore check: the backup was verified when it was made.
+    const ctx = backupContext(environment, connectionFor(environment, false), progress, true);
+    const entry = await uploadById(ctx, values.backup);
+    return {
+      result: { backup: entry },
+      summary: [`backup ${entry.id} uploaded to ${entry.offsite?.url}, read back intact`],
     };
   }
 
@@ -225,7 +283,7 @@ async function execute(
       summary: backups.length
         ? backups.map(
             (b) =>
-              `${b.id}  ${b.createdAt}  ${(b.sizeBytes / 1e6).toFixed(2)} MB  ${b.encrypted ? "encrypted  " : ""}${b.reason ?? ""}`,
+              `${b.id}  ${b.createdAt}  ${(b.sizeBytes / 1e6).toFixed(2)} MB  ${b.encrypted ? "encrypted  " : ""}${b.offsite ? `off-site ${b.offsite.url}  ` : ""}${b.reason ?? ""}`,
           )
         : ["no verified backups yet"],
     };
@@ -296,6 +354,8 @@ async function releaseCommand(
         summary: [],
       };
     }
+    // The release needs the verified backup here; an off-site store that is down is a warning, not a stop.
+    let taken: BackupResult | undefined;
     const ctx: DeployContext = {
       environment,
       runner: host,
@@ -303,18 +363,19 @@ async function releaseCommand(
       who: who(),
       ...(conn
         ? {
-            backup: async () =>
-              (
-                await backup(backupContext(environment, conn, progress), {
-                  reason: `before ${request.release}`,
-                })
-              ).entry.id,
+            backup: async () => {
+              taken = await backup(backupContext(environment, conn, progress), {
+                reason: `before ${request.release}`,
+              });
+              return taken.entry.id;
+            },
           }
         : {}),
     };
     const result = await deploy(ctx, request);
+    const uploadFailure = taken?.upload?.ok === false ? taken.upload.error : undefined;
     return {
-      result,
+      result: { ...result, ...(taken?.upload ? { backupUpload: taken.upload } : {}) },
       summary: [
         `release ${result.release} serves through nginx at ${environment.publicUrl} (${result.image}@${result.digest})`,
         result.previous ? `previous release: ${result.previous}` : "first release of this environment",
@@ -324,6 +385,12 @@ async function releaseCommand(
         ...(result.stopped.length ? [`stopped ${result.stopped.join(", ")}`] : []),
         ...(result.leftover.length
           ? [`WARNING: could not stop or remove ${result.leftover.join(", ")}; remove them with docker rm -f`]
+          : []),
+        ...(uploadFailure
+          ? [
+              `WARNING: the backup's off-site copy failed (${uploadFailure}); ` +
+                `retry with: shipyard upload --env=${environment.name} --backup=${result.backup}`,
+            ]
           : []),
       ],
     };
@@ -392,7 +459,10 @@ async function statusCommand(environment: Environment, host: Runner, limit: numb
       holder ? `lock: ${describeHolder(holder, new Date(), staleAfter(environment))}` : "lock: free",
       ...(releases.length ? releases.map(releaseLine) : ["no releases recorded"]),
       ...(backups.length
-        ? backups.map((b) => `backup ${b.id}  ${b.createdAt}  verified`)
+        ? backups.map(
+            (b) =>
+              `backup ${b.id}  ${b.createdAt}  verified${b.offsite ? `  off-site ${b.offsite.url}` : ""}`,
+          )
         : ["no verified backups"]),
     ],
   };
@@ -430,9 +500,10 @@ export async function main(argv: string[]): Promise<number> {
     command = first;
     const outcome = await execute(first, sub, values, progress);
     const ms = Math.round(performance.now() - started);
+    const { problem } = outcome;
     if (values.json) {
       process.stdout.write(
-        `${JSON.stringify({ ok: true, command, env: values.env, dryRun: values["dry-run"], ms, steps: progress.steps, ...(outcome.plan ? { plan: outcome.plan } : { result: outcome.result }) }, null, 2)}\n`,
+        `${JSON.stringify({ ok: !problem, command, env: values.env, dryRun: values["dry-run"], ms, steps: progress.steps, ...(outcome.plan ? { plan: outcome.plan } : { result: outcome.result }), ...(problem ? { error: problem } : {}) }, null, 2)}\n`,
       );
     } else if (outcome.plan) {
       printPlan(outcome.plan);
@@ -440,8 +511,9 @@ export async function main(argv: string[]): Promise<number> {
       for (const line of outcome.summary) process.stdout.write(`${line}\n`);
       if (progress.steps.length)
         process.stdout.write(`done in ${seconds(ms)} (${progress.steps.length} steps)\n`);
+      if (problem) process.stderr.write(`shipyard ${command}: ${problem.message}\n`);
     }
-    return 0;
+    return problem ? 1 : 0;
   } catch (error) {
     const usage = error instanceof UsageError || error instanceof ConfigError;
     const message = (error as Error).message;

@@ -59,8 +59,18 @@ const deployerInput = z
     hasSshKey: z.boolean(),
     hasDockerSocket: z.boolean(),
     hasDatabaseUrl: z.boolean(),
+    /** The off-site store's key pair, for environments with backup.upload. */
+    hasS3AccessKeyId: z.boolean().default(false),
+    hasS3SecretAccessKey: z.boolean().default(false),
   })
   .superRefine((input, ctx) => {
+    if (input.hasS3AccessKeyId !== input.hasS3SecretAccessKey)
+      ctx.addIssue({
+        code: "custom",
+        path: [input.hasS3AccessKeyId ? "s3SecretAccessKey" : "s3AccessKeyId"],
+        message:
+          "the off-site store's key is a pair: pass both --s3-access-key-id and --s3-secret-access-key, or neither",
+      });
     if (input.env === "local" && !input.hasDockerSocket)
       ctx.addIssue({
         code: "custom",
@@ -83,8 +93,16 @@ export interface DeployerWiring {
   argv: string[];
   /** Plain, non-secret variables. */
   variables: Record<string, string>;
-  /** Secret variables by name: the database URL under the environment's urlEnv, the scratch server's URL. */
-  secretVariables: { databaseUrl?: string; scratchDatabaseUrl?: string };
+  /**
+   * Secret variables by name: the database URL under the environment's urlEnv, the scratch server's URL,
+   * the off-site store's key pair under the names every S3 tool reads.
+   */
+  secretVariables: {
+    databaseUrl?: string;
+    scratchDatabaseUrl?: string;
+    s3AccessKeyId?: string;
+    s3SecretAccessKey?: string;
+  };
   mountSshKey: boolean;
   mountDockerSocket: boolean;
   /** Restores a given dump file (mounted at RESTORE_FILE_PATH). */
@@ -133,6 +151,10 @@ export function deployerWiring(raw: DeployerInput): DeployerWiring {
     secretVariables: {
       ...(input.hasDatabaseUrl ? { databaseUrl: input.databaseUrlVariable } : {}),
       ...(scratchPostgres ? { scratchDatabaseUrl: "SHIPYARD_SCRATCH_DATABASE_URL" } : {}),
+      // Every command that takes a backup uploads it where the environment says so.
+      ...(scratchPostgres && input.hasS3AccessKeyId && input.hasS3SecretAccessKey
+        ? { s3AccessKeyId: "AWS_ACCESS_KEY_ID", s3SecretAccessKey: "AWS_SECRET_ACCESS_KEY" }
+        : {}),
     },
     mountSshKey: input.hasSshKey,
     mountDockerSocket: input.hasDockerSocket,

@@ -24,8 +24,16 @@ import { compose } from "../commands/release.js";
 import type { Environment } from "../config/environments.js";
 import { type PlannedStep, type Progress, planned } from "../progress.js";
 import { type Runner, runnerFor } from "../runner.js";
-import { type BackupEntry, newBackupId, type TableCount, updateCatalog } from "./catalog.js";
+import {
+  type BackupEntry,
+  findBackup,
+  newBackupId,
+  readCatalog,
+  type TableCount,
+  updateCatalog,
+} from "./catalog.js";
 import { fileSize, sha256File } from "./files.js";
+import { uploadBackup, uploadLocation } from "./offsite.js";
 import { applyRetention } from "./retention.js";
 import { compareCounts, countRows, holdSnapshot } from "./table-counts.js";
 
@@ -46,6 +54,8 @@ export interface BackupContext {
   /** Resolved backup directory. */
   directory: string;
   now?: () => Date;
+  /** Where the off-site store's credentials are read from (default: process.env). */
+  env?: NodeJS.ProcessEnv;
 }
 
 interface Paths {
@@ -123,6 +133,17 @@ export function planBackup(ctx: BackupContext, id = "<id>"): PlannedStep[] {
       undefined,
       `sha256, move to ${p.stored}, add to ${path.join(ctx.directory, "catalog.json")}`,
     ),
+    ...(ctx.environment.backup.upload
+      ? [
+          planned(
+            "upload",
+            undefined,
+            `to ${uploadLocation(ctx.environment.backup.upload, { id, file: path.basename(p.stored) }).url}` +
+              `${ctx.environment.backup.upload.endpoint ? ` at ${ctx.environment.backup.upload.endpoint}` : ""}, ` +
+              "then read back its size and sha256; a manifest <id>.json beside it",
+          ),
+        ]
+      : []),
     planned(
       "retention",
       undefined,
@@ -178,9 +199,14 @@ export async function verifyDump(
   }
 }
 
+/** How the off-site copy went; a failed upload leaves the backup verified and kept here. */
+export type UploadOutcome = { ok: true; url: string } | { ok: false; error: string };
+
 export interface BackupResult {
   entry: BackupEntry;
   removed: string[];
+  /** Only when the environment has backup.upload. */
+  upload?: UploadOutcome;
 }
 
 export interface BackupOptions {
@@ -194,6 +220,7 @@ export async function backup(ctx: BackupContext, options: BackupOptions = {}): P
   const createdAt = now();
   const p = pathsFor(ctx, newBackupId(ctx.environment.name, createdAt));
   await mkdir(ctx.directory, { recursive: true, mode: 0o700 });
+  let stored = false;
   try {
     const source = dumpsInContainer(ctx.environment)
       ? await dumpInContainer(ctx, p)
@@ -211,26 +238,78 @@ export async function backup(ctx: BackupContext, options: BackupOptions = {}): P
       await rename(p.partial, p.stored);
     }
 
-    const entry = await record(ctx, p, {
+    const recorded = await record(ctx, p, {
       createdAt,
       encrypted: encrypt !== null,
       database: source.database,
       tables: source.counts,
       ...(options.reason ? { reason: options.reason } : {}),
     });
+    stored = true;
+    const { entry, upload } = await uploadIfConfigured(ctx, recorded);
 
-    if (options.applyRetention === false) return { entry, removed: [] };
+    if (options.applyRetention === false) return { entry, removed: [], ...(upload ? { upload } : {}) };
     const removed = await ctx.progress.step(
       "retention",
       () => pruneBackups(ctx.directory, ctx.environment.backup.retention),
       (ids) => (ids.length ? `removed ${ids.join(", ")}` : "nothing to remove"),
     );
-    return { entry, removed };
+    return { entry, removed, ...(upload ? { upload } : {}) };
   } catch (error) {
     await rm(p.partial, { force: true });
-    await rm(p.stored, { force: true });
+    // Once catalogued, the file is a good backup whatever fails after.
+    if (!stored) await rm(p.stored, { force: true });
     throw error;
   }
+}
+
+/** Off-site after the record: a store that is down costs the copy, never the verified backup here. */
+async function uploadIfConfigured(
+  ctx: BackupContext,
+  entry: BackupEntry,
+): Promise<{ entry: BackupEntry; upload?: UploadOutcome }> {
+  if (!ctx.environment.backup.upload) return { entry };
+  try {
+    const uploaded = await uploadCatalogued(ctx, entry);
+    return { entry: uploaded, upload: { ok: true, url: uploaded.offsite?.url ?? "" } };
+  } catch (error) {
+    return { entry, upload: { ok: false, error: (error as Error).message } };
+  }
+}
+
+/**
+ * Uploads a catalogued backup (again, e.g. after the store was down) and records where it went. The file
+ * must still have the checksum it was catalogued with: a copy of a changed file would be no backup.
+ */
+export async function uploadCatalogued(ctx: BackupContext, entry: BackupEntry): Promise<BackupEntry> {
+  const target = ctx.environment.backup.upload;
+  if (!target)
+    throw new Error(
+      `"${ctx.environment.name}" has no backup.upload in the environments file: nowhere to upload to`,
+    );
+  const file = path.join(ctx.directory, entry.file);
+  return ctx.progress.step(
+    "upload",
+    async () => {
+      const actual = await sha256File(file).catch((error: NodeJS.ErrnoException) => {
+        throw new Error(`cannot read ${file} (${error.code}): the catalogued file is gone`);
+      });
+      if (actual !== entry.sha256)
+        throw new Error(
+          `${file} has sha256 ${actual}, not the ${entry.sha256} it was verified with; not uploading`,
+        );
+      const offsite = await uploadBackup(target, ctx.env ?? process.env, file, entry, ctx.now);
+      const updated: BackupEntry = { ...entry, offsite };
+      await updateCatalog(ctx.directory, (all) => all.map((b) => (b.id === entry.id ? updated : b)));
+      return updated;
+    },
+    (e) => e.offsite?.url,
+  );
+}
+
+/** The `upload` command: a catalogued backup by its id. */
+export async function uploadById(ctx: BackupContext, id: string): Promise<BackupEntry> {
+  return uploadCatalogued(ctx, findBackup(await readCatalog(ctx.directory), id));
 }
 
 interface DumpedSource {

@@ -26,6 +26,8 @@ export const backupEntrySchema = z.strictObject({
   /** What the restore check found: every table and its exact row count at the dump's snapshot. */
   tables: z.array(tableCountSchema),
   reason: z.string().optional(),
+  /** Set once the off-site copy was uploaded and read back right. */
+  offsite: z.strictObject({ url: z.string().startsWith("s3://"), uploadedAt: z.iso.datetime() }).optional(),
 });
 export type BackupEntry = z.infer<typeof backupEntrySchema>;
 

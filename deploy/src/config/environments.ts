@@ -32,6 +32,25 @@ const retention = z.strictObject({
   weekly: z.number().int().min(0),
 });
 
+/**
+ * An off-site copy of every verified backup in S3 or any S3-compatible store (MinIO, Garage, R2, B2…).
+ * Credentials come only from the run-time environment (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY).
+ */
+const upload = z.strictObject({
+  /** Bucket and key prefix: s3://BUCKET/PREFIX/ — each backup lands at PREFIX + its file name. */
+  url: z
+    .string()
+    .regex(
+      /^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/[^\s]*)?$/,
+      "expected s3://BUCKET or s3://BUCKET/PREFIX/ (a bucket name is 3-63 of [a-z0-9.-])",
+    ),
+  /** The store's endpoint; leave out for AWS S3 itself. */
+  endpoint: z.url().optional(),
+  region: z.string().min(1).default("us-east-1"),
+  /** bucket in the path (http://host/bucket/key) rather than the host name: what most self-hosted stores need. */
+  pathStyle: z.boolean().default(false),
+});
+
 const environment = z.strictObject({
   target: z.discriminatedUnion("kind", [localTarget, sshTarget]),
   compose: z.strictObject({
@@ -79,6 +98,8 @@ const environment = z.strictObject({
     retention,
     /** age recipients (`age1…`); when set, stored backups are encrypted to them. */
     encryptTo: z.array(z.string().regex(/^age1[0-9a-z]+$/, "expected an age recipient (age1…)")).default([]),
+    /** Off-site copy; retention there is the bucket's lifecycle rule, not this tool's. */
+    upload: upload.optional(),
   }),
   /** Restores into this environment need `--confirm=<name>` (set it for prod). */
   requireConfirmation: z.boolean().default(false),
@@ -92,6 +113,7 @@ export const environmentsFileSchema = z.strictObject({
 export type Environment = z.infer<typeof environment> & { name: string };
 export type SshTarget = z.infer<typeof sshTarget>;
 export type Retention = z.infer<typeof retention>;
+export type UploadTarget = z.infer<typeof upload>;
 export type EnvironmentsFile = z.infer<typeof environmentsFileSchema>;
 
 export class ConfigError extends Error {

@@ -203,7 +203,7 @@ describe("shipyard CLI", () => {
     const { exitCode, stderr } = await execa("node", ["--import", "tsx", cli, "bakup"], { reject: false });
     expect(exitCode).toBe(2);
     expect(stderr).toContain(
-      'unknown command "bakup"; valid commands: deploy, rollback, backup, restore, backups, releases, lock, status',
+      'unknown command "bakup"; valid commands: deploy, rollback, backup, upload, restore, backups, releases, lock, status',
     );
   });
 

@@ -169,6 +169,8 @@ export async function startDeployTarget(prefix: string): Promise<DeployTarget> {
       dir,
     );
 
+    // Backups are set to go off-site to a store that is down (nothing listens there): a deploy must not wait on it.
+    const offsiteStorePort = await freePort();
     const stateDirectory = path.join(dir, "state");
     const config = path.join(dir, "environments.yaml");
     await writeFile(
@@ -186,7 +188,10 @@ environments:
     publicUrl: https://127.0.0.1:${httpsPort}
     database: { urlEnv: E2E_DATABASE_URL, dumpFrom: compose-service }
     timeouts: { commandSeconds: 300, healthSeconds: 25 }
-    backup: { directory: ${path.join(dir, "backups")}, retention: { daily: 3, weekly: 1 } }
+    backup:
+      directory: ${path.join(dir, "backups")}
+      retention: { daily: 3, weekly: 1 }
+      upload: { url: s3://backups/e2e/, endpoint: "http://127.0.0.1:${offsiteStorePort}", pathStyle: true }
 `,
     );
     const ca = await readFile(path.join(composeDir, "certs/fullchain.pem"));
@@ -218,6 +223,8 @@ environments:
           env: {
             SHIPYARD_ENVIRONMENTS: config,
             SHIPYARD_WHO: "e2e@test",
+            AWS_ACCESS_KEY_ID: "e2e",
+            AWS_SECRET_ACCESS_KEY: "e2e-secret",
             // The self-signed certificate nginx serves: verification through nginx trusts it like a browser would a real one.
             NODE_EXTRA_CA_CERTS: path.join(composeDir, "certs/fullchain.pem"),
             ...options.env,
