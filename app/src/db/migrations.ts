@@ -36,6 +36,22 @@ export async function expectedMigration(dir = MIGRATIONS_DIR): Promise<string | 
   return names.at(-1) ?? null;
 }
 
+/**
+ * Whether the schema has `name` applied. A release is ready on its own schema or on a newer one:
+ * migrations are expand-only for the release before (expand/contract), and this is what lets the
+ * previous release keep serving, and be rolled back to, after a newer release migrated.
+ */
+export async function hasMigration(db: Pick<pg.Pool, "query">, name: string | null): Promise<boolean> {
+  if (name === null) return true;
+  try {
+    const { rowCount } = await db.query(`SELECT 1 FROM ${MIGRATIONS_TABLE} WHERE name = $1`, [name]);
+    return (rowCount ?? 0) > 0;
+  } catch (error) {
+    if ((error as { code?: string }).code === "42P01") return false; // undefined_table: never migrated
+    throw error;
+  }
+}
+
 /** The newest migration applied to the database, or null when none is (or the table does not exist). */
 export async function currentMigration(db: Pick<pg.Pool, "query">): Promise<string | null> {
   try {
