@@ -1,16 +1,16 @@
 /**
- * `shipyard deploy` and `shipyard rollback` for real: the CLI as a process, the production compose
- * stack on the real Docker engine, images pulled by digest from a registry on 127.0.0.1, traffic
- * through nginx over HTTPS. The tests run in order; each starts from the state the previous one left.
+ * `shipyard deploy` and `shipyard rollback` for real: the CLI as a process, this machine as the target
+ * host reached over real SSH (sshd on 127.0.0.1, pinned host key), the production compose stack on the
+ * real Docker engine, images pulled by digest from a registry on 127.0.0.1, traffic through nginx over
+ * HTTPS. The tests run in order; each starts from the state the previous one left.
  */
 import { existsSync } from "node:fs";
-import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startPostgres } from "../../../test/harness/ephemeral-postgres.js";
 import type { ReleaseRecord } from "../../src/commands/ledger.js";
-import { startSshServer } from "../support/ssh-server.js";
 import { startLoad } from "./support/load.js";
 import { type DeployTarget, type ShipyardRun, startDeployTarget } from "./support/target.js";
 
@@ -25,7 +25,7 @@ const image = (variant: string) => {
 const deploy = (variant: string, release: string) =>
   target.shipyard([
     "deploy",
-    "--env=local",
+    "--env=remote",
     `--image=${image(variant)}`,
     `--release=${release}`,
     "--no-backup",
@@ -33,7 +33,7 @@ const deploy = (variant: string, release: string) =>
 const servedRelease = async () =>
   (JSON.parse((await target.edge("/version")).text) as { release: string }).release;
 const ledger = async (): Promise<ReleaseRecord[]> => {
-  const { stdout } = await target.shipyard(["releases", "--env=local", "--json", "--limit=50"]);
+  const { stdout } = await target.shipyard(["releases", "--env=remote", "--json", "--limit=50"]);
   return (JSON.parse(stdout) as { result: { releases: ReleaseRecord[] } }).result.releases;
 };
 
@@ -60,6 +60,8 @@ describe("deploy and rollback on a real engine through nginx", () => {
   it("first deploy: v1 starts with its data services and serves through nginx; the ledger records it by digest", async () => {
     const run = await deploy("v1", "v1");
     expect(run.exitCode, run.stderr).toBe(0);
+    expect(run.stderr).toContain(`preflight: docker`);
+    expect(run.stderr).toContain(`on ${target.sshWhere}`);
     expect(run.stdout).toMatch(/release v1 serves through nginx/);
     expect(await servedRelease()).toBe("v1");
 
@@ -96,7 +98,7 @@ describe("deploy and rollback on a real engine through nginx", () => {
     // This deploy takes the verified backup first: dumped inside the stack's Postgres container, checked on a scratch server.
     const scratch = await startPostgres();
     const run = await target
-      .shipyard(["deploy", "--env=local", `--image=${image("v2")}`, "--release=v2"], {
+      .shipyard(["deploy", "--env=remote", `--image=${image("v2")}`, "--release=v2"], {
         env: { SHIPYARD_SCRATCH_DATABASE_URL: scratch.adminUrl },
       })
       .finally(() => scratch.stop());
@@ -109,10 +111,10 @@ describe("deploy and rollback on a real engine through nginx", () => {
     expect(run.stderr).toMatch(/✓ backup \([\d.]+ s\) \S+\n[\s\S]*→ migrate/);
     // The off-site store is down: the verified backup is kept here, the deploy goes on, and says so.
     expect(run.stdout).toMatch(
-      /WARNING: the backup's off-site copy failed \(.*ECONNREFUSED.*\); retry with: shipyard upload --env=local --backup=/,
+      /WARNING: the backup's off-site copy failed \(.*ECONNREFUSED.*\); retry with: shipyard upload --env=remote --backup=/,
     );
     const backupId = /verified backup before the release: (\S+)/.exec(run.stdout)?.[1];
-    const { stdout: catalog } = await target.shipyard(["backups", "--env=local", "--json"]);
+    const { stdout: catalog } = await target.shipyard(["backups", "--env=remote", "--json"]);
     expect(
       (JSON.parse(catalog) as { result: { backups: { id: string }[] } }).result.backups.map((b) => b.id),
     ).toEqual([backupId]);
@@ -127,11 +129,26 @@ describe("deploy and rollback on a real engine through nginx", () => {
     expect(await target.appContainers()).toHaveLength(1);
   });
 
-  it("rolls back a v3 whose health check fails: v2 keeps serving with its data, the ledger says rolled-back", async () => {
+  it("rolls back a v3 whose health check fails after its migration: v2 keeps serving, and stays ready on v3's schema", async () => {
     const run = await deploy("unhealthy", "v3");
     expect(run.exitCode).toBe(1);
-    expect(run.stderr).toMatch(/deploy of v3 failed at "wait healthy"/);
+    expect(run.stderr).toMatch(/✓ migrate [\s\S]*deploy of v3 failed at "wait healthy"/);
+    expect(run.stderr).toMatch(/migrations of v3 stay applied/);
     await expectRolledBack(run, "v3");
+    // v3's expand migration stays; v2's own healthcheck (its /readyz) must still pass on that schema.
+    const [v2] = await target.appContainers();
+    const healthcheck = await execa(
+      "docker",
+      [
+        "exec",
+        v2 ?? "?",
+        "node",
+        "-e",
+        "fetch('http://127.0.0.1:3000/readyz').then(async (r) => { console.log(await r.text()); process.exit(r.ok ? 0 : 1) })",
+      ],
+      { reject: false },
+    );
+    expect(healthcheck.exitCode, healthcheck.stdout).toBe(0);
   });
 
   it("rolls back after the switch when the new release fails through nginx: upstream restored, v2 verified", async () => {
@@ -157,7 +174,7 @@ describe("deploy and rollback on a real engine through nginx", () => {
     expect(existsSync(lock)).toBe(true);
     const second = await deploy("v2", "v6");
     expect(second.exitCode).toBe(1);
-    expect(second.stderr).toMatch(/local is locked on local: held by e2e@test for deploy v5/);
+    expect(second.stderr).toContain(`remote is locked on ${target.sshWhere}: held by e2e@test for deploy v5`);
     const done = await first;
     expect(done.exitCode, done.stderr).toBe(0);
     expect(await servedRelease()).toBe("v5");
@@ -165,10 +182,11 @@ describe("deploy and rollback on a real engine through nginx", () => {
   });
 
   it("rollback brings back the previous release that ran another image, then --to names one", async () => {
-    const back = await target.shipyard(["rollback", "--env=local", "--no-backup"]);
+    const back = await target.shipyard(["rollback", "--env=remote", "--no-backup"]);
     expect(back.exitCode, back.stderr).toBe(0);
     expect(await servedRelease()).toBe("v2");
-    const to = await target.shipyard(["rollback", "--env=local", "--to=v1", "--no-backup"]);
+    // v1 ships none of v3's migration and must still get healthy on the schema v3 left.
+    const to = await target.shipyard(["rollback", "--env=remote", "--to=v1", "--no-backup"]);
     expect(to.exitCode, to.stderr).toBe(0);
     expect(await servedRelease()).toBe("v1");
     expect((await target.edge(`/products/${productId}`)).status).toBe(200);
@@ -179,36 +197,18 @@ describe("deploy and rollback on a real engine through nginx", () => {
     ]);
   });
 
-  it("deploys over real SSH (sshd on 127.0.0.1, pinned host key) the same way", async () => {
-    const sshd = await startSshServer();
-    try {
-      // The same target reached over SSH: a `remote` environment beside `local` in a copy of the file.
-      const local = await readFile(target.configFile, "utf8");
-      const { user, port, hostKey } = sshd.target;
-      const remote = local.replace(
-        "  local:\n    target: { kind: local }\n",
-        `  remote:\n    target: { kind: ssh, host: 127.0.0.1, user: ${user}, port: ${port}, hostKey: ${hostKey} }\n`,
-      );
-      const config = path.join(target.dir, "remote.yaml");
-      await writeFile(config, remote);
-      const run = await target.shipyard(
-        [
-          "deploy",
-          "--env=remote",
-          `--config=${config}`,
-          `--image=${image("v2")}`,
-          "--release=v7",
-          "--no-backup",
-        ],
-        { env: { SHIPYARD_SSH_KEY_FILE: sshd.clientKeyFile } },
-      );
-      expect(run.exitCode, run.stderr).toBe(0);
-      expect(run.stderr).toMatch(/preflight: docker .* on root@127\.0\.0\.1:\d+/);
-      expect(await servedRelease()).toBe("v7");
-      expect(await target.appContainers()).toHaveLength(1);
-      expect((await ledger()).at(-1)).toMatchObject({ release: "v7", env: "remote", result: "succeeded" });
-    } finally {
-      await sshd.stop();
-    }
+  it("deploys with the local target, the same host without SSH, the same way", async () => {
+    const run = await target.shipyard([
+      "deploy",
+      "--env=local",
+      `--image=${image("v2")}`,
+      "--release=v7",
+      "--no-backup",
+    ]);
+    expect(run.exitCode, run.stderr).toBe(0);
+    expect(run.stderr).toMatch(/preflight: docker .* on local/);
+    expect(await servedRelease()).toBe("v7");
+    expect(await target.appContainers()).toHaveLength(1);
+    expect((await ledger()).at(-1)).toMatchObject({ release: "v7", env: "local", result: "succeeded" });
   });
 });

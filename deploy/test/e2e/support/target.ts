@@ -2,7 +2,9 @@
  * A deploy target on this machine for the end-to-end tests and the deploy benchmark: the production
  * compose file and nginx config copied into a scratch directory (so deploys rewrite a copy of
  * upstream.conf), a compose project with a unique name, a real registry on 127.0.0.1 so images are
- * deployed by digest, and an environments file whose `local` environment points at all of it.
+ * deployed by digest, an OpenSSH server on 127.0.0.1 that reaches this machine with a pinned host key,
+ * and an environments file with two environments for all of it: `remote` over that SSH server, as a
+ * real server is reached, and `local`, the same host without SSH.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -17,20 +19,29 @@ import { type DockerEngine, ensureDockerEngine } from "../../../../test/docker/e
 import { ensureImagesFor } from "../../../../test/docker/standin-images.js";
 import { freePort } from "../../../../test/harness/network.js";
 import { type Reply, request } from "../../../../test/stack/support/https-client.js";
+import { startSshServer, type TestSshServer } from "../../support/ssh-server.js";
 
 export const REPO_ROOT = path.resolve(import.meta.dirname, "../../../..");
 const CLI = path.join(REPO_ROOT, "deploy/src/cli.ts");
 
 /**
  * The releases the tests deploy, all from the app image: v1 and v2 differ only by a label (so by
- * digest); "unhealthy" serves but its /readyz answers 503; "wrong-answers" is healthy by its healthcheck but
- * answers users 500; "broken-migration" ships a migration that fails.
+ * digest); "unhealthy" ships an expand migration (a new column) that succeeds, then serves but its /readyz
+ * answers 503; "wrong-answers" is healthy by its healthcheck but answers users 500; "broken-migration" is
+ * the release after it (it keeps that migration) and adds one that fails.
  */
+const EXPAND_MIGRATION = [
+  "USER root",
+  "RUN printf 'ALTER TABLE products ADD COLUMN e2e_note text;\\n' > migrations/1900000000000_e2e-expand.sql",
+  "USER node",
+].join("\n");
+
 const VARIANTS: Record<string, string> = {
   v1: 'LABEL org.shipyard.e2e.variant="v1"',
   v2: 'LABEL org.shipyard.e2e.variant="v2"',
   unhealthy: [
     'LABEL org.shipyard.e2e.variant="unhealthy"',
+    EXPAND_MIGRATION,
     `CMD ["node", "-e", "require('node:http').createServer((q, r) => r.writeHead(q.url === '/readyz' ? 503 : 200).end('{}')).listen(3000)"]`,
   ].join("\n"),
   "wrong-answers": [
@@ -39,6 +50,7 @@ const VARIANTS: Record<string, string> = {
   ].join("\n"),
   "broken-migration": [
     'LABEL org.shipyard.e2e.variant="broken-migration"',
+    EXPAND_MIGRATION,
     "USER root",
     "RUN printf 'ALTER TABLE no_such_table ADD COLUMN x int;\\n' > migrations/1999999999999_broken.sql",
     "USER node",
@@ -60,8 +72,10 @@ export interface DeployTarget {
   /** name@sha256:… in the local registry, per variant. */
   readonly images: Record<string, string>;
   readonly stateDirectory: string;
-  /** The environments file; its `local` environment is this target. */
+  /** The environments file: `remote` is this target over SSH, `local` the same without SSH. */
   readonly configFile: string;
+  /** `user@127.0.0.1:port`, as the CLI names the SSH target in its messages. */
+  readonly sshWhere: string;
   edge(pathname: string, init?: { method?: string; body?: unknown; admin?: boolean }): Promise<Reply>;
   shipyard(args: readonly string[], options?: { env?: Record<string, string> }): Promise<ShipyardRun>;
   /** Running app containers of the project, as `docker ps` names them. */
@@ -111,6 +125,7 @@ export async function startDeployTarget(prefix: string): Promise<DeployTarget> {
   let engine: DockerEngine | undefined;
   let registry: ChildProcess | undefined;
   let project: ComposeProject | undefined;
+  let sshd: TestSshServer | undefined;
   const images: Record<string, string> = {};
   const registryPort = await freePort();
   const repository = `127.0.0.1:${registryPort}/${id}`;
@@ -120,6 +135,7 @@ export async function startDeployTarget(prefix: string): Promise<DeployTarget> {
     const tags = Object.keys(VARIANTS).map((name) => `${repository}:${name}`);
     await execa("docker", ["image", "rm", "--force", ...tags, ...Object.values(images)], { reject: false });
     registry?.kill("SIGTERM");
+    await sshd?.stop();
     await rm(dir, { recursive: true, force: true });
     await engine?.stop();
   };
@@ -173,12 +189,11 @@ export async function startDeployTarget(prefix: string): Promise<DeployTarget> {
     const offsiteStorePort = await freePort();
     const stateDirectory = path.join(dir, "state");
     const config = path.join(dir, "environments.yaml");
-    await writeFile(
-      config,
-      `version: 1
-environments:
-  local:
-    target: { kind: local }
+    sshd = await startSshServer();
+    const { user, port: sshPort, hostKey } = sshd.target;
+    // One host, two ways in: the environments differ only in their target.
+    const environment = (name: string, target: string) => `  ${name}:
+    target: ${target}
     compose:
       project: ${id}
       directory: ${composeDir}
@@ -192,8 +207,14 @@ environments:
       directory: ${path.join(dir, "backups")}
       retention: { daily: 3, weekly: 1 }
       upload: { url: s3://backups/e2e/, endpoint: "http://127.0.0.1:${offsiteStorePort}", pathStyle: true }
-`,
+`;
+    await writeFile(
+      config,
+      `version: 1
+environments:
+${environment("remote", `{ kind: ssh, host: 127.0.0.1, user: ${user}, port: ${sshPort}, hostKey: ${hostKey} }`)}${environment("local", "{ kind: local }")}`,
     );
+    const clientKeyFile = sshd.clientKeyFile;
     const ca = await readFile(path.join(composeDir, "certs/fullchain.pem"));
     const composeProject = project;
 
@@ -205,6 +226,7 @@ environments:
       images,
       stateDirectory,
       configFile: config,
+      sshWhere: `${user}@127.0.0.1:${sshPort}`,
       edge(pathname, init = {}) {
         const headers: Record<string, string> = {};
         if (init.body !== undefined) headers["content-type"] = "application/json";
@@ -223,6 +245,7 @@ environments:
           env: {
             SHIPYARD_ENVIRONMENTS: config,
             SHIPYARD_WHO: "e2e@test",
+            SHIPYARD_SSH_KEY_FILE: clientKeyFile,
             AWS_ACCESS_KEY_ID: "e2e",
             AWS_SECRET_ACCESS_KEY: "e2e-secret",
             // The self-signed certificate nginx serves: verification through nginx trusts it like a browser would a real one.
