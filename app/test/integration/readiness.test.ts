@@ -44,7 +44,9 @@ describe("/readyz", () => {
 
   it("stays ready when a newer release has migrated past it, so a rolled-back release keeps serving", async () => {
     // What a newer release's expand migration leaves behind when that release is rolled back.
-    await t.pool.query("INSERT INTO pgmigrations (name, run_on) VALUES ('9999999999999_newer-release', now())");
+    await t.pool.query(
+      "INSERT INTO pgmigrations (name, run_on) VALUES ('9999999999999_newer-release', now())",
+    );
     try {
       expect(await readyz()).toMatchObject({ status: 200, body: { checks: { schema: "ok" } } });
     } finally {
