@@ -14,6 +14,7 @@ import {
   dag,
   type File,
   func,
+  ImageMediaTypes,
   object,
   ReturnType,
   type Secret,
@@ -44,7 +45,9 @@ import {
   SCRATCH_POSTGRES_HOST,
   SSH_KEY_PATH,
   scratchDatabaseUrl,
+  WORKDIR,
 } from "./lib/deployer.js";
+import { DEPLOYER_TARBALL_PATH, hostFileArgv } from "./lib/host-run.js";
 import { imageReferences, parsePublishTarget } from "./lib/image-tags.js";
 import { ociLabels } from "./lib/oci-labels.js";
 import { parseModuleOptions } from "./lib/options.js";
@@ -71,7 +74,6 @@ import { postgresService, redisService } from "./services.js";
 import { trivyReports } from "./trivy.js";
 
 /** Where the source is copied inside the Node container. */
-const WORKDIR = "/src";
 
 /** A password for a throwaway service that lives only as long as one test run. */
 function generatedPassword(): string {
@@ -91,7 +93,7 @@ interface DeployerResources {
 /** A deployer run's arguments; which resources it was handed is read from the resources themselves. */
 type DeployerRequest = Omit<
   DeployerInput,
-  "hasSshKey" | "hasDockerSocket" | "hasDatabaseUrl" | "hasS3AccessKeyId" | "hasS3SecretAccessKey"
+  "hasSshKey" | "hasDockerSocket" | "hasDatabaseUrl" | "hasS3AccessKeyId" | "hasS3SecretAccessKey" | "runId"
 >;
 
 function given(resources: DeployerResources) {
@@ -353,6 +355,8 @@ export class Shipyard {
     sshKey?: Secret,
     /** The host's Docker socket, for the local environment: --docker-socket=/var/run/docker.sock. */
     dockerSocket?: Socket,
+    /** The checkout's absolute path on the host, for --env=local: --host-path=$PWD (the CLI then runs there). */
+    hostPath = "",
     /** The database URL, for environments that back up by URL (database.dumpFrom: url). */
     databaseUrl?: Secret,
     /** The variable the environment's database.urlEnv names; --database-url is exported under it. */
@@ -376,6 +380,7 @@ export class Shipyard {
       env,
       release,
       databaseUrlVariable,
+      hostPath,
     };
     // Bad arguments fail here, before the tests, the scan and the push.
     deployerWiring({ ...wiring, ...given(resources), image: `checked@sha256:${"0".repeat(64)}` });
@@ -406,6 +411,8 @@ export class Shipyard {
     sshKey?: Secret,
     /** The host's Docker socket, for the local environment: --docker-socket=/var/run/docker.sock. */
     dockerSocket?: Socket,
+    /** The checkout's absolute path on the host, for --env=local: --host-path=$PWD (the CLI then runs there). */
+    hostPath = "",
     /** The database URL, for environments that back up by URL (database.dumpFrom: url). */
     databaseUrl?: Secret,
     /** The variable the environment's database.urlEnv names; --database-url is exported under it. */
@@ -420,10 +427,15 @@ export class Shipyard {
         command: "backup",
         env,
         databaseUrlVariable,
+        hostPath,
       },
       { sshKey, dockerSocket, databaseUrl, s3AccessKeyId, s3SecretAccessKey },
     );
-    return container.file(backupFilePath(outcome.result));
+    const path = backupFilePath(outcome.result);
+    if (!hostPath || env !== "local") return container.file(path);
+    // The backup is on the host, in the environment's backup directory: read it through the image there.
+    const copy = "/run/shipyard/backup.dump";
+    return container.withExec(hostFileArgv(hostPath, path), { redirectStdout: copy }).file(copy);
   }
 
   /**
@@ -443,6 +455,8 @@ export class Shipyard {
     sshKey?: Secret,
     /** The host's Docker socket, for the local environment: --docker-socket=/var/run/docker.sock. */
     dockerSocket?: Socket,
+    /** The checkout's absolute path on the host, for --env=local: --host-path=$PWD (the CLI then runs there). */
+    hostPath = "",
     /** The database URL, for environments restored by URL (database.dumpFrom: url). */
     databaseUrl?: Secret,
     /** The variable the environment's database.urlEnv names; --database-url is exported under it. */
@@ -458,6 +472,7 @@ export class Shipyard {
         env,
         confirm,
         databaseUrlVariable,
+        hostPath,
       },
       { sshKey, dockerSocket, databaseUrl, restoreFile: backupFile, s3AccessKeyId, s3SecretAccessKey },
     );
@@ -478,6 +493,8 @@ export class Shipyard {
     sshKey?: Secret,
     /** The host's Docker socket, for the local environment: --docker-socket=/var/run/docker.sock. */
     dockerSocket?: Socket,
+    /** The checkout's absolute path on the host, for --env=local: --host-path=$PWD (the CLI then runs there). */
+    hostPath = "",
     /** The database URL, for environments that back up by URL (database.dumpFrom: url). */
     databaseUrl?: Secret,
     /** The variable the environment's database.urlEnv names; --database-url is exported under it. */
@@ -493,6 +510,7 @@ export class Shipyard {
         env,
         to,
         databaseUrlVariable,
+        hostPath,
       },
       { sshKey, dockerSocket, databaseUrl, s3AccessKeyId, s3SecretAccessKey },
     );
@@ -508,12 +526,15 @@ export class Shipyard {
     sshKey?: Secret,
     /** The host's Docker socket, for the local environment: --docker-socket=/var/run/docker.sock. */
     dockerSocket?: Socket,
+    /** The checkout's absolute path on the host, for --env=local: --host-path=$PWD (the CLI then runs there). */
+    hostPath = "",
   ): Promise<string> {
     const outcome = await this.shipyardRun(
       {
         command: "status",
         env,
         databaseUrlVariable: "DATABASE_URL",
+        hostPath,
       },
       { sshKey, dockerSocket },
     );
@@ -543,12 +564,13 @@ export class Shipyard {
     input: DeployerRequest,
     resources: DeployerResources,
   ): Promise<{ container: Container; outcome: DeployerOutcome }> {
-    const wiring = deployerWiring({ ...input, ...given(resources) });
     const run = randomBytes(4).toString("hex");
+    const wiring = deployerWiring({ ...input, ...given(resources), runId: run });
     const secret = (name: string, value: string) => dag.setSecret(`${name}-${run}`, value);
+    const image = await this.installed(DEPLOYER_SYSTEM_PACKAGES);
     let deployer = Object.entries(wiring.variables).reduce(
       (container, [name, value]) => container.withEnvVariable(name, value),
-      await this.installed(DEPLOYER_SYSTEM_PACKAGES),
+      image,
     );
     if (wiring.mountSshKey && resources.sshKey)
       deployer = deployer.withMountedSecret(SSH_KEY_PATH, resources.sshKey, { owner: "root", mode: 0o600 });
@@ -565,6 +587,13 @@ export class Shipyard {
       );
     if (wiring.mountRestoreFile && resources.restoreFile)
       deployer = deployer.withFile(RESTORE_FILE_PATH, resources.restoreFile);
+    // For local, the deployer image runs the CLI on the host's engine (lib/host-run.ts): the image as
+    // installed, before any secret, key or dump was added. Docker media types load into any engine version.
+    if (wiring.onHost)
+      deployer = deployer.withFile(
+        DEPLOYER_TARBALL_PATH,
+        image.asTarball({ mediaTypes: ImageMediaTypes.DockerMediaTypes }),
+      );
     if (wiring.scratchPostgres && wiring.secretVariables.scratchDatabaseUrl) {
       const password = generatedPassword();
       const scratch = postgresService(

@@ -109,17 +109,33 @@ describe("what the deployer container is given", () => {
     expect(deployerWiring({ ...overSsh, command: "backup" }).secretVariables.s3AccessKeyId).toBeUndefined();
   });
 
-  it("the local environment gets the host's Docker socket instead of a key", () => {
+  it("the local environment gets the host's Docker socket instead of a key, and runs the CLI on the host", () => {
     const wiring = deployerWiring({
       ...overSsh,
-      command: "status",
+      command: "backup",
       env: "local",
       hasSshKey: false,
       hasDockerSocket: true,
+      hasDatabaseUrl: true,
+      hostPath: "/home/dev/shop",
     });
     expect(wiring.mountDockerSocket).toBe(true);
     expect(wiring.mountSshKey).toBe(false);
     expect(wiring.variables.SHIPYARD_SSH_KEY_FILE).toBeUndefined();
+    expect(wiring.onHost).toEqual({ hostPath: "/home/dev/shop" });
+    // No Dagger service reaches a process on the host: no scratch Postgres is bound for it.
+    expect(wiring.scratchPostgres).toBe(false);
+    expect(wiring.argv.slice(0, 4)).toEqual([
+      "sh",
+      "/src/deploy/bin/run-on-host.sh",
+      "/run/shipyard/deployer.tar",
+      "shipyard-deployer:current",
+    ]);
+    expect(wiring.argv).toContain("--volume=/home/dev/shop:/home/dev/shop");
+    // The database URL is handed on by name, its value only in the launcher's secret variable.
+    expect(wiring.secretVariables.databaseUrl).toBe("DATABASE_URL");
+    expect(wiring.argv.join(" ")).toContain("--env DATABASE_URL ");
+    expect(wiring.argv.slice(-3)).toEqual(["backup", "--env=local", "--json"]);
   });
 
   it("the scratch server's URL names its service and escapes the password", () => {
@@ -134,6 +150,14 @@ describe("bad arguments are named by their flag", () => {
   it.each([
     [{ env: "Prod!" }, /--env: must name an environment/],
     [{ env: "local", hasSshKey: false }, /--docker-socket: the local environment runs on the host's Docker/],
+    [
+      { env: "local", hasSshKey: false, hasDockerSocket: true },
+      /--host-path: the local environment's files are the host's: must be the checkout's absolute path/,
+    ],
+    [
+      { env: "local", hasSshKey: false, hasDockerSocket: true, hostPath: "relative/shop" },
+      /--host-path: .*pass --host-path=\$PWD/,
+    ],
     [{ hasSshKey: false }, /--ssh-key: "prod" is reached over SSH/],
     [{ databaseUrlVariable: "prod-url" }, /--database-url-variable: must be an environment variable name/],
     [{ command: "rollback" as const, to: "a b" }, /--to: must be a release name/],
@@ -197,12 +221,12 @@ describe("the argv the functions build, run for real on the host", () => {
       reject: false,
       env: { SHIPYARD_ENVIRONMENTS: path.join(repoRoot, "deploy/environments.yaml") },
     });
-  const local = { ...overSsh, env: "local", hasSshKey: false, hasDockerSocket: true };
+  const staging = { ...overSsh, env: "staging" };
 
   it("npm prints nothing but the CLI's JSON, which the function reads", async () => {
     for (const input of [
-      { ...local, command: "backup" as const },
-      { ...local, command: "restore" as const, hasDatabaseUrl: true },
+      { ...staging, command: "backup" as const },
+      { ...staging, command: "restore" as const, hasDatabaseUrl: true },
     ]) {
       const { exitCode, stdout, stderr } = await cli(deployerWiring(input).argv);
       const outcome = deployerOutcome(exitCode ?? -1, stdout, stderr);

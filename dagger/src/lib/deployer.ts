@@ -4,6 +4,7 @@
  * so the wiring is unit-tested without an engine; src/index.ts only applies it.
  */
 import { z } from "zod";
+import { hostPathSchema, hostRunArgv } from "./host-run.js";
 import { asCliFlag, InvalidInputError, parseOrExplain } from "./invalid-input.js";
 
 /** What the CLI needs besides Node: ssh, the Postgres client tools, age, and Docker with compose for `local`. */
@@ -21,6 +22,8 @@ export const SSH_KEY_PATH = "/run/secrets/shipyard-ssh-key";
 export const DOCKER_SOCKET_PATH = "/var/run/docker.sock";
 /** The dump `restore` is given, as the CLI's restore --file reads it. */
 export const RESTORE_FILE_PATH = "/run/shipyard/restore.dump";
+/** Where the deployer has the repository (the Dagger source), and where the CLI runs from. */
+export const WORKDIR = "/src";
 /** The throwaway Postgres every backup is restored into and counted on before it counts. */
 export const SCRATCH_POSTGRES_HOST = "scratch-postgres";
 export const SCRATCH_DATABASE = { user: "shipyard", database: "scratch" } as const;
@@ -62,6 +65,13 @@ const deployerInput = z
     /** The off-site store's key pair, for environments with backup.upload. */
     hasS3AccessKeyId: z.boolean().default(false),
     hasS3SecretAccessKey: z.boolean().default(false),
+    /** The checkout's path on the host, for `local` (the CLI then runs on the host's engine, see host-run.ts). */
+    hostPath: z.string().optional(),
+    /** Makes the path a restore stages its file at unique to this run. */
+    runId: z
+      .string()
+      .regex(/^[a-z0-9]+$/)
+      .default("run"),
   })
   .superRefine((input, ctx) => {
     if (input.hasS3AccessKeyId !== input.hasS3SecretAccessKey)
@@ -78,6 +88,15 @@ const deployerInput = z
         message:
           "the local environment runs on the host's Docker engine: pass --docker-socket=/var/run/docker.sock",
       });
+    if (input.env === "local") {
+      const hostPath = hostPathSchema.safeParse(input.hostPath ?? "");
+      if (!hostPath.success)
+        ctx.addIssue({
+          code: "custom",
+          path: ["hostPath"],
+          message: `the local environment's files are the host's: ${hostPath.error.issues[0]?.message}`,
+        });
+    }
     if (input.env !== "local" && !input.hasSshKey && !input.hasDockerSocket)
       ctx.addIssue({
         code: "custom",
@@ -109,10 +128,18 @@ export interface DeployerWiring {
   mountRestoreFile: boolean;
   /** Every command but status takes a verified backup, which is checked on a scratch Postgres. */
   scratchPostgres: boolean;
+  /** For `local`: argv runs the CLI on the host's engine; the deployer image must be at DEPLOYER_TARBALL_PATH. */
+  onHost?: { hostPath: string };
 }
 
-/** The CLI call, exactly as a person runs it: `npm run shipyard -- <command> --env=E … --json`. */
-export function shipyardArgv(input: z.output<typeof deployerInput>): string[] {
+type ParsedInput = z.output<typeof deployerInput>;
+
+/** Where a restore's file is staged on the host, beside the environment's other state. */
+export const stagedRestorePath = (hostPath: string, runId: string) =>
+  `${hostPath}/.shipyard/incoming/restore-${runId}.dump`;
+
+/** The CLI's own arguments: `<command> --env=E … --json`, the restore file at `restoreFile`. */
+function cliArgs(input: ParsedInput, restoreFile: string): string[] {
   const flags: string[] = [];
   if (input.command === "deploy") {
     if (!input.image) throw new InvalidInputError("deploy needs the published image (name@sha256:…)");
@@ -121,45 +148,67 @@ export function shipyardArgv(input: z.output<typeof deployerInput>): string[] {
   }
   if (input.command === "rollback" && input.to) flags.push(`--to=${input.to}`);
   if (input.command === "restore") {
-    flags.push(`--file=${RESTORE_FILE_PATH}`);
+    flags.push(`--file=${restoreFile}`);
     if (input.confirm) flags.push(`--confirm=${input.confirm}`);
   }
+  return [input.command, `--env=${input.env}`, ...flags, "--json"];
+}
+
+/** The CLI call, exactly as a person runs it: `npm run shipyard -- <command> --env=E … --json`. */
+export function shipyardArgv(input: ParsedInput): string[] {
   // --silent: npm's own banner would otherwise come before the JSON on stdout.
-  return [
-    "npm",
-    "run",
-    "--silent",
-    "shipyard",
-    "--",
-    input.command,
-    `--env=${input.env}`,
-    ...flags,
-    "--json",
-  ];
+  return ["npm", "run", "--silent", "shipyard", "--", ...cliArgs(input, RESTORE_FILE_PATH)];
 }
 
 export function deployerWiring(raw: DeployerInput): DeployerWiring {
   const input = parseOrExplain(deployerInput, raw, `arguments for ${raw.command}`, asCliFlag);
-  const scratchPostgres = input.command !== "status";
-  return {
-    argv: shipyardArgv(input),
-    variables: {
-      ...(input.hasSshKey ? { SHIPYARD_SSH_KEY_FILE: SSH_KEY_PATH } : {}),
-      // The lock and the ledger record who acted.
-      SHIPYARD_WHO: "dagger",
-    },
-    secretVariables: {
-      ...(input.hasDatabaseUrl ? { databaseUrl: input.databaseUrlVariable } : {}),
-      ...(scratchPostgres ? { scratchDatabaseUrl: "SHIPYARD_SCRATCH_DATABASE_URL" } : {}),
-      // Every command that takes a backup uploads it where the environment says so.
-      ...(scratchPostgres && input.hasS3AccessKeyId && input.hasS3SecretAccessKey
-        ? { s3AccessKeyId: "AWS_ACCESS_KEY_ID", s3SecretAccessKey: "AWS_SECRET_ACCESS_KEY" }
-        : {}),
-    },
+  const takesBackup = input.command !== "status";
+  const secretVariables = {
+    ...(input.hasDatabaseUrl ? { databaseUrl: input.databaseUrlVariable } : {}),
+    // Every command that takes a backup uploads it where the environment says so.
+    ...(takesBackup && input.hasS3AccessKeyId && input.hasS3SecretAccessKey
+      ? { s3AccessKeyId: "AWS_ACCESS_KEY_ID", s3SecretAccessKey: "AWS_SECRET_ACCESS_KEY" }
+      : {}),
+  };
+  // The lock and the ledger record who acted.
+  const who = { SHIPYARD_WHO: "dagger" };
+  const common = {
     mountSshKey: input.hasSshKey,
     mountDockerSocket: input.hasDockerSocket,
     mountRestoreFile: input.command === "restore",
-    scratchPostgres,
+  };
+  if (input.env === "local" && input.hostPath) {
+    const hostPath = input.hostPath.trim();
+    const staged = stagedRestorePath(hostPath, input.runId);
+    return {
+      ...common,
+      argv: hostRunArgv({
+        hostPath,
+        workdir: WORKDIR,
+        cliArgs: cliArgs(input, staged),
+        variables: who,
+        forward: Object.values(secretVariables),
+        ...(input.command === "restore" ? { stage: { from: RESTORE_FILE_PATH, to: staged } } : {}),
+      }),
+      variables: {},
+      secretVariables,
+      // The CLI runs on the host, where no Dagger service reaches: its backups are checked beside the source.
+      scratchPostgres: false,
+      onHost: { hostPath },
+    };
+  }
+  return {
+    ...common,
+    argv: shipyardArgv(input),
+    variables: {
+      ...(input.hasSshKey ? { SHIPYARD_SSH_KEY_FILE: SSH_KEY_PATH } : {}),
+      ...who,
+    },
+    secretVariables: {
+      ...secretVariables,
+      ...(takesBackup ? { scratchDatabaseUrl: "SHIPYARD_SCRATCH_DATABASE_URL" } : {}),
+    },
+    scratchPostgres: takesBackup,
   };
 }
 
