@@ -27,7 +27,7 @@ import { ConfigError, type Environment, loadEnvironment } from "./config/environ
 import { currentHolder } from "./lock/lock.js";
 import { type PlannedStep, Progress, seconds } from "./progress.js";
 import { defaultReleaseName, rollbackTarget } from "./release/decisions.js";
-import { type DeployContext, type DeployRequest, deploy } from "./release/deploy.js";
+import { configToShip, type DeployContext, type DeployRequest, deploy } from "./release/deploy.js";
 import { parseContainers, releasePlan, requirePinnedImage } from "./release/plan.js";
 import { localRunner, type Runner, runnerFor } from "./runner.js";
 import { checkHealth, currentRelease } from "./status.js";
@@ -63,7 +63,9 @@ environment:
                                                               (default: a scratch database beside the source;
                                                               required when database.dumpFrom is compose-service)
   PG_BIN_DIR                                                  where pg_dump/pg_restore live (default: PATH)
-  SHIPYARD_WHO                                                who to record as lock holder (default: user@host)`;
+  SHIPYARD_WHO                                                who to record as lock holder (default: user@host)
+  SHIPYARD_CONFIG_SOURCE                                      deploy: the repository whose compose/ and nginx/
+                                                              configuration is shipped (default: this one)`;
 
 const COMMANDS = [
   "deploy",
@@ -80,6 +82,10 @@ const COMMANDS = [
 class UsageError extends Error {
   override name = "UsageError";
 }
+
+/** The repository this CLI belongs to: a deploy ships its compose and nginx configuration. */
+const configSource = () =>
+  path.resolve(process.env.SHIPYARD_CONFIG_SOURCE ?? fileURLToPath(new URL("../../", import.meta.url)));
 
 const defaultConfig = () =>
   process.env.SHIPYARD_ENVIRONMENTS ?? fileURLToPath(new URL("../environments.yaml", import.meta.url));
@@ -339,6 +345,9 @@ async function releaseCommand(
         note: `rollback${from ? ` from ${from.release}` : ""}`,
       };
     }
+    // A deploy ships this repository's configuration; a rollback changes only the image.
+    const files = command === "deploy" ? await configToShip(environment, configSource()) : null;
+    const shipped = files ? { source: configSource(), files } : null;
     if (values["dry-run"]) {
       const running = parseContainers((await host.run(listAppContainers(environment))).stdout).filter(
         (c) => c.state === "running",
@@ -350,7 +359,11 @@ async function releaseCommand(
         token: "<random>",
       };
       return {
-        plan: releasePlan(environment, { ...request, holder, backup: conn !== null }, running),
+        plan: releasePlan(
+          environment,
+          { ...request, holder, backup: conn !== null, ...(shipped ? { config: shipped } : {}) },
+          running,
+        ),
         summary: [],
       };
     }
@@ -361,6 +374,7 @@ async function releaseCommand(
       runner: host,
       progress,
       who: who(),
+      ...(shipped ? { configSource: shipped.source } : {}),
       ...(conn
         ? {
             backup: async () => {

@@ -186,7 +186,8 @@ export function deployerWiring(raw: DeployerInput): DeployerWiring {
         hostPath,
         workdir: WORKDIR,
         cliArgs: cliArgs(input, staged),
-        variables: who,
+        // The checkout is the host's configuration already: a deploy has nothing to ship into it.
+        variables: { ...who, SHIPYARD_CONFIG_SOURCE: hostPath },
         forward: Object.values(secretVariables),
         ...(input.command === "restore" ? { stage: { from: RESTORE_FILE_PATH, to: staged } } : {}),
       }),

@@ -3,7 +3,23 @@
  * any failure undoes what was done (rollbackPlan) and checks through nginx that the previous release
  * still serves. The lock is held throughout and always released (withLock).
  */
+import { mkdtemp, readdir, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import {
+  addedFiles,
+  configBase,
+  configBundle,
+  configSnapshot,
+  listArchive,
+  packBundle,
+  removeSnapshot,
+  seedUpstream,
+  snapshotConfig,
+  UPSTREAM_FILE,
+  unpackBundle,
+} from "../commands/config.js";
 import { appendRelease, parseLedger, type ReleaseRecord, recentReleases } from "../commands/ledger.js";
 import {
   composeVersion,
@@ -27,10 +43,17 @@ import {
 import type { Environment } from "../config/environments.js";
 import { withLock } from "../lock/lock.js";
 import type { Progress } from "../progress.js";
-import type { Runner } from "../runner.js";
+import { localRunner, type Runner } from "../runner.js";
 import { currentRelease } from "../status.js";
 import { healthVerdict, MIN_FREE_BYTES, parseFreeBytes, splitPinned } from "./decisions.js";
-import { type AppContainer, newContainer, parseContainers, type Reached, rollbackSteps } from "./plan.js";
+import {
+  type AppContainer,
+  type ConfigChange,
+  newContainer,
+  parseContainers,
+  type Reached,
+  rollbackSteps,
+} from "./plan.js";
 import { verifyServing } from "./verify.js";
 
 export interface DeployContext {
@@ -40,6 +63,8 @@ export interface DeployContext {
   who: string;
   /** The verified backup taken under the lock before migrations; absent when the operator chose none. */
   backup?: () => Promise<string>;
+  /** The repository whose compose and nginx configuration the release ships; absent: the host's stays. */
+  configSource?: string;
 }
 
 export interface DeployRequest {
@@ -162,14 +187,20 @@ export async function deploy(ctx: DeployContext, request: DeployRequest): Promis
       ...(request.note ? { note: request.note } : {}),
     };
     const reached = new Set<Reached>();
-    const state: { previousUpstream: string; fresh: AppContainer | null } = {
+    const state: { previousUpstream: string; fresh: AppContainer | null; config: ConfigChange | null } = {
       previousUpstream: "",
       fresh: null,
+      config: null,
     };
     let backupId: string | null = null;
     try {
       const takeBackup = ctx.backup;
       if (takeBackup) backupId = await progress.step("backup", takeBackup, (id) => id);
+      if (ctx.configSource)
+        await shipConfig(ctx, ctx.configSource, request.release, (change) => {
+          state.config = change;
+          reached.add("configured");
+        });
       await progress.step("pull", () => runner.run(pullImage(request.image)));
       state.previousUpstream = (
         await progress.step("current upstream", () => runner.run(readUpstream(env)))
@@ -244,6 +275,9 @@ export async function deploy(ctx: DeployContext, request: DeployRequest): Promis
         }),
       ),
     );
+    const shipped = state.config;
+    if (shipped)
+      await progress.step("drop config snapshot", () => runner.run(removeSnapshot(shipped.snapshot)));
     return {
       release: request.release,
       image,
@@ -257,11 +291,75 @@ export async function deploy(ctx: DeployContext, request: DeployRequest): Promis
   });
 }
 
+/** Repository files under compose/ and nginx/, relative and `/`-separated. */
+async function repositoryFiles(source: string): Promise<string[]> {
+  const lists = await Promise.all(
+    ["compose", "nginx"].map(async (dir) =>
+      (await readdir(path.join(source, dir), { recursive: true, withFileTypes: true }))
+        .filter((entry) => entry.isFile())
+        .map((entry) =>
+          path.relative(source, path.join(entry.parentPath, entry.name)).split(path.sep).join("/"),
+        ),
+    ),
+  );
+  return lists.flat();
+}
+
+/** The files a deploy ships from `source`; null where the host's configuration is that very checkout (local). */
+export async function configToShip(env: Environment, source: string): Promise<string[] | null> {
+  const base = configBase(env);
+  if (env.target.kind === "local" && path.resolve(base) === path.resolve(source)) return null;
+  const files = configBundle(await repositoryFiles(source));
+  if (!files.includes("compose/compose.yaml"))
+    throw new Error(`${source} has no compose/compose.yaml: not a configuration to ship`);
+  return files;
+}
+
+/**
+ * Ships the repository's compose and nginx configuration to the host: a snapshot of what the host has
+ * first (reported through `taken`, so a failure from then on is rolled back), then the new files in place.
+ * nginx loads them at the switch's `nginx -t` and reload; compose at the next command.
+ */
+export async function shipConfig(
+  ctx: DeployContext,
+  source: string,
+  release: string,
+  taken: (change: ConfigChange) => void,
+): Promise<void> {
+  const { environment: env, runner, progress } = ctx;
+  const files = await configToShip(env, source);
+  if (!files) return;
+  const base = configBase(env);
+  const dir = await mkdtemp(path.join(os.tmpdir(), "shipyard-config-"));
+  const bundle = path.join(dir, "bundle.tar");
+  try {
+    await progress.step(
+      "pack config",
+      () => localRunner(env.timeouts.commandSeconds).run(packBundle(source, files, bundle)),
+      () => `${files.length} files from ${source}`,
+    );
+    const snapshot = configSnapshot(env, release);
+    const kept = files.filter((file) => file !== UPSTREAM_FILE);
+    await progress.step("snapshot config", () => runner.run(snapshotConfig(base, kept, snapshot)));
+    const listing = (await runner.run(listArchive(snapshot))).stdout;
+    taken({ base, snapshot, added: addedFiles(kept, listing) });
+    await progress.step(
+      "upload config",
+      () => runner.run(unpackBundle(base, bundle)),
+      () => `to ${base} on ${runner.where}`,
+    );
+    if (files.includes(UPSTREAM_FILE))
+      await progress.step("seed upstream", () => runner.run(seedUpstream(base, bundle)));
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
 /** Runs the rollback plan, then checks what serves; returns the account for the error message. */
 async function undo(
   ctx: DeployContext,
   reached: ReadonlySet<Reached>,
-  state: { previousUpstream: string; fresh: AppContainer | null },
+  state: { previousUpstream: string; fresh: AppContainer | null; config: ConfigChange | null },
   record: ReleaseRecord,
   previous: ReleaseRecord | null,
 ): Promise<string> {

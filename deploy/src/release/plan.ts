@@ -4,6 +4,17 @@
  */
 import { z } from "zod";
 import type { Command } from "../commands/argv.js";
+import {
+  configBase,
+  configSnapshot,
+  packBundle,
+  removeConfigFiles,
+  restoreConfig,
+  seedUpstream,
+  snapshotConfig,
+  UPSTREAM_FILE,
+  unpackBundle,
+} from "../commands/config.js";
 import { appendRelease, type ReleaseRecord } from "../commands/ledger.js";
 import { acquireLock, type LockHolder, releaseLock } from "../commands/lock.js";
 import {
@@ -75,6 +86,33 @@ export interface ReleaseRequest {
   migrate?: boolean;
   /** false with --no-backup. */
   backup?: boolean;
+  /** The configuration the release ships: from where, which files (absent for a rollback). */
+  config?: { source: string; files: readonly string[] };
+}
+
+function configPlan(
+  env: Environment,
+  release: string,
+  config: { source: string; files: readonly string[] },
+): PlannedStep[] {
+  const base = configBase(env);
+  const bundle = "<bundle.tar>";
+  return [
+    planned("pack config", packBundle(config.source, config.files, bundle), `${config.files.length} files`),
+    planned(
+      "snapshot config",
+      snapshotConfig(
+        base,
+        config.files.filter((f) => f !== UPSTREAM_FILE),
+        configSnapshot(env, release),
+      ),
+      "what the host has now, put back if the release fails",
+    ),
+    planned("upload config", unpackBundle(base, bundle), "stdin: the bundle"),
+    ...(config.files.includes(UPSTREAM_FILE)
+      ? [planned("seed upstream", seedUpstream(base, bundle), "only where the host has none")]
+      : []),
+  ];
 }
 
 /** What --dry-run prints for `deploy`; `<…>` marks values known only at run time. */
@@ -93,6 +131,7 @@ export function releasePlan(
     ...(request.backup === false
       ? []
       : [planned("backup", undefined, "the verified backup (see `backup --dry-run`)")]),
+    ...(request.config ? configPlan(env, request.release, request.config) : []),
     planned("pull", pullImage(image)),
     planned("current upstream", readUpstream(env)),
     ...(running.length === 0
@@ -138,7 +177,15 @@ export function releasePlan(
   ];
 }
 
-export type Reached = "migrated" | "started" | "switched";
+export type Reached = "configured" | "migrated" | "started" | "switched";
+
+/** What a release did to the host's configuration, so a rollback can put it back. */
+export interface ConfigChange {
+  base: string;
+  snapshot: string;
+  /** Files the release added, which the snapshot cannot bring back: removed instead. */
+  added: string[];
+}
 
 /**
  * What undoes a failed release, given how far it got: traffic back to the previous upstream first
@@ -149,10 +196,19 @@ export type Reached = "migrated" | "started" | "switched";
 export function rollbackSteps(
   env: Environment,
   reached: ReadonlySet<Reached>,
-  state: { previousUpstream: string; fresh: AppContainer | null },
+  state: { previousUpstream: string; fresh: AppContainer | null; config?: ConfigChange | null },
   record: ReleaseRecord,
 ): { step: string; command: Command }[] {
   const steps: { step: string; command: Command }[] = [];
+  // The old configuration first, so the reload below (or the next one) loads it.
+  if (reached.has("configured") && state.config) {
+    steps.push({ step: "restore config", command: restoreConfig(state.config.base, state.config.snapshot) });
+    if (state.config.added.length)
+      steps.push({
+        step: "remove added config",
+        command: removeConfigFiles(state.config.base, state.config.added),
+      });
+  }
   if (reached.has("switched")) {
     steps.push({ step: "restore upstream", command: writeUpstream(env, state.previousUpstream) });
     steps.push({ step: "nginx -t", command: testNginx(env) });
@@ -180,7 +236,7 @@ export function rollbackSteps(
 export function rollbackPlan(
   env: Environment,
   reached: ReadonlySet<Reached>,
-  state: { previousUpstream: string; fresh: AppContainer | null },
+  state: { previousUpstream: string; fresh: AppContainer | null; config?: ConfigChange | null },
   record: ReleaseRecord,
 ): PlannedStep[] {
   return rollbackSteps(env, reached, state, record).map((s) => planned(s.step, s.command));

@@ -4,7 +4,7 @@
  * real Docker engine, images pulled by digest from a registry on 127.0.0.1, traffic through nginx over
  * HTTPS. The tests run in order; each starts from the state the previous one left.
  */
-import { existsSync } from "node:fs";
+import { cpSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { execa } from "execa";
@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startPostgres } from "../../../test/harness/ephemeral-postgres.js";
 import type { ReleaseRecord } from "../../src/commands/ledger.js";
 import { startLoad } from "./support/load.js";
-import { type DeployTarget, type ShipyardRun, startDeployTarget } from "./support/target.js";
+import { type DeployTarget, REPO_ROOT, type ShipyardRun, startDeployTarget } from "./support/target.js";
 
 let target: DeployTarget;
 let productId: number;
@@ -57,13 +57,19 @@ afterAll(async () => {
 });
 
 describe("deploy and rollback on a real engine through nginx", () => {
-  it("first deploy: v1 starts with its data services and serves through nginx; the ledger records it by digest", async () => {
+  it("first deploy: ships the configuration, v1 starts with its data services and serves through nginx; the ledger records it by digest", async () => {
+    // The host's copy is stale: the deploy ships the repository's.
+    writeFileSync(path.join(target.dir, "nginx/html/robots.txt"), "stale\n");
     const run = await deploy("v1", "v1");
     expect(run.exitCode, run.stderr).toBe(0);
     expect(run.stderr).toContain(`preflight: docker`);
     expect(run.stderr).toContain(`on ${target.sshWhere}`);
     expect(run.stdout).toMatch(/release v1 serves through nginx/);
     expect(await servedRelease()).toBe("v1");
+    expect(run.stderr).toContain(`to ${target.dir} on ${target.sshWhere}`);
+    expect((await target.edge("/robots.txt")).text).toBe(
+      readFileSync(path.join(REPO_ROOT, "nginx/html/robots.txt"), "utf8"),
+    );
 
     const created = await target.edge("/products", {
       method: "POST",
@@ -157,6 +163,25 @@ describe("deploy and rollback on a real engine through nginx", () => {
     expect(run.stderr).toMatch(/deploy of v3b failed at "verify through nginx": .*answered 500/);
     expect(run.stderr).toMatch(/undone: restore upstream\n {2}undone: nginx -t\n {2}undone: reload nginx/);
     await expectRolledBack(run, "v3b");
+  });
+
+  it("rolls back a release whose nginx configuration is broken: the old files back, the new one gone, v2 serves", async () => {
+    // The repository as a later commit has it: one more conf.d file, which nginx -t refuses.
+    const source = path.join(target.dir, "broken-config");
+    for (const dir of ["compose", "nginx"])
+      cpSync(path.join(REPO_ROOT, dir), path.join(source, dir), { recursive: true });
+    writeFileSync(path.join(source, "nginx/conf.d/broken.conf"), "this_is_not_a_directive on;\n");
+    const run = await target.shipyard(
+      ["deploy", "--env=remote", `--image=${image("v2")}`, "--release=v3c", "--no-backup"],
+      { env: { SHIPYARD_CONFIG_SOURCE: source } },
+    );
+    expect(run.exitCode).toBe(1);
+    expect(run.stderr).toMatch(/deploy of v3c failed at "nginx -t"/);
+    expect(run.stderr).toMatch(
+      /undone: restore config\n {2}undone: remove added config\n {2}undone: restore upstream/,
+    );
+    expect(existsSync(path.join(target.dir, "nginx/conf.d/broken.conf"))).toBe(false);
+    await expectRolledBack(run, "v3c");
   });
 
   it("rolls back a release whose migration fails, before any new container starts", async () => {
