@@ -149,13 +149,14 @@ function scratchServer(environment: Environment, required: boolean): Connection 
   return undefined;
 }
 
+/** `checks`: whether this run restores dumps to check them (not a dry run, not an upload of a made backup). */
 function backupContext(
   environment: Environment,
   conn: Connection,
   progress: Progress,
-  dryRun = false,
+  checks = true,
 ): BackupContext {
-  const scratch = scratchServer(environment, dumpsInContainer(environment) && !dryRun);
+  const scratch = scratchServer(environment, dumpsInContainer(environment) && checks);
   return {
     environment,
     conn,
@@ -209,7 +210,7 @@ async function execute(
   }
 
   if (command === "backup") {
-    const ctx = backupContext(environment, connectionFor(environment, !dryRun), progress, dryRun);
+    const ctx = backupContext(environment, connectionFor(environment, !dryRun), progress, !dryRun);
     if (dryRun) return { plan: planBackup(ctx), summary: [] };
     const done = await backup(ctx);
     const { entry, removed } = done;
@@ -237,7 +238,7 @@ async function execute(
       throw new UsageError("upload needs --backup=ID (list them with `shipyard backups --env=…`)");
     if (dryRun) throw new UsageError("--dry-run applies to backup and restore, not upload");
     // No dump and no restore check: the backup was verified when it was made.
-    const ctx = backupContext(environment, connectionFor(environment, false), progress, true);
+    const ctx = backupContext(environment, connectionFor(environment, false), progress, false);
     const entry = await uploadById(ctx, values.backup);
     return {
       result: { backup: entry },
@@ -250,7 +251,7 @@ async function execute(
       throw new UsageError(
         "restore needs either --backup=ID (list them with `shipyard backups --env=…`) or --file=PATH (a pg_dump custom-format file)",
       );
-    const ctx = backupContext(environment, connectionFor(environment, !dryRun), progress, dryRun);
+    const ctx = backupContext(environment, connectionFor(environment, !dryRun), progress, !dryRun);
     checkConfirmation(ctx, values.confirm);
     if (dryRun)
       return {
@@ -346,8 +347,7 @@ async function releaseCommand(
       };
     }
     // A deploy ships this repository's configuration; a rollback changes only the image.
-    const files = command === "deploy" ? await configToShip(environment, configSource()) : null;
-    const shipped = files ? { source: configSource(), files } : null;
+    const shipped = command === "deploy" ? await configToShip(environment, configSource()) : null;
     if (values["dry-run"]) {
       const running = parseContainers((await host.run(listAppContainers(environment))).stdout).filter(
         (c) => c.state === "running",
@@ -374,7 +374,7 @@ async function releaseCommand(
       runner: host,
       progress,
       who: who(),
-      ...(shipped ? { configSource: shipped.source } : {}),
+      ...(shipped ? { config: shipped } : {}),
       ...(conn
         ? {
             backup: async () => {

@@ -70,45 +70,25 @@ export function snapshotConfig(base: string, files: readonly string[], snapshot:
 
 export const listArchive = (archive: string): Command => ({ argv: ["tar", "--list", "--file", archive] });
 
+/** The local bundle streamed to the host's tar on stdin; files owned by whoever the host runs it as. */
+function extractBundle(base: string, tarFile: string, options: readonly string[]): Command {
+  return {
+    argv: ["tar", "--extract", "--file", "-", "--directory", base, ...options],
+    stdinFile: tarFile,
+  };
+}
+
 /**
  * Writes the files over the old ones in place (--overwrite): compose bind-mounts single files such as
  * nginx.conf, and a replaced file (a new inode) would never reach the running container. The upstream
  * stays the host's.
  */
-export function unpackBundle(base: string, tarFile: string): Command {
-  return {
-    argv: [
-      "tar",
-      "--extract",
-      "--file",
-      "-",
-      "--directory",
-      base,
-      "--overwrite",
-      "--no-same-owner",
-      `--exclude=${UPSTREAM_FILE}`,
-    ],
-    stdinFile: tarFile,
-  };
-}
+export const unpackBundle = (base: string, tarFile: string): Command =>
+  extractBundle(base, tarFile, ["--overwrite", "--no-same-owner", `--exclude=${UPSTREAM_FILE}`]);
 
 /** The repository's upstream.conf, only where the host has none yet (a first deploy). */
-export function seedUpstream(base: string, tarFile: string): Command {
-  return {
-    argv: [
-      "tar",
-      "--extract",
-      "--file",
-      "-",
-      "--directory",
-      base,
-      "--skip-old-files",
-      "--no-same-owner",
-      UPSTREAM_FILE,
-    ],
-    stdinFile: tarFile,
-  };
-}
+export const seedUpstream = (base: string, tarFile: string): Command =>
+  extractBundle(base, tarFile, ["--skip-old-files", "--no-same-owner", UPSTREAM_FILE]);
 
 /** Puts the snapshot's files back, in place like unpackBundle. */
 export function restoreConfig(base: string, snapshot: string): Command {
@@ -123,6 +103,31 @@ export function removeConfigFiles(base: string, files: readonly string[]): Comma
 }
 
 export const removeSnapshot = (snapshot: string): Command => ({ argv: ["rm", "-f", "--", snapshot] });
+
+/** A repository's configuration to ship: where it is, and which of its files (configBundle). */
+export interface ConfigShipment {
+  source: string;
+  files: readonly string[];
+}
+
+/**
+ * Every command that ships a configuration, in order: what a deploy runs and its --dry-run prints. The
+ * snapshot leaves the upstream out, as the upload does.
+ */
+export function shipCommands(env: Environment, release: string, shipment: ConfigShipment, bundle: string) {
+  const base = configBase(env);
+  const kept = shipment.files.filter((file) => file !== UPSTREAM_FILE);
+  const snapshot = configSnapshot(env, release);
+  return {
+    base,
+    kept,
+    snapshot,
+    pack: packBundle(shipment.source, shipment.files, bundle),
+    snapshotHost: snapshotConfig(base, kept, snapshot),
+    unpack: unpackBundle(base, bundle),
+    seed: shipment.files.includes(UPSTREAM_FILE) ? seedUpstream(base, bundle) : null,
+  };
+}
 
 /** The bundle's files the snapshot does not hold: the ones this release adds (never the upstream). */
 export function addedFiles(bundle: readonly string[], snapshotListing: string): string[] {

@@ -9,16 +9,12 @@ import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import {
   addedFiles,
+  type ConfigShipment,
   configBase,
   configBundle,
-  configSnapshot,
   listArchive,
-  packBundle,
   removeSnapshot,
-  seedUpstream,
-  snapshotConfig,
-  UPSTREAM_FILE,
-  unpackBundle,
+  shipCommands,
 } from "../commands/config.js";
 import { appendRelease, parseLedger, type ReleaseRecord, recentReleases } from "../commands/ledger.js";
 import {
@@ -63,8 +59,8 @@ export interface DeployContext {
   who: string;
   /** The verified backup taken under the lock before migrations; absent when the operator chose none. */
   backup?: () => Promise<string>;
-  /** The repository whose compose and nginx configuration the release ships; absent: the host's stays. */
-  configSource?: string;
+  /** The compose and nginx configuration the release ships (configToShip); absent: the host's stays. */
+  config?: ConfigShipment;
 }
 
 export interface DeployRequest {
@@ -196,8 +192,8 @@ export async function deploy(ctx: DeployContext, request: DeployRequest): Promis
     try {
       const takeBackup = ctx.backup;
       if (takeBackup) backupId = await progress.step("backup", takeBackup, (id) => id);
-      if (ctx.configSource)
-        await shipConfig(ctx, ctx.configSource, request.release, (change) => {
+      if (ctx.config)
+        await shipConfig(ctx, ctx.config, request.release, (change) => {
           state.config = change;
           reached.add("configured");
         });
@@ -305,14 +301,14 @@ async function repositoryFiles(source: string): Promise<string[]> {
   return lists.flat();
 }
 
-/** The files a deploy ships from `source`; null where the host's configuration is that very checkout (local). */
-export async function configToShip(env: Environment, source: string): Promise<string[] | null> {
+/** What a deploy ships from `source`; null where the host's configuration is that very checkout (local). */
+export async function configToShip(env: Environment, source: string): Promise<ConfigShipment | null> {
   const base = configBase(env);
   if (env.target.kind === "local" && path.resolve(base) === path.resolve(source)) return null;
   const files = configBundle(await repositoryFiles(source));
   if (!files.includes("compose/compose.yaml"))
     throw new Error(`${source} has no compose/compose.yaml: not a configuration to ship`);
-  return files;
+  return { source, files };
 }
 
 /**
@@ -322,34 +318,29 @@ export async function configToShip(env: Environment, source: string): Promise<st
  */
 export async function shipConfig(
   ctx: DeployContext,
-  source: string,
+  shipment: ConfigShipment,
   release: string,
   taken: (change: ConfigChange) => void,
 ): Promise<void> {
   const { environment: env, runner, progress } = ctx;
-  const files = await configToShip(env, source);
-  if (!files) return;
-  const base = configBase(env);
   const dir = await mkdtemp(path.join(os.tmpdir(), "shipyard-config-"));
-  const bundle = path.join(dir, "bundle.tar");
+  const c = shipCommands(env, release, shipment, path.join(dir, "bundle.tar"));
   try {
     await progress.step(
       "pack config",
-      () => localRunner(env.timeouts.commandSeconds).run(packBundle(source, files, bundle)),
-      () => `${files.length} files from ${source}`,
+      () => localRunner(env.timeouts.commandSeconds).run(c.pack),
+      () => `${shipment.files.length} files from ${shipment.source}`,
     );
-    const snapshot = configSnapshot(env, release);
-    const kept = files.filter((file) => file !== UPSTREAM_FILE);
-    await progress.step("snapshot config", () => runner.run(snapshotConfig(base, kept, snapshot)));
-    const listing = (await runner.run(listArchive(snapshot))).stdout;
-    taken({ base, snapshot, added: addedFiles(kept, listing) });
+    await progress.step("snapshot config", () => runner.run(c.snapshotHost));
+    const listing = (await runner.run(listArchive(c.snapshot))).stdout;
+    taken({ base: c.base, snapshot: c.snapshot, added: addedFiles(c.kept, listing) });
     await progress.step(
       "upload config",
-      () => runner.run(unpackBundle(base, bundle)),
-      () => `to ${base} on ${runner.where}`,
+      () => runner.run(c.unpack),
+      () => `to ${c.base} on ${runner.where}`,
     );
-    if (files.includes(UPSTREAM_FILE))
-      await progress.step("seed upstream", () => runner.run(seedUpstream(base, bundle)));
+    const seed = c.seed;
+    if (seed) await progress.step("seed upstream", () => runner.run(seed));
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

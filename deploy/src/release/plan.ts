@@ -4,17 +4,7 @@
  */
 import { z } from "zod";
 import type { Command } from "../commands/argv.js";
-import {
-  configBase,
-  configSnapshot,
-  packBundle,
-  removeConfigFiles,
-  restoreConfig,
-  seedUpstream,
-  snapshotConfig,
-  UPSTREAM_FILE,
-  unpackBundle,
-} from "../commands/config.js";
+import { type ConfigShipment, removeConfigFiles, restoreConfig, shipCommands } from "../commands/config.js";
 import { appendRelease, type ReleaseRecord } from "../commands/ledger.js";
 import { acquireLock, type LockHolder, releaseLock } from "../commands/lock.js";
 import {
@@ -86,32 +76,17 @@ export interface ReleaseRequest {
   migrate?: boolean;
   /** false with --no-backup. */
   backup?: boolean;
-  /** The configuration the release ships: from where, which files (absent for a rollback). */
-  config?: { source: string; files: readonly string[] };
+  /** The configuration the release ships (absent for a rollback). */
+  config?: ConfigShipment;
 }
 
-function configPlan(
-  env: Environment,
-  release: string,
-  config: { source: string; files: readonly string[] },
-): PlannedStep[] {
-  const base = configBase(env);
-  const bundle = "<bundle.tar>";
+function configPlan(env: Environment, release: string, shipment: ConfigShipment): PlannedStep[] {
+  const c = shipCommands(env, release, shipment, "<bundle.tar>");
   return [
-    planned("pack config", packBundle(config.source, config.files, bundle), `${config.files.length} files`),
-    planned(
-      "snapshot config",
-      snapshotConfig(
-        base,
-        config.files.filter((f) => f !== UPSTREAM_FILE),
-        configSnapshot(env, release),
-      ),
-      "what the host has now, put back if the release fails",
-    ),
-    planned("upload config", unpackBundle(base, bundle), "stdin: the bundle"),
-    ...(config.files.includes(UPSTREAM_FILE)
-      ? [planned("seed upstream", seedUpstream(base, bundle), "only where the host has none")]
-      : []),
+    planned("pack config", c.pack, `${shipment.files.length} files`),
+    planned("snapshot config", c.snapshotHost, "what the host has now, put back if the release fails"),
+    planned("upload config", c.unpack, "stdin: the bundle"),
+    ...(c.seed ? [planned("seed upstream", c.seed, "only where the host has none")] : []),
   ];
 }
 

@@ -8,6 +8,7 @@ import {
 } from "../../src/commands/config.js";
 import { rollbackSteps } from "../../src/release/plan.js";
 import { localEnvironment } from "../support/environment.js";
+import { releaseRecord } from "../support/release-record.js";
 
 describe("the configuration a deploy ships", () => {
   it("is what compose.yaml mounts, and never the host's secrets or the development override", () => {
@@ -71,15 +72,6 @@ describe("the configuration a deploy ships", () => {
 
   it("a rollback restores the old configuration before nginx reloads with the old upstream", () => {
     const env = localEnvironment("/tmp/x");
-    const record = {
-      release: "r2",
-      env: "local",
-      who: "t",
-      at: "2026-11-23T00:00:00.000Z",
-      image: "i",
-      digest: `sha256:${"a".repeat(64)}`,
-      result: "succeeded" as const,
-    };
     const steps = rollbackSteps(
       env,
       new Set(["configured", "started", "switched"] as const),
@@ -92,7 +84,7 @@ describe("the configuration a deploy ships", () => {
           added: ["nginx/conf.d/new.conf"],
         },
       },
-      record,
+      releaseRecord({ release: "r2" }),
     );
     expect(steps.map((s) => s.step)).toEqual([
       "restore config",
