@@ -38,10 +38,9 @@ async function main(command: string | undefined): Promise<void> {
     }
     case "migration-version": {
       const expected = await expectedMigration();
-      const [current, applied] = await Promise.all([
-        withDatabase(currentMigration),
-        withDatabase((db) => hasMigration(db, expected)),
-      ]);
+      const [current, applied] = await withDatabase((db) =>
+        Promise.all([currentMigration(db), hasMigration(db, expected)]),
+      );
       // Plain output: this is read by people and by deploy scripts (`current expected`).
       console.log(`current: ${current ?? "none"}\nexpected: ${expected ?? "none"}`);
       // A newer schema is fine (expand/contract); one without this release's migrations is not.

@@ -36,6 +36,7 @@ import {
   DEPLOYER_SYSTEM_PACKAGES,
   type DeployerInput,
   type DeployerOutcome,
+  type DeployerWiring,
   DOCKER_SOCKET_PATH,
   deployerOutcome,
   deployerWiring,
@@ -422,7 +423,7 @@ export class Shipyard {
     /** The off-site store's secret access key, e.g. env://S3_SECRET_ACCESS_KEY. */
     s3SecretAccessKey?: Secret,
   ): Promise<File> {
-    const { container, outcome } = await this.shipyardRunIn(
+    const { container, outcome, wiring } = await this.shipyardRunIn(
       {
         command: "backup",
         env,
@@ -432,10 +433,12 @@ export class Shipyard {
       { sshKey, dockerSocket, databaseUrl, s3AccessKeyId, s3SecretAccessKey },
     );
     const path = backupFilePath(outcome.result);
-    if (!hostPath || env !== "local") return container.file(path);
+    if (!wiring.onHost) return container.file(path);
     // The backup is on the host, in the environment's backup directory: read it through the image there.
     const copy = "/run/shipyard/backup.dump";
-    return container.withExec(hostFileArgv(hostPath, path), { redirectStdout: copy }).file(copy);
+    return container
+      .withExec(hostFileArgv(wiring.onHost.hostPath, path), { redirectStdout: copy })
+      .file(copy);
   }
 
   /**
@@ -563,7 +566,7 @@ export class Shipyard {
   private async shipyardRunIn(
     input: DeployerRequest,
     resources: DeployerResources,
-  ): Promise<{ container: Container; outcome: DeployerOutcome }> {
+  ): Promise<{ container: Container; outcome: DeployerOutcome; wiring: DeployerWiring }> {
     const run = randomBytes(4).toString("hex");
     const wiring = deployerWiring({ ...input, ...given(resources), runId: run });
     const secret = (name: string, value: string) => dag.setSecret(`${name}-${run}`, value);
@@ -619,7 +622,7 @@ export class Shipyard {
     ]);
     const outcome = deployerOutcome(exitCode, stdout, stderr);
     if (!outcome.ok) throw new Error(outcome.summary);
-    return { container, outcome };
+    return { container, outcome, wiring };
   }
 
   /** The source in a Node container with dependencies installed; npm's download cache survives between runs. */
