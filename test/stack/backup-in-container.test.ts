@@ -8,7 +8,6 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "n
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { execa } from "execa";
-import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type BackupContext, backup } from "../../deploy/src/backup/backup.js";
 import { readCatalog } from "../../deploy/src/backup/catalog.js";
@@ -24,6 +23,7 @@ import { type DockerEngine, ensureDockerEngine } from "../docker/engine.js";
 import { ensureImagesFor } from "../docker/standin-images.js";
 import { type EphemeralPostgres, startPostgres } from "../harness/ephemeral-postgres.js";
 import { choosePostgresBinDir } from "../harness/server-plans.js";
+import { query } from "../harness/sql.js";
 import { REPO_ROOT } from "./support/nginx-host.js";
 
 const CLI = resolve(REPO_ROOT, "deploy/src/cli.ts");
@@ -111,14 +111,8 @@ async function psqlInContainer(sql: string): Promise<string> {
 }
 
 async function queryOne(url: string, sql: string): Promise<unknown> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    const { rows } = await client.query(sql);
-    return Object.values(rows[0] ?? {})[0];
-  } finally {
-    await client.end();
-  }
+  const { rows } = await query(url, sql);
+  return Object.values(rows[0] ?? {})[0];
 }
 
 beforeAll(async () => {

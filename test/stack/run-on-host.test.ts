@@ -12,7 +12,6 @@ import http from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
-import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type DeployerInput, deployerWiring, RESTORE_FILE_PATH } from "../../dagger/src/lib/deployer.js";
 import {
@@ -24,6 +23,7 @@ import {
 import { type DockerEngine, ensureDockerEngine } from "../docker/engine.js";
 import { ensureImagesFor, imageDefaults } from "../docker/standin-images.js";
 import { type EphemeralPostgres, startPostgres } from "../harness/ephemeral-postgres.js";
+import { query } from "../harness/sql.js";
 import { REPO_ROOT } from "./support/nginx-host.js";
 
 let engine: DockerEngine;
@@ -36,15 +36,7 @@ let tarball: string;
 let databaseUrl: string;
 const imageTag = `shipyard-test/deployer:${randomBytes(3).toString("hex")}`;
 
-async function sql(text: string): Promise<pg.QueryResult> {
-  const client = new pg.Client({ connectionString: databaseUrl });
-  await client.connect();
-  try {
-    return await client.query(text);
-  } finally {
-    await client.end();
-  }
-}
+const sql = (text: string) => query(databaseUrl, text);
 
 /** What Dagger's deployer image holds: the source with its dependencies installed, and the Postgres client. */
 async function buildDeployerImage(environments: string): Promise<void> {
@@ -196,7 +188,7 @@ describe("the local environment run on the host's engine from a container", () =
     const run = await launch(launcherArgv({ command: "restore" }, outside));
     expect(run.exitCode, run.stderr).toBe(0);
     expect(JSON.parse(run.stdout).result.restored.database).toBe("shop");
-    expect((await sql("SELECT count(*)::int AS n FROM products")).rows[0].n).toBe(120);
+    expect((await sql("SELECT count(*)::int AS n FROM products")).rows[0]?.n).toBe(120);
     expect(existsSync(join(hostPath, ".shipyard/incoming/restore-t1.dump"))).toBe(false);
   }, 180_000);
 });

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { type EphemeralPostgres, startPostgres } from "../../../test/harness/ephemeral-postgres.js";
 import { makeScratchDir } from "../../../test/harness/scratch-dir.js";
 import { choosePostgresBinDir } from "../../../test/harness/server-plans.js";
+import { query } from "../../../test/harness/sql.js";
 import { type BackupContext, BackupRefused, backup, importBackup } from "../../src/backup/backup.js";
 import { readCatalog } from "../../src/backup/catalog.js";
 import { sha256File } from "../../src/backup/files.js";
@@ -53,14 +54,8 @@ beforeEach(async () => {
 });
 
 async function sql<T extends pg.QueryResultRow = pg.QueryResultRow>(url: string, text: string): Promise<T[]> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    const result = await client.query<T>(text);
-    return Array.isArray(result) ? [] : result.rows;
-  } finally {
-    await client.end();
-  }
+  const result = await query<T>(url, text);
+  return Array.isArray(result) ? [] : result.rows;
 }
 
 /** Every row of every table, in a stable order: "identical data" means this is equal. */

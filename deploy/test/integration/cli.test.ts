@@ -3,11 +3,11 @@ import { readdir, readFile, rm, writeFile } from "node:fs/promises";
 import http from "node:http";
 import path from "node:path";
 import { execa } from "execa";
-import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type EphemeralPostgres, startPostgres } from "../../../test/harness/ephemeral-postgres.js";
 import { freePort } from "../../../test/harness/network.js";
 import { makeScratchDir } from "../../../test/harness/scratch-dir.js";
+import { query as sqlQuery } from "../../../test/harness/sql.js";
 import { appendRelease } from "../../src/commands/ledger.js";
 import { acquire } from "../../src/lock/lock.js";
 import { localRunner, sshRunner } from "../../src/runner.js";
@@ -65,15 +65,7 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-async function query(text: string) {
-  const client = new pg.Client({ connectionString: databaseUrl });
-  await client.connect();
-  try {
-    return await client.query(text);
-  } finally {
-    await client.end();
-  }
-}
+const query = (text: string) => sqlQuery(databaseUrl, text);
 
 function shipyard(...args: string[]) {
   return execa("node", ["--import", "tsx", cli, ...args, `--config=${config}`], {

@@ -6,10 +6,10 @@
 import { readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { execa } from "execa";
-import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type EphemeralPostgres, startPostgres } from "../../../test/harness/ephemeral-postgres.js";
 import { makeScratchDir } from "../../../test/harness/scratch-dir.js";
+import { query } from "../../../test/harness/sql.js";
 import { readCatalog } from "../../src/backup/catalog.js";
 import { type S3StandIn, sha256, startS3StandIn } from "../support/s3-stand-in.js";
 
@@ -27,13 +27,11 @@ beforeAll(async () => {
     makeScratchDir("offsite"),
   ]);
   databaseUrl = await server.createDatabase("shop");
-  const client = new pg.Client({ connectionString: databaseUrl });
-  await client.connect();
-  await client.query(
+  await query(
+    databaseUrl,
     `CREATE TABLE products (id serial PRIMARY KEY, name text);
      INSERT INTO products (name) SELECT 'p' || i FROM generate_series(1, 300) i;`,
   );
-  await client.end();
   const environment = (name: string, bucketUrl: string) => `  ${name}:
     target: { kind: local }
     compose: { project: shipyard, directory: compose, nginxConfDirectory: nginx/conf.d }
