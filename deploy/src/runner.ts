@@ -7,6 +7,7 @@ import { chmod, mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { execa } from "execa";
+import pLimit from "p-limit";
 import type { Command } from "./commands/argv.js";
 import { knownHostsLine, sshArgv, sshCloseArgv, sshMasterArgv } from "./commands/ssh.js";
 import type { Environment, SshTarget } from "./config/environments.js";
@@ -77,6 +78,13 @@ export function localRunner(timeoutSeconds: number): Runner {
 }
 
 /**
+ * Commands in flight at once on the one SSH connection. sshd refuses sessions past its MaxSessions (10 by
+ * default) on a connection; ssh then falls back to new connections, which MaxStartups starts dropping. So a
+ * burst (backups, ledger appends) queues here instead, however slow each command is on the server.
+ */
+export const SSH_SESSIONS_PER_CONNECTION = 8;
+
+/**
  * The private key comes from SHIPYARD_SSH_KEY (its text, as CI secrets usually are) or
  * SHIPYARD_SSH_KEY_FILE (a path); either way ssh reads it from a file, never from argv.
  */
@@ -117,6 +125,7 @@ export async function sshRunner(
     await close();
     throw error;
   }
+  const session = pLimit(SSH_SESSIONS_PER_CONNECTION);
   return {
     where,
     async run(command) {
@@ -125,7 +134,8 @@ export async function sshRunner(
           `refusing to run \`${command.argv[0]}\` over SSH with environment variables: they cannot be passed without showing them in the remote argv`,
         );
       }
-      return execute(sshArgv(target, files, command.argv), command, where, timeoutSeconds);
+      // The command's timeout starts when it gets a session, not while it waits for one.
+      return session(() => execute(sshArgv(target, files, command.argv), command, where, timeoutSeconds));
     },
     close,
   };

@@ -4,6 +4,7 @@ import http from "node:http";
 import path from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { COMMAND_SECONDS, deadline } from "../../../test/harness/deadline.js";
 import { type EphemeralPostgres, startPostgres } from "../../../test/harness/ephemeral-postgres.js";
 import { freePort } from "../../../test/harness/network.js";
 import { makeScratchDir } from "../../../test/harness/scratch-dir.js";
@@ -75,144 +76,176 @@ function shipyard(...args: string[]) {
 }
 
 describe("shipyard CLI", () => {
-  it("--dry-run prints every command with its arguments, without the password, and does nothing", async () => {
-    const { exitCode, stdout } = await shipyard("backup", "--env=local", "--dry-run");
-    expect(exitCode).toBe(0);
-    expect(stdout).toMatch(
-      /^2\. dump\n {3}pg_dump --format=custom .*--snapshot=<exported-at-run-time> --dbname=shop$/m,
-    );
-    expect(stdout).toContain("pg_restore --no-password --exit-on-error --single-transaction --no-owner");
-    expect(stdout).not.toContain(new URL(databaseUrl).password);
-    await expect(readdir(path.join(dir, "backups"))).rejects.toThrow(/ENOENT/);
-  });
+  it(
+    "--dry-run prints every command with its arguments, without the password, and does nothing",
+    async () => {
+      const { exitCode, stdout } = await shipyard("backup", "--env=local", "--dry-run");
+      expect(exitCode).toBe(0);
+      expect(stdout).toMatch(
+        /^2\. dump\n {3}pg_dump --format=custom .*--snapshot=<exported-at-run-time> --dbname=shop$/m,
+      );
+      expect(stdout).toContain("pg_restore --no-password --exit-on-error --single-transaction --no-owner");
+      expect(stdout).not.toContain(new URL(databaseUrl).password);
+      await expect(readdir(path.join(dir, "backups"))).rejects.toThrow(/ENOENT/);
+    },
+    deadline({ cli: 1 }),
+  );
 
-  it("backup, wipe, restore by id: progress with durations, JSON summaries, identical data", async () => {
-    const made = await shipyard("backup", "--env=local", "--json");
-    expect(made.exitCode).toBe(0);
-    expect(made.stderr).toMatch(/✓ verify row counts \(\d+\.\d\d s\) 1 tables, 50 rows match/);
-    const summary = JSON.parse(made.stdout);
-    expect(summary).toMatchObject({ ok: true, command: "backup", env: "local" });
-    expect(summary.steps.map((s: { step: string }) => s.step)).toEqual([
-      "snapshot",
-      "dump",
-      "scratch database",
-      "restore into scratch",
-      "verify row counts",
-      "drop scratch database",
-      "record",
-      "retention",
-    ]);
-    const id: string = summary.result.backup.id;
+  it(
+    "backup, wipe, restore by id: progress with durations, JSON summaries, identical data",
+    async () => {
+      const made = await shipyard("backup", "--env=local", "--json");
+      expect(made.exitCode).toBe(0);
+      expect(made.stderr).toMatch(/✓ verify row counts \(\d+\.\d\d s\) 1 tables, 50 rows match/);
+      const summary = JSON.parse(made.stdout);
+      expect(summary).toMatchObject({ ok: true, command: "backup", env: "local" });
+      expect(summary.steps.map((s: { step: string }) => s.step)).toEqual([
+        "snapshot",
+        "dump",
+        "scratch database",
+        "restore into scratch",
+        "verify row counts",
+        "drop scratch database",
+        "record",
+        "retention",
+      ]);
+      const id: string = summary.result.backup.id;
 
-    const listed = JSON.parse((await shipyard("backups", "--env=local", "--json")).stdout);
-    expect(listed.result.backups.map((b: { id: string }) => b.id)).toEqual([id]);
+      const listed = JSON.parse((await shipyard("backups", "--env=local", "--json")).stdout);
+      expect(listed.result.backups.map((b: { id: string }) => b.id)).toEqual([id]);
 
-    await query("DELETE FROM products WHERE id % 2 = 0; UPDATE products SET name = 'changed'");
-    const restored = await shipyard("restore", "--env=local", `--backup=${id}`);
-    expect(restored.exitCode).toBe(0);
-    expect(restored.stdout).toContain(`restored ${id} into shop; every table has its recorded row count`);
-    const rows = await query("SELECT id, name FROM products ORDER BY id");
-    expect(rows.rows).toEqual(Array.from({ length: 50 }, (_, i) => ({ id: i + 1, name: `p${i + 1}` })));
-  });
+      await query("DELETE FROM products WHERE id % 2 = 0; UPDATE products SET name = 'changed'");
+      const restored = await shipyard("restore", "--env=local", `--backup=${id}`);
+      expect(restored.exitCode).toBe(0);
+      expect(restored.stdout).toContain(`restored ${id} into shop; every table has its recorded row count`);
+      const rows = await query("SELECT id, name FROM products ORDER BY id");
+      expect(rows.rows).toEqual(Array.from({ length: 50 }, (_, i) => ({ id: i + 1, name: `p${i + 1}` })));
+    },
+    deadline({ cli: 3 }),
+  );
 
-  it("status shows health, the current release, the lock, the releases on the host and the backups", async () => {
-    const r7 = {
-      release: "r7",
-      env: "local",
-      who: "ci",
-      at: "2026-11-23T10:00:00.000Z",
-      image: "shipyard/app:r7",
-      digest: `sha256:${"b".repeat(64)}`,
-      result: "succeeded" as const,
-    };
-    await localRunner(10).run(appendRelease(path.join(dir, "state"), r7));
-    await localRunner(10).run(
-      appendRelease(path.join(dir, "state"), {
-        ...r7,
-        release: "r8",
-        at: "2026-11-23T11:00:00.000Z",
-        result: "rolled-back",
-      }),
-    );
-    const { exitCode, stdout } = await shipyard("status", "--env=local");
-    expect(exitCode).toBe(0);
-    expect(stdout).toMatch(/^health: ok http:\/\/127\.0\.0\.1:\d+\/healthz 200 \(\d+ ms\)$/m);
-    expect(stdout).toContain(`current release: r7 (shipyard/app:r7@${r7.digest}, 2026-11-23T10:00:00.000Z)`);
-    expect(stdout).toContain("lock: free");
-    expect(stdout).toMatch(
-      /release r7 {2}2026-11-23T10:00:00.000Z {2}succeeded {2}shipyard\/app:r7@sha256:b{64} {2}by ci/,
-    );
-    expect(stdout).toMatch(/backup local-\S+ {2}\S+ {2}verified/);
-  });
+  it(
+    "status shows health, the current release, the lock, the releases on the host and the backups",
+    async () => {
+      const r7 = {
+        release: "r7",
+        env: "local",
+        who: "ci",
+        at: "2026-11-23T10:00:00.000Z",
+        image: "shipyard/app:r7",
+        digest: `sha256:${"b".repeat(64)}`,
+        result: "succeeded" as const,
+      };
+      await localRunner(10).run(appendRelease(path.join(dir, "state"), r7));
+      await localRunner(10).run(
+        appendRelease(path.join(dir, "state"), {
+          ...r7,
+          release: "r8",
+          at: "2026-11-23T11:00:00.000Z",
+          result: "rolled-back",
+        }),
+      );
+      const { exitCode, stdout } = await shipyard("status", "--env=local");
+      expect(exitCode).toBe(0);
+      expect(stdout).toMatch(/^health: ok http:\/\/127\.0\.0\.1:\d+\/healthz 200 \(\d+ ms\)$/m);
+      expect(stdout).toContain(
+        `current release: r7 (shipyard/app:r7@${r7.digest}, 2026-11-23T10:00:00.000Z)`,
+      );
+      expect(stdout).toContain("lock: free");
+      expect(stdout).toMatch(
+        /release r7 {2}2026-11-23T10:00:00.000Z {2}succeeded {2}shipyard\/app:r7@sha256:b{64} {2}by ci/,
+      );
+      expect(stdout).toMatch(/backup local-\S+ {2}\S+ {2}verified/);
+    },
+    deadline({ cli: 1 }),
+  );
 
-  it("a corrupted backup is refused by restore with a non-zero exit and the step that failed", async () => {
-    const made = JSON.parse((await shipyard("backup", "--env=prod", "--json")).stdout);
-    const file = path.join(dir, "prod-backups", made.result.backup.file);
-    const bytes = await readFile(file);
-    await writeFile(file, Buffer.concat([bytes, Buffer.from("tampered")]));
+  it(
+    "a corrupted backup is refused by restore with a non-zero exit and the step that failed",
+    async () => {
+      const made = JSON.parse((await shipyard("backup", "--env=prod", "--json")).stdout);
+      const file = path.join(dir, "prod-backups", made.result.backup.file);
+      const bytes = await readFile(file);
+      await writeFile(file, Buffer.concat([bytes, Buffer.from("tampered")]));
 
-    const plan = await shipyard(
-      "restore",
-      "--env=prod",
-      `--backup=${made.result.backup.id}`,
-      "--confirm=prod",
-      "--dry-run",
-    );
-    expect(plan.exitCode).toBe(0);
-    expect(plan.stdout).toMatch(/safety backup/);
-    expect(plan.stdout).toMatch(
-      /pg_restore --no-password --exit-on-error --single-transaction --no-owner --clean --if-exists --dbname=shop /,
-    );
+      const plan = await shipyard(
+        "restore",
+        "--env=prod",
+        `--backup=${made.result.backup.id}`,
+        "--confirm=prod",
+        "--dry-run",
+      );
+      expect(plan.exitCode).toBe(0);
+      expect(plan.stdout).toMatch(/safety backup/);
+      expect(plan.stdout).toMatch(
+        /pg_restore --no-password --exit-on-error --single-transaction --no-owner --clean --if-exists --dbname=shop /,
+      );
 
-    const unconfirmed = await shipyard("restore", "--env=prod", `--backup=${made.result.backup.id}`);
-    expect(unconfirmed.exitCode).toBe(1);
-    expect(unconfirmed.stderr).toContain(
-      'restoring replaces the data of "prod"; confirm with --confirm=prod',
-    );
+      const unconfirmed = await shipyard("restore", "--env=prod", `--backup=${made.result.backup.id}`);
+      expect(unconfirmed.exitCode).toBe(1);
+      expect(unconfirmed.stderr).toContain(
+        'restoring replaces the data of "prod"; confirm with --confirm=prod',
+      );
 
-    const refused = await shipyard(
-      "restore",
-      "--env=prod",
-      `--backup=${made.result.backup.id}`,
-      "--confirm=prod",
-      "--json",
-    );
-    expect(refused.exitCode).toBe(1);
-    const result = JSON.parse(refused.stdout);
-    expect(result).toMatchObject({ ok: false, error: { kind: "BackupRefused" } });
-    expect(result.error.message).toMatch(/is corrupted: .* has sha256 [0-9a-f]{64}, the catalog recorded/);
-    expect(result.steps).toEqual([expect.objectContaining({ step: "checksum", ok: false })]);
-  });
+      const refused = await shipyard(
+        "restore",
+        "--env=prod",
+        `--backup=${made.result.backup.id}`,
+        "--confirm=prod",
+        "--json",
+      );
+      expect(refused.exitCode).toBe(1);
+      const result = JSON.parse(refused.stdout);
+      expect(result).toMatchObject({ ok: false, error: { kind: "BackupRefused" } });
+      expect(result.error.message).toMatch(/is corrupted: .* has sha256 [0-9a-f]{64}, the catalog recorded/);
+      expect(result.steps).toEqual([expect.objectContaining({ step: "checksum", ok: false })]);
+    },
+    deadline({ cli: 4 }),
+  );
 
-  it("status reports a site that does not answer as failing, with the reason", async () => {
-    const { stdout } = await shipyard("status", "--env=prod", "--json");
-    const { health } = JSON.parse(stdout).result;
-    expect(health).toMatchObject({ ok: false, url: `http://127.0.0.1:${closedPort}/healthz` });
-    expect(health.error).toMatch(/ECONNREFUSED/);
-  });
+  it(
+    "status reports a site that does not answer as failing, with the reason",
+    async () => {
+      const { stdout } = await shipyard("status", "--env=prod", "--json");
+      const { health } = JSON.parse(stdout).result;
+      expect(health).toMatchObject({ ok: false, url: `http://127.0.0.1:${closedPort}/healthz` });
+      expect(health.error).toMatch(/ECONNREFUSED/);
+    },
+    deadline({ cli: 1 }),
+  );
 
-  it("names an unknown command and the valid ones before asking for anything else", async () => {
-    const { exitCode, stderr } = await execa("node", ["--import", "tsx", cli, "bakup"], { reject: false });
-    expect(exitCode).toBe(2);
-    expect(stderr).toContain(
-      'unknown command "bakup"; valid commands: deploy, rollback, backup, upload, restore, backups, releases, lock, status',
-    );
-  });
+  it(
+    "names an unknown command and the valid ones before asking for anything else",
+    async () => {
+      const { exitCode, stderr } = await execa("node", ["--import", "tsx", cli, "bakup"], { reject: false });
+      expect(exitCode).toBe(2);
+      expect(stderr).toContain(
+        'unknown command "bakup"; valid commands: deploy, rollback, backup, upload, restore, backups, releases, lock, status',
+      );
+    },
+    deadline({ cli: 1 }),
+  );
 
-  it("names an unknown environment and the valid ones, with the usage exit code", async () => {
-    const { exitCode, stderr } = await shipyard("backup", "--env=staging");
-    expect(exitCode).toBe(2);
-    expect(stderr).toContain(`unknown environment "staging"; valid environments in ${config}: local, prod`);
-  });
+  it(
+    "names an unknown environment and the valid ones, with the usage exit code",
+    async () => {
+      const { exitCode, stderr } = await shipyard("backup", "--env=staging");
+      expect(exitCode).toBe(2);
+      expect(stderr).toContain(`unknown environment "staging"; valid environments in ${config}: local, prod`);
+    },
+    deadline({ cli: 1 }),
+  );
 
-  it("shows and breaks the lock of an SSH host, with the host key pinned from the environments file", async () => {
-    const sshd = await startSshServer();
-    try {
-      const t = sshd.target;
-      const sshConfig = path.join(dir, "ssh-environments.yaml");
-      await writeFile(
-        sshConfig,
-        `version: 1
+  it(
+    "shows and breaks the lock of an SSH host, with the host key pinned from the environments file",
+    async () => {
+      const sshd = await startSshServer();
+      try {
+        const t = sshd.target;
+        const sshConfig = path.join(dir, "ssh-environments.yaml");
+        await writeFile(
+          sshConfig,
+          `version: 1
 environments:
   staging:
     target: { kind: ssh, host: ${t.host}, port: ${t.port}, user: ${t.user}, hostKey: "${t.hostKey}" }
@@ -222,43 +255,45 @@ environments:
     database: { urlEnv: SHOP_URL }
     backup: { directory: ${dir}/staging-backups, retention: { daily: 7, weekly: 4 } }
 `,
-      );
-      const run = (...args: string[]) =>
-        execa("node", ["--import", "tsx", cli, ...args, `--config=${sshConfig}`], {
-          reject: false,
-          env: { SHIPYARD_SSH_KEY_FILE: sshd.clientKeyFile },
+        );
+        const run = (...args: string[]) =>
+          execa("node", ["--import", "tsx", cli, ...args, `--config=${sshConfig}`], {
+            reject: false,
+            env: { SHIPYARD_SSH_KEY_FILE: sshd.clientKeyFile },
+          });
+        expect((await run("lock", "status", "--env=staging")).stdout).toContain("lock: free");
+
+        const host = await sshRunner(t, { SHIPYARD_SSH_KEY_FILE: sshd.clientKeyFile }, COMMAND_SECONDS);
+        const env = { ...localEnvironment(dir), name: "staging", stateDirectory: `${dir}/remote-state` };
+        await acquire(host, env, { who: "ana@laptop", purpose: "deploy r9" });
+        await host.close();
+
+        const held = await run("lock", "status", "--env=staging", "--json");
+        expect(JSON.parse(held.stdout).result.lock).toMatchObject({
+          holder: "ana@laptop",
+          purpose: "deploy r9",
         });
-      expect((await run("lock", "status", "--env=staging")).stdout).toContain("lock: free");
+        const broken = await run("lock", "break", "--env=staging");
+        expect(broken.exitCode).toBe(0);
+        expect(broken.stdout).toMatch(/^removed the lock held by ana@laptop for deploy r9 since /);
+        expect((await run("lock", "status", "--env=staging")).stdout).toContain("lock: free");
 
-      const host = await sshRunner(t, { SHIPYARD_SSH_KEY_FILE: sshd.clientKeyFile }, 30);
-      const env = { ...localEnvironment(dir), name: "staging", stateDirectory: `${dir}/remote-state` };
-      await acquire(host, env, { who: "ana@laptop", purpose: "deploy r9" });
-      await host.close();
-
-      const held = await run("lock", "status", "--env=staging", "--json");
-      expect(JSON.parse(held.stdout).result.lock).toMatchObject({
-        holder: "ana@laptop",
-        purpose: "deploy r9",
-      });
-      const broken = await run("lock", "break", "--env=staging");
-      expect(broken.exitCode).toBe(0);
-      expect(broken.stdout).toMatch(/^removed the lock held by ana@laptop for deploy r9 since /);
-      expect((await run("lock", "status", "--env=staging")).stdout).toContain("lock: free");
-
-      const noKey = await execa(
-        "node",
-        ["--import", "tsx", cli, "status", "--env=staging", `--config=${sshConfig}`],
-        {
-          reject: false,
-          env: { SHIPYARD_SSH_KEY_FILE: "", SHIPYARD_SSH_KEY: "" },
-        },
-      );
-      expect(noKey.exitCode).toBe(1);
-      expect(noKey.stderr).toContain(
-        "set SHIPYARD_SSH_KEY (the private key) or SHIPYARD_SSH_KEY_FILE (its path)",
-      );
-    } finally {
-      await sshd.stop();
-    }
-  });
+        const noKey = await execa(
+          "node",
+          ["--import", "tsx", cli, "status", "--env=staging", `--config=${sshConfig}`],
+          {
+            reject: false,
+            env: { SHIPYARD_SSH_KEY_FILE: "", SHIPYARD_SSH_KEY: "" },
+          },
+        );
+        expect(noKey.exitCode).toBe(1);
+        expect(noKey.stderr).toContain(
+          "set SHIPYARD_SSH_KEY (the private key) or SHIPYARD_SSH_KEY_FILE (its path)",
+        );
+      } finally {
+        await sshd.stop();
+      }
+    },
+    deadline({ cli: 6, server: 1, command: 3 }),
+  );
 });

@@ -46,7 +46,12 @@ beforeEach(async () => {
     },
     stateDirectory: path.join(host, "state"),
   });
-  ctx = { environment: env, runner: localRunner(30), progress: new Progress(() => {}), who: "test" };
+  ctx = {
+    environment: env,
+    runner: localRunner(COMMAND_SECONDS),
+    progress: new Progress(() => {}),
+    who: "test",
+  };
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 

@@ -5,7 +5,8 @@
 import { rm } from "node:fs/promises";
 import path from "node:path";
 import { execa } from "execa";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { COMMAND_SECONDS, deadline } from "../../../test/harness/deadline.js";
 import { makeScratchDir } from "../../../test/harness/scratch-dir.js";
 import { appendRelease, parseLedger, type ReleaseRecord, recentReleases } from "../../src/commands/ledger.js";
 import { breakLock } from "../../src/commands/lock.js";
@@ -36,8 +37,8 @@ const record = (n: number): ReleaseRecord => ({
 });
 
 const runners: Record<string, () => Promise<Runner>> = {
-  local: async () => localRunner(30),
-  ssh: () => sshRunner(sshd.target, { SHIPYARD_SSH_KEY_FILE: sshd.clientKeyFile }, 30),
+  local: async () => localRunner(COMMAND_SECONDS),
+  ssh: () => sshRunner(sshd.target, { SHIPYARD_SSH_KEY_FILE: sshd.clientKeyFile }, COMMAND_SECONDS),
 };
 
 describe.each(Object.keys(runners))("over %s", (kind) => {
@@ -45,80 +46,109 @@ describe.each(Object.keys(runners))("over %s", (kind) => {
   let env: ReturnType<typeof localEnvironment>;
   beforeAll(async () => {
     runner = await (runners[kind] as () => Promise<Runner>)();
-    env = localEnvironment(path.join(dir, kind));
     return () => runner.close();
   });
-
-  it("a second deploy is refused while the first holds the lock, and is told who holds it since when", async () => {
-    const first = await acquire(runner, env, { who: "ana@laptop", purpose: "deploy r1" });
-    const refused = acquire(runner, env, { who: "ci@runner", purpose: "deploy r2" });
-    await expect(refused).rejects.toThrow(LockHeld);
-    await expect(refused).rejects.toThrow(
-      `local is locked on ${runner.where}: held by ana@laptop for deploy r1 since ${first.since} (0 min ago)`,
-    );
-    expect(await currentHolder(runner, env)).toEqual(first);
-    expect(await release(runner, env, first)).toBe(true);
-    expect(await currentHolder(runner, env)).toBeNull();
+  // Each test has a state directory of its own: a lock one test leaves held never fails the next.
+  let tests = 0;
+  beforeEach(() => {
+    tests += 1;
+    env = localEnvironment(path.join(dir, kind, `test-${tests}`));
   });
 
-  it("of many racing deploys exactly one gets the lock", async () => {
-    const results = await Promise.allSettled(
-      Array.from({ length: 8 }, (_, i) => acquire(runner, env, { who: `racer ${i}`, purpose: "deploy" })),
-    );
-    const winners = results.filter((r) => r.status === "fulfilled");
-    expect(winners).toHaveLength(1);
-    expect(results.filter((r) => r.status === "rejected" && r.reason instanceof LockHeld)).toHaveLength(7);
-    await release(
-      runner,
-      env,
-      (winners[0] as PromiseFulfilledResult<Awaited<ReturnType<typeof acquire>>>).value,
-    );
-  });
+  it(
+    "a second deploy is refused while the first holds the lock, and is told who holds it since when",
+    async () => {
+      const first = await acquire(runner, env, { who: "ana@laptop", purpose: "deploy r1" });
+      const refused = acquire(runner, env, { who: "ci@runner", purpose: "deploy r2" });
+      await expect(refused).rejects.toThrow(LockHeld);
+      await expect(refused).rejects.toThrow(
+        `local is locked on ${runner.where}: held by ana@laptop for deploy r1 since ${first.since} (0 min ago)`,
+      );
+      expect(await currentHolder(runner, env)).toEqual(first);
+      expect(await release(runner, env, first)).toBe(true);
+      expect(await currentHolder(runner, env)).toBeNull();
+    },
+    deadline({ command: 6 }),
+  );
 
-  it("a stale lock is reported as such with how to break it, and breaking it lets the next deploy in", async () => {
-    const old = await acquire(
-      runner,
-      env,
-      { who: "crashed@ci", purpose: "deploy" },
-      new Date(Date.now() - 3 * 3600_000),
-    );
-    await expect(acquire(runner, env, { who: "ana", purpose: "deploy" })).rejects.toThrow(
-      /held by crashed@ci for deploy since .* \(180 min ago\); older than 60 min, .*shipyard lock break/,
-    );
-    await runner.run(breakLock(env.stateDirectory));
-    const next = await acquire(runner, env, { who: "ana", purpose: "deploy" });
-    // The crashed run's release (if it ever came back) must not remove the new holder's lock.
-    expect(await release(runner, env, old)).toBe(false);
-    expect(await currentHolder(runner, env)).toEqual(next);
-    await release(runner, env, next);
-  });
+  it(
+    "of many racing deploys exactly one gets the lock",
+    async () => {
+      const results = await Promise.allSettled(
+        Array.from({ length: 8 }, (_, i) => acquire(runner, env, { who: `racer ${i}`, purpose: "deploy" })),
+      );
+      const winners = results.filter((r) => r.status === "fulfilled");
+      expect(winners).toHaveLength(1);
+      expect(results.filter((r) => r.status === "rejected" && r.reason instanceof LockHeld)).toHaveLength(7);
+      await release(
+        runner,
+        env,
+        (winners[0] as PromiseFulfilledResult<Awaited<ReturnType<typeof acquire>>>).value,
+      );
+      // Eight acquires, then the seven losers read the holder, then one release: three rounds of commands.
+    },
+    deadline({ command: 3 }),
+  );
 
-  it("the lock is released when the locked work fails", async () => {
-    await expect(
-      withLock(runner, env, new Progress(() => {}), { who: "ana", purpose: "deploy" }, async () => {
-        throw new Error("health check failed");
-      }),
-    ).rejects.toThrow("health check failed");
-    expect(await currentHolder(runner, env)).toBeNull();
-  });
+  it(
+    "a stale lock is reported as such with how to break it, and breaking it lets the next deploy in",
+    async () => {
+      const old = await acquire(
+        runner,
+        env,
+        { who: "crashed@ci", purpose: "deploy" },
+        new Date(Date.now() - 3 * 3600_000),
+      );
+      await expect(acquire(runner, env, { who: "ana", purpose: "deploy" })).rejects.toThrow(
+        /held by crashed@ci for deploy since .* \(180 min ago\); older than 60 min, .*shipyard lock break/,
+      );
+      await runner.run(breakLock(env.stateDirectory));
+      const next = await acquire(runner, env, { who: "ana", purpose: "deploy" });
+      // The crashed run's release (if it ever came back) must not remove the new holder's lock.
+      expect(await release(runner, env, old)).toBe(false);
+      expect(await currentHolder(runner, env)).toEqual(next);
+      await release(runner, env, next);
+    },
+    deadline({ command: 8 }),
+  );
 
-  it("the ledger keeps every record of concurrent appends, whole and in one line each", async () => {
-    const records = Array.from({ length: 20 }, (_, i) => record(i));
-    await Promise.all(records.map((r) => runner.run(appendRelease(env.stateDirectory, r))));
-    const all = parseLedger((await runner.run(recentReleases(env.stateDirectory, 100))).stdout);
-    expect(all).toHaveLength(20);
-    expect(new Set(all.map((r) => r.release))).toEqual(new Set(records.map((r) => r.release)));
-    await runner.run(appendRelease(env.stateDirectory, record(99)));
-    const lastTwo = parseLedger((await runner.run(recentReleases(env.stateDirectory, 2))).stdout);
-    expect(lastTwo.at(-1)).toEqual(record(99));
-    expect(lastTwo).toHaveLength(2);
-  });
+  it(
+    "the lock is released when the locked work fails",
+    async () => {
+      await expect(
+        withLock(runner, env, new Progress(() => {}), { who: "ana", purpose: "deploy" }, async () => {
+          throw new Error("health check failed");
+        }),
+      ).rejects.toThrow("health check failed");
+      expect(await currentHolder(runner, env)).toBeNull();
+    },
+    deadline({ command: 3 }),
+  );
 
-  it("an empty ledger reads as no releases", async () => {
-    expect(parseLedger((await runner.run(recentReleases(path.join(dir, kind, "fresh"), 5))).stdout)).toEqual(
-      [],
-    );
-  });
+  it(
+    "the ledger keeps every record of concurrent appends, whole and in one line each",
+    async () => {
+      const records = Array.from({ length: 20 }, (_, i) => record(i));
+      await Promise.all(records.map((r) => runner.run(appendRelease(env.stateDirectory, r))));
+      const all = parseLedger((await runner.run(recentReleases(env.stateDirectory, 100))).stdout);
+      expect(all).toHaveLength(20);
+      expect(new Set(all.map((r) => r.release))).toEqual(new Set(records.map((r) => r.release)));
+      await runner.run(appendRelease(env.stateDirectory, record(99)));
+      const lastTwo = parseLedger((await runner.run(recentReleases(env.stateDirectory, 2))).stdout);
+      expect(lastTwo.at(-1)).toEqual(record(99));
+      expect(lastTwo).toHaveLength(2);
+      // Twenty appends, eight at a time (three rounds), then a read, an append and a read.
+    },
+    deadline({ command: 6 }),
+  );
+
+  it(
+    "an empty ledger reads as no releases",
+    async () => {
+      expect(parseLedger((await runner.run(recentReleases(env.stateDirectory, 5))).stdout)).toEqual([]);
+    },
+    deadline({ command: 1 }),
+  );
 });
 
 describe("ssh host key pinning", () => {
@@ -138,7 +168,7 @@ describe("ssh host key pinning", () => {
 
   it("takes the key's text from SHIPYARD_SSH_KEY and never runs secrets in a remote argv", async () => {
     const keyText = (await execa("cat", [sshd.clientKeyFile])).stdout;
-    const runner = await sshRunner(sshd.target, { SHIPYARD_SSH_KEY: keyText }, 30);
+    const runner = await sshRunner(sshd.target, { SHIPYARD_SSH_KEY: keyText }, COMMAND_SECONDS);
     try {
       expect((await runner.run({ argv: ["echo", "it's", "$HOME"] })).stdout).toBe("it's $HOME\n");
       await expect(runner.run({ argv: ["pg_dump"], env: { PGPASSWORD: "x" } })).rejects.toThrow(
@@ -150,7 +180,7 @@ describe("ssh host key pinning", () => {
   });
 
   it("says which variable to set when no key is given", async () => {
-    await expect(sshRunner(sshd.target, {}, 30)).rejects.toThrow(
+    await expect(sshRunner(sshd.target, {}, COMMAND_SECONDS)).rejects.toThrow(
       /set SHIPYARD_SSH_KEY .* or SHIPYARD_SSH_KEY_FILE/,
     );
   });

@@ -32,7 +32,7 @@ http {
   );
   const env = localEnvironment(dir);
   env.compose.nginxConfDirectory = confDir;
-  const runner = localRunner(30);
+  const runner = localRunner(COMMAND_SECONDS);
 
   await runner.run(writeUpstream(env, upstreamConf("localhost", 3000)));
   // A second write replaces the first whole.
