@@ -30,27 +30,21 @@ export default defineConfig({
           globalSetup: ["test/harness/global-setup.ts"],
           // One Postgres and one Redis are shared by every file; files truncate between tests, so run them one at a time.
           fileParallelism: false,
-          testTimeout: 30_000,
+          testTimeout: 120_000,
           hookTimeout: 120_000,
         },
       },
       {
         test: {
-          name: "stack",
-          include: ["test/stack/**/*.test.ts"],
+          // Everything that needs a Docker engine: one engine for the run (test/docker/global-setup.ts),
+          // shared by files that each build or start their own images, stacks and projects, one file at a time.
+          name: "docker",
+          include: ["test/stack/**/*.test.ts", "deploy/test/e2e/**/*.test.ts"],
+          globalSetup: ["test/docker/global-setup.ts"],
+          setupFiles: ["test/docker/use-test-engine.ts"],
           fileParallelism: false,
           testTimeout: 300_000,
           hookTimeout: 1_200_000,
-        },
-      },
-      {
-        test: {
-          name: "e2e",
-          include: ["deploy/test/e2e/**/*.test.ts"],
-          // One compose stack per file, deployed to in order; the engine is shared, so one file at a time.
-          fileParallelism: false,
-          testTimeout: 240_000,
-          hookTimeout: 900_000,
         },
       },
     ],

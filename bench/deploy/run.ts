@@ -12,6 +12,7 @@ import { execa } from "execa";
 import { type LoadReport, startLoad } from "../../deploy/test/e2e/support/load.js";
 import { type DeployTarget, startDeployTarget } from "../../deploy/test/e2e/support/target.js";
 import { composeArgv } from "../../test/docker/compose-project.js";
+import { openDockerTestSession } from "../../test/docker/engine.js";
 
 const { values } = parseArgs({
   options: { rounds: { type: "string", default: "2" }, workers: { type: "string", default: "4" } },
@@ -57,6 +58,8 @@ async function plainRecreate(target: DeployTarget, variant: string, release: str
   await target.project.run(["kill", "-s", "HUP", "nginx"]);
 }
 
+// The benchmark's own engine, like the tests': its images are built in it, whatever ran before.
+const docker = await openDockerTestSession();
 const target = await startDeployTarget("shipyard-bench-deploy");
 const results: { round: number; switch: LoadReport; recreate: LoadReport }[] = [];
 try {
@@ -72,6 +75,7 @@ try {
   }
 } finally {
   await target.teardown();
+  await docker.close();
 }
 
 const row = (cells: (string | number)[]) => cells.map((c, i) => String(c).padEnd(i === 0 ? 28 : 14)).join("");

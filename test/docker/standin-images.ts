@@ -6,14 +6,20 @@ import { fileURLToPath } from "node:url";
 import { execa } from "execa";
 
 /*
- * No image can be pulled on our machines, so the stack tests build stand-ins for the official images
- * from Debian packages and tag them with the official names the compose files default to. A machine
- * that already has an image under that name (the real one, pulled earlier) keeps it.
+ * No image can be pulled on our machines, so the Docker tests build stand-ins for the official images
+ * from Debian packages and tag them with the official names the repository's files default to. Every test
+ * and benchmark gets its images through `ensureImages` or `buildAppImage`, which build whatever the engine
+ * lacks, so no test depends on what ran before it. An image of that name that we did not build (the real
+ * one, on a machine that can pull) is kept.
  */
 
 const STANDINS_DIR = join(dirname(fileURLToPath(import.meta.url)), "standins");
+const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), "../..");
 export const BASE_TAG = "shipyard-standin/debian:bookworm";
 const RECIPE_LABEL = "org.shipyard.standin.recipe";
+
+/** The files that name the images the tests run, each as `${NAME_IMAGE:-default}` or `ARG NAME_IMAGE=default`. */
+export const IMAGE_SOURCES = ["compose/compose.yaml", "compose/compose.dev.yaml", "app/Dockerfile"] as const;
 
 export interface StandinRecipe {
   /** Directory under test/docker/standins holding the Dockerfile. */
@@ -22,8 +28,8 @@ export interface StandinRecipe {
   readonly hostFiles?: Readonly<Record<string, string>>;
 }
 
-/** Which stand-in builds the image a compose variable (`${POSTGRES_IMAGE:-postgres:15-bookworm}`) names. */
-export const RECIPES: Readonly<Record<string, StandinRecipe>> = {
+/** Which stand-in builds the image each variable names. */
+export const RECIPES = {
   NODE_IMAGE: {
     dir: "node",
     hostFiles: {
@@ -36,16 +42,42 @@ export const RECIPES: Readonly<Record<string, StandinRecipe>> = {
   REDIS_IMAGE: { dir: "redis" },
   NGINX_IMAGE: { dir: "nginx" },
   PROMETHEUS_IMAGE: { dir: "prometheus" },
-};
+} as const satisfies Record<string, StandinRecipe>;
+export type StandinVariable = keyof typeof RECIPES;
 
-/** The `${NAME_IMAGE:-default}` references in a compose file, as variable → default image. */
-export function imageDefaults(composeText: string): Map<string, string> {
+/** Images the repository names that no test runs, so no stand-in exists for them. */
+export const NOT_RUN_BY_TESTS = ["APP_IMAGE", "CERTBOT_IMAGE", "GRAFANA_IMAGE"] as const;
+
+/** The image defaults a compose file or Dockerfile names, as variable → default image. */
+export function imageDefaults(text: string): Map<string, string> {
   const defaults = new Map<string, string>();
-  for (const match of composeText.matchAll(/\$\{([A-Z0-9_]+_IMAGE):-([^}]+)\}/g)) {
-    const [, variable, image] = match;
+  for (const match of text.matchAll(/\$\{([A-Z0-9_]+_IMAGE):-([^}]+)\}|^ARG ([A-Z0-9_]+_IMAGE)=(\S+)$/gm)) {
+    const variable = match[1] ?? match[3];
+    const image = match[2] ?? match[4];
     if (variable && image) defaults.set(variable, image);
   }
   return defaults;
+}
+
+/**
+ * Every variable's default across IMAGE_SOURCES. A stand-in variable two files default differently would
+ * leave one of them without its image, so that is an error here rather than a failed pull later. (The
+ * app's own image, APP_IMAGE, is built under whatever name each file gives it.)
+ */
+export function repositoryImageDefaults(
+  read: (file: string) => string = (file) => readFileSync(join(REPO_ROOT, file), "utf8"),
+): Map<string, string> {
+  const all = new Map<string, { image: string; file: string }>();
+  for (const file of IMAGE_SOURCES) {
+    for (const [variable, image] of imageDefaults(read(file))) {
+      const seen = all.get(variable);
+      if (seen && seen.image !== image && variable in RECIPES) {
+        throw new Error(`${variable} defaults to ${seen.image} in ${seen.file} and to ${image} in ${file}`);
+      }
+      if (!seen) all.set(variable, { image, file });
+    }
+  }
+  return new Map([...all].map(([variable, { image }]) => [variable, image]));
 }
 
 function filesUnder(dir: string): string[] {
@@ -72,22 +104,19 @@ async function imageLabel(tag: string, label: string): Promise<string | undefine
   const result = await execa(
     "docker",
     ["image", "inspect", "--format", `{{index .Config.Labels "${label}"}}`, tag],
-    {
-      reject: false,
-    },
+    { reject: false },
   );
   if (result.exitCode !== 0) return undefined;
   const value = result.stdout.trim();
   return value === "<no value>" ? "" : value;
 }
 
-async function imageExists(tag: string): Promise<boolean> {
-  return (await imageLabel(tag, RECIPE_LABEL)) !== undefined;
-}
-
-/** A minimal Debian bookworm root filesystem imported as an image: the base every stand-in builds on. */
+/**
+ * A minimal Debian bookworm root filesystem imported as an image: the base every stand-in builds on.
+ * Built once per engine, so once per run on the fresh engine the tests start.
+ */
 export async function ensureBaseImage(): Promise<void> {
-  if (await imageExists(BASE_TAG)) return;
+  if ((await imageLabel(BASE_TAG, RECIPE_LABEL)) !== undefined) return;
   const work = mkdtempSync(join("/var/tmp", "standin-rootfs-"));
   const root = join(work, "rootfs");
   const tarball = join(work, "rootfs.tar");
@@ -102,11 +131,11 @@ export async function ensureBaseImage(): Promise<void> {
 }
 
 /** Builds the stand-in for `tag` unless an image of that name exists (a real one, or this same recipe). */
-export async function ensureStandin(tag: string, recipe: StandinRecipe): Promise<"kept" | "built"> {
+async function ensureStandin(tag: string, recipe: StandinRecipe): Promise<void> {
   const hash = recipeHash(recipe);
   const label = await imageLabel(tag, RECIPE_LABEL);
   // An empty label means an image we did not build (the official one): keep it.
-  if (label !== undefined && (label === "" || label === hash)) return "kept";
+  if (label !== undefined && (label === "" || label === hash)) return;
 
   await ensureBaseImage();
   const context = mkdtempSync(join(tmpdir(), `standin-${recipe.dir}-`));
@@ -118,6 +147,7 @@ export async function ensureStandin(tag: string, recipe: StandinRecipe): Promise
     // Default (bridge) build network: its NAT reaches Debian's archive, which the apt-get steps need.
     await execa("docker", [
       "build",
+      "--quiet",
       "--force-rm",
       "--build-arg",
       `BASE=${BASE_TAG}`,
@@ -130,20 +160,27 @@ export async function ensureStandin(tag: string, recipe: StandinRecipe): Promise
   } finally {
     rmSync(context, { recursive: true, force: true });
   }
-  return "built";
 }
 
-/** Makes sure every image a compose file defaults to exists locally, building stand-ins as needed. */
-export async function ensureImagesFor(
-  composeText: string,
-  only?: readonly string[],
-): Promise<Map<string, string>> {
-  const defaults = imageDefaults(composeText);
-  for (const [variable, tag] of defaults) {
-    if (only && !only.includes(variable)) continue;
-    const recipe = RECIPES[variable];
-    if (!recipe) continue;
-    await ensureStandin(tag, recipe);
+/** Makes sure the images these variables default to exist in the engine, and returns them by variable. */
+export async function ensureImages<V extends StandinVariable>(
+  variables: readonly V[],
+): Promise<Record<V, string>> {
+  const defaults = repositoryImageDefaults();
+  const images = {} as Record<V, string>;
+  for (const variable of variables) {
+    const tag = defaults.get(variable);
+    if (!tag) throw new Error(`none of ${IMAGE_SOURCES.join(", ")} names a default for ${variable}`);
+    await ensureStandin(tag, RECIPES[variable]);
+    images[variable] = tag;
   }
-  return defaults;
+  return images;
+}
+
+/** Builds the app's production image from app/Dockerfile, with the Node image it starts from. */
+export async function buildAppImage(tag: string): Promise<void> {
+  await ensureImages(["NODE_IMAGE"]);
+  await execa("docker", ["build", "--quiet", "--force-rm", "--file", "app/Dockerfile", "--tag", tag, "."], {
+    cwd: REPO_ROOT,
+  });
 }

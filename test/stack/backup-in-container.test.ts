@@ -19,8 +19,7 @@ import { localRunner, sshRunner } from "../../deploy/src/runner.js";
 import { startSshServer } from "../../deploy/test/support/ssh-server.js";
 import { type ComposeCli, detectComposeCli } from "../docker/compose-cli.js";
 import { ComposeProject } from "../docker/compose-project.js";
-import { type DockerEngine, ensureDockerEngine } from "../docker/engine.js";
-import { ensureImagesFor } from "../docker/standin-images.js";
+import { ensureImages } from "../docker/standin-images.js";
 import { type EphemeralPostgres, startPostgres } from "../harness/ephemeral-postgres.js";
 import { choosePostgresBinDir } from "../harness/server-plans.js";
 import { query } from "../harness/sql.js";
@@ -40,7 +39,6 @@ const FINGERPRINT = `SELECT md5(string_agg(t::text, '|' ORDER BY t::text)) FROM 
   SELECT p::text AS t FROM products p UNION ALL SELECT o::text FROM orders o
   UNION ALL SELECT e::text FROM "Audit Log"."Entries" e) all_rows`;
 
-let engine: DockerEngine | undefined;
 let project: ComposeProject | undefined;
 let scratchServer: EphemeralPostgres | undefined;
 let workDir: string;
@@ -118,13 +116,8 @@ async function queryOne(url: string, sql: string): Promise<unknown> {
 beforeAll(async () => {
   workDir = mkdtempSync(join(tmpdir(), "shipyard-backup-container-"));
   try {
-    engine = await ensureDockerEngine();
     cli = await detectComposeCli();
-    const images = await ensureImagesFor(readFileSync(join(REPO_ROOT, "compose", "compose.yaml"), "utf8"), [
-      "POSTGRES_IMAGE",
-    ]);
-    const image = images.get("POSTGRES_IMAGE");
-    if (!image) throw new Error("compose/compose.yaml names no POSTGRES_IMAGE default");
+    const image = (await ensureImages(["POSTGRES_IMAGE"])).POSTGRES_IMAGE;
     // As in compose/compose.yaml: the password in .env (mode 0600), no port published.
     writeFileSync(join(workDir, ".env"), `POSTGRES_PASSWORD=${randomBytes(18).toString("hex")}\n`, {
       mode: 0o600,
@@ -168,7 +161,6 @@ async function teardown(): Promise<void> {
   await project?.down();
   await scratchServer?.stop();
   rmSync(workDir, { recursive: true, force: true });
-  await engine?.stop();
 }
 
 afterAll(teardown);

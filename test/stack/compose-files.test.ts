@@ -9,7 +9,6 @@ import { parse } from "yaml";
 import { chooseComposeCli, detectComposeCli } from "../docker/compose-cli.js";
 import { ComposeProject, composeArgv, type ServiceState, stackReady } from "../docker/compose-project.js";
 import { ensureDockerTools } from "../docker/engine.js";
-import { imageDefaults, RECIPES } from "../docker/standin-images.js";
 import { REPO_ROOT } from "./support/nginx-host.js";
 
 const COMPOSE_FILE = join(REPO_ROOT, "compose", "compose.yaml");
@@ -71,27 +70,6 @@ describe("deciding that a stack is ready", () => {
     expect(stackReady([state("app", {}), { ...migrated, exitCode: 1 }], ["migrate"])).toBe(false);
     expect(stackReady([state("app", {}), state("migrate", { health: "none" })], ["migrate"])).toBe(false);
     expect(stackReady([], [])).toBe(false);
-  });
-});
-
-describe("stand-in images", () => {
-  it("cover every official image the stack tests start, under the names the compose files default to", () => {
-    const defaults = imageDefaults(
-      `${readFileSync(COMPOSE_FILE, "utf8")}\n${readFileSync(DEV_FILE, "utf8")}`,
-    );
-    for (const variable of [
-      "NODE_IMAGE",
-      "POSTGRES_IMAGE",
-      "REDIS_IMAGE",
-      "NGINX_IMAGE",
-      "PROMETHEUS_IMAGE",
-    ]) {
-      expect(defaults.get(variable), variable).toBeTruthy();
-      expect(RECIPES[variable], variable).toBeDefined();
-    }
-    expect(defaults.get("NODE_IMAGE")).toBe(
-      readFileSync(join(REPO_ROOT, "app", "Dockerfile"), "utf8").match(/^ARG NODE_IMAGE=(\S+)$/m)?.[1],
-    );
   });
 });
 

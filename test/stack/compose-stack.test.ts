@@ -11,8 +11,7 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { detectComposeCli } from "../docker/compose-cli.js";
 import { ComposeProject } from "../docker/compose-project.js";
-import { type DockerEngine, ensureDockerEngine } from "../docker/engine.js";
-import { ensureImagesFor } from "../docker/standin-images.js";
+import { buildAppImage, ensureImages } from "../docker/standin-images.js";
 import { freePort } from "../harness/network.js";
 import { type Reply, request } from "./support/https-client.js";
 import { NGINX_DIR, REPO_ROOT } from "./support/nginx-host.js";
@@ -24,7 +23,6 @@ const SERVICES = ["postgres", "redis", "migrate", "app", "nginx"];
 const ONE_SHOTS = ["migrate"];
 const LONG_RUNNING = SERVICES.filter((service) => !ONE_SHOTS.includes(service));
 
-let engine: DockerEngine | undefined;
 let project: ComposeProject | undefined;
 /** The same project with the monitoring profile on: also what teardown uses, so nothing is left. */
 let withMonitoring: ComposeProject | undefined;
@@ -106,18 +104,9 @@ async function nginxProcesses(containerId: string): Promise<{ master: string; wo
 
 beforeAll(async () => {
   try {
-    engine = await ensureDockerEngine();
     const cli = await detectComposeCli();
-    await ensureImagesFor(`${readFileSync(COMPOSE_FILE, "utf8")}\n${readFileSync(DEV_FILE, "utf8")}`, [
-      "NODE_IMAGE",
-      "POSTGRES_IMAGE",
-      "REDIS_IMAGE",
-      "NGINX_IMAGE",
-      "PROMETHEUS_IMAGE",
-    ]);
-    await execa("docker", ["build", "--force-rm", "--file", "app/Dockerfile", "--tag", APP_IMAGE, "."], {
-      cwd: REPO_ROOT,
-    });
+    await ensureImages(["POSTGRES_IMAGE", "REDIS_IMAGE", "NGINX_IMAGE", "PROMETHEUS_IMAGE"]);
+    await buildAppImage(APP_IMAGE);
 
     workDir = mkdtempSync(join(tmpdir(), "compose-stack-"));
     const certDir = join(workDir, "certs");
@@ -159,7 +148,6 @@ async function teardown(): Promise<void> {
   await dev?.down();
   await withMonitoring?.down();
   if (workDir) rmSync(workDir, { recursive: true, force: true });
-  await engine?.stop();
 }
 
 afterAll(teardown);

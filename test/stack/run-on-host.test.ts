@@ -20,13 +20,11 @@ import {
   hostFileArgv,
   RUN_ON_HOST_SCRIPT,
 } from "../../dagger/src/lib/host-run.js";
-import { type DockerEngine, ensureDockerEngine } from "../docker/engine.js";
-import { ensureImagesFor, imageDefaults } from "../docker/standin-images.js";
+import { ensureImages } from "../docker/standin-images.js";
 import { type EphemeralPostgres, startPostgres } from "../harness/ephemeral-postgres.js";
 import { query } from "../harness/sql.js";
 import { REPO_ROOT } from "./support/nginx-host.js";
 
-let engine: DockerEngine;
 let server: EphemeralPostgres;
 let site: http.Server;
 let work: string;
@@ -40,13 +38,12 @@ const sql = (text: string) => query(databaseUrl, text);
 
 /** What Dagger's deployer image holds: the source with its dependencies installed, and the Postgres client. */
 async function buildDeployerImage(environments: string): Promise<void> {
-  const composeText = readFileSync(join(REPO_ROOT, "compose/compose.dev.yaml"), "utf8");
-  await ensureImagesFor(composeText, ["NODE_IMAGE"]);
+  const nodeImage = (await ensureImages(["NODE_IMAGE"])).NODE_IMAGE;
   const context = join(work, "context");
   mkdirSync(context);
   writeFileSync(
     join(context, "Dockerfile"),
-    `FROM ${imageDefaults(composeText).get("NODE_IMAGE")}
+    `FROM ${nodeImage}
 RUN apt-get update && apt-get install -y --no-install-recommends postgresql-client && rm -rf /var/lib/apt/lists/*
 COPY package.json tsconfig.json /src/
 COPY node_modules /src/node_modules
@@ -88,7 +85,7 @@ beforeAll(async () => {
   site = http.createServer((req, res) => res.writeHead(req.url === "/healthz" ? 200 : 404).end());
   await new Promise<void>((resolve) => site.listen(0, "127.0.0.1", resolve));
   const sitePort = (site.address() as { port: number }).port;
-  [engine, server] = await Promise.all([ensureDockerEngine(), startPostgres()]);
+  server = await startPostgres();
   databaseUrl = await server.createDatabase("shop");
   await sql(
     `CREATE TABLE products (id serial PRIMARY KEY, name text);
@@ -111,7 +108,6 @@ afterAll(async () => {
   await new Promise((resolve) => site?.close(resolve));
   await execa("docker", ["image", "rm", "--force", imageTag, HOST_DEPLOYER_TAG], { reject: false });
   await server?.stop();
-  await engine?.stop();
   if (work) rmSync(work, { recursive: true, force: true });
 });
 
@@ -128,12 +124,22 @@ function launcherArgv(input: Partial<DeployerInput> & Pick<DeployerInput, "comma
     ...input,
   });
   expect(wiring.onHost).toEqual({ hostPath });
+  const hostSocket = "--volume=/var/run/docker.sock:/var/run/docker.sock";
+  expect(wiring.argv).toContain(hostSocket);
   return wiring.argv.map((arg) => {
     if (arg === `/src/${RUN_ON_HOST_SCRIPT}`) return join(REPO_ROOT, RUN_ON_HOST_SCRIPT);
     if (arg === DEPLOYER_TARBALL_PATH) return tarball;
     if (arg === RESTORE_FILE_PATH && restoreFrom) return restoreFrom;
+    // The host's engine is the run's test engine, whose socket is not at the default path.
+    if (arg === hostSocket) return `--volume=${engineSocket()}:/var/run/docker.sock`;
     return arg;
   });
+}
+
+function engineSocket(): string {
+  const host = process.env.DOCKER_HOST ?? "unix:///var/run/docker.sock";
+  if (!host.startsWith("unix://")) throw new Error(`the Docker tests need a unix socket engine, not ${host}`);
+  return host.slice("unix://".length);
 }
 
 function launch(argv: string[]) {

@@ -43,6 +43,8 @@ export async function startSshServer(): Promise<TestSshServer> {
       // The keys live under /tmp, which is world-writable (sticky), and StrictModes rejects any such
       // parent directory; the files themselves are 0600 in a 0700 directory.
       "StrictModes no",
+      // Sessions see the engine the tests run against, as a server's own login sees its Docker.
+      ...(process.env.DOCKER_HOST ? [`SetEnv DOCKER_HOST=${process.env.DOCKER_HOST}`] : []),
       "",
     ].join("\n"),
   );

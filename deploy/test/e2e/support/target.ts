@@ -15,8 +15,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { execa } from "execa";
 import { detectComposeCli } from "../../../../test/docker/compose-cli.js";
 import { ComposeProject } from "../../../../test/docker/compose-project.js";
-import { type DockerEngine, ensureDockerEngine } from "../../../../test/docker/engine.js";
-import { ensureImagesFor } from "../../../../test/docker/standin-images.js";
+import { buildAppImage, ensureImages } from "../../../../test/docker/standin-images.js";
 import { freePort } from "../../../../test/harness/network.js";
 import { type Reply, request } from "../../../../test/stack/support/https-client.js";
 import { startSshServer, type TestSshServer } from "../../support/ssh-server.js";
@@ -122,7 +121,6 @@ async function publishVariants(repository: string, base: string): Promise<Record
 export async function startDeployTarget(prefix: string): Promise<DeployTarget> {
   const id = `${prefix}-${randomBytes(3).toString("hex")}`;
   const dir = await mkdtemp(path.join(tmpdir(), `${id}-`));
-  let engine: DockerEngine | undefined;
   let registry: ChildProcess | undefined;
   let project: ComposeProject | undefined;
   let sshd: TestSshServer | undefined;
@@ -137,18 +135,13 @@ export async function startDeployTarget(prefix: string): Promise<DeployTarget> {
     registry?.kill("SIGTERM");
     await sshd?.stop();
     await rm(dir, { recursive: true, force: true });
-    await engine?.stop();
   };
 
   try {
-    engine = await ensureDockerEngine();
     const cli = await detectComposeCli();
-    const composeText = await readFile(path.join(REPO_ROOT, "compose/compose.yaml"), "utf8");
-    await ensureImagesFor(composeText, ["NODE_IMAGE", "POSTGRES_IMAGE", "REDIS_IMAGE", "NGINX_IMAGE"]);
+    await ensureImages(["POSTGRES_IMAGE", "REDIS_IMAGE", "NGINX_IMAGE"]);
     const base = "shipyard-app:deploy-e2e";
-    await execa("docker", ["build", "--quiet", "--file", "app/Dockerfile", "--tag", base, "."], {
-      cwd: REPO_ROOT,
-    });
+    await buildAppImage(base);
     registry = await startRegistry(dir, registryPort);
     Object.assign(images, await publishVariants(repository, base));
 
