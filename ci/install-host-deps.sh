@@ -12,6 +12,8 @@ REQUIRED=(
   "nginx:nginx"
   "openssl:openssl"
   "util-linux:setpriv"
+  "iproute2:ip"
+  "procps:ps"
   "docker.io:dockerd"
   "docker-compose:docker-compose"
   "debootstrap:debootstrap"
