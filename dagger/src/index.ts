@@ -54,6 +54,7 @@ import { ociLabels } from "./lib/oci-labels.js";
 import { parseModuleOptions } from "./lib/options.js";
 import { type CheckResult, publishDecision } from "./lib/publish-gate.js";
 import { formatScanSummary, gateScan, parseSeverityThreshold } from "./lib/scan-gate.js";
+import { SOURCE_IGNORE } from "./lib/source-scope.js";
 import {
   installCommands,
   JUNIT_REPORT_PATH,
@@ -119,20 +120,11 @@ export class Shipyard {
   testScript: string;
 
   constructor(
-    /** The repository to work on (default: this one). Dependencies, build output and git metadata are left out. */
-    @argument({
-      defaultPath: "/",
-      ignore: [
-        ".git",
-        "**/node_modules",
-        "**/dist",
-        "**/reports",
-        "**/coverage",
-        "dagger/sdk",
-        "**/*.log",
-        ".env",
-      ],
-    })
+    /**
+     * The repository to work on (default: this one). Left out before the upload: git metadata, dependencies,
+     * build output, secrets (.env files, TLS keys), the deploy CLI's local state and exported dumps and images.
+     */
+    @argument({ defaultPath: "/", ignore: SOURCE_IGNORE })
     source: Directory,
     /** Node image for installing and testing; also passed to the Dockerfile as the NODE_IMAGE build argument. */
     nodeImage: string = DEFAULT_NODE_IMAGE,

@@ -19,6 +19,7 @@ import {
   DEFAULT_TEST_SCRIPT,
   DEFAULT_TRIVY_IMAGE,
 } from "../src/lib/defaults.js";
+import { SOURCE_IGNORE } from "../src/lib/source-scope.js";
 
 const moduleDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -121,11 +122,12 @@ describe("the module as Dagger registers it", () => {
     expect(undocumented).toEqual([]);
   });
 
-  it("defaults the source to the repository root, without dependencies, build output or git metadata", () => {
+  it("defaults the source to the repository root, leaving out what source-scope.ts lists (checked against .gitignore)", () => {
     const source = shipyard()._constructor?.arguments.source;
     expect(source?.type).toEqual({ kind: "OBJECT_KIND", name: "Directory" });
     expect(source?.defaultPath).toBe("/");
-    expect(source?.ignore).toEqual(expect.arrayContaining([".git", "**/node_modules", "**/dist"]));
+    // The list the engine applies at upload is the very list the ignore tests check.
+    expect(source?.ignore).toEqual([...SOURCE_IGNORE]);
   });
 
   it("defaults every image to its pinned version, each overridable by argument", () => {
