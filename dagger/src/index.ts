@@ -221,8 +221,10 @@ export class Shipyard {
   async scan(
     /** Comma-separated severities that fail the scan: any of UNKNOWN, LOW, MEDIUM, HIGH, CRITICAL. */
     severity: string = DEFAULT_SEVERITY_THRESHOLD,
+    /** Block on vulnerabilities that have no fixed version yet too (default: list them, do not block). */
+    blockUnfixed = false,
   ): Promise<string> {
-    const result = await this.scanCheck(this.image(), parseSeverityThreshold(severity));
+    const result = await this.scanCheck(this.image(), parseSeverityThreshold(severity), blockUnfixed);
     if (!result.passed) throw new Error(result.summary);
     return result.summary;
   }
@@ -275,6 +277,8 @@ export class Shipyard {
     severity: string = DEFAULT_SEVERITY_THRESHOLD,
     /** Publish even when the tests or the scan failed (the failures are still reported). */
     allowFailedChecks = false,
+    /** Block on vulnerabilities that have no fixed version yet too (default: list them, do not block). */
+    blockUnfixed = false,
   ): Promise<string> {
     // Bad arguments fail here, before anything runs.
     const target = parsePublishTarget({ registry, repository, revision, version });
@@ -282,7 +286,10 @@ export class Shipyard {
     const threshold = parseSeverityThreshold(severity);
     const image = this.build(target.revision, sourceUrl, target.version ?? "");
 
-    const [test, scan] = await Promise.all([this.testCheck(), this.scanCheck(this.image(), threshold)]);
+    const [test, scan] = await Promise.all([
+      this.testCheck(),
+      this.scanCheck(this.image(), threshold, blockUnfixed),
+    ]);
     const decision = publishDecision({ test, scan }, allowFailedChecks);
     if (!decision.publish) throw new Error(decision.reason);
 
@@ -304,6 +311,8 @@ export class Shipyard {
     sourceUrl = "",
     /** Comma-separated severities that fail the scan. */
     severity: string = DEFAULT_SEVERITY_THRESHOLD,
+    /** Block on vulnerabilities that have no fixed version yet too (default: list them, do not block). */
+    blockUnfixed = false,
   ): Promise<string> {
     // Bad arguments fail here, before any step starts.
     const threshold = parseSeverityThreshold(severity);
@@ -311,7 +320,10 @@ export class Shipyard {
 
     const [test, scan, build] = await Promise.allSettled([
       this.testCheck().then(({ passed, summary }) => ({ passed, detail: summary })),
-      this.scanCheck(this.image(), threshold).then(({ passed, summary }) => ({ passed, detail: summary })),
+      this.scanCheck(this.image(), threshold, blockUnfixed).then(({ passed, summary }) => ({
+        passed,
+        detail: summary,
+      })),
       labelled
         .sync()
         .then(() => ({ passed: true, detail: `built the production image from ${this.dockerfile}` })),
@@ -675,7 +687,11 @@ export class Shipyard {
     return trivyReports({ trivyImage: this.trivyImage, image, source: this.source, now: new Date() });
   }
 
-  private async scanCheck(image: Container, threshold: Severity[]): Promise<CheckResult> {
+  private async scanCheck(
+    image: Container,
+    threshold: Severity[],
+    blockUnfixed: boolean,
+  ): Promise<CheckResult> {
     const reports = this.reports(image);
     const [imageJson, sourceJson] = await Promise.all([
       reports.file(REPORT_FILES.imageJson).contents(),
@@ -687,6 +703,7 @@ export class Shipyard {
         { name: "source", findings: findings(parseTrivyReport(sourceJson)) },
       ],
       threshold,
+      { blockUnfixed },
     );
     return { passed: gate.passed, summary: formatScanSummary(gate) };
   }

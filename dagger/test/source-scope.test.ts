@@ -7,7 +7,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { execa } from "execa";
 import { describe, expect, it } from "vitest";
-import { checkDockerfile } from "../src/lib/dockerfile-checks.js";
+import { checkDockerfile, instructions } from "../src/lib/dockerfile-checks.js";
 import { inScanScope, isIgnored, SCAN_EXCLUDED_DIRECTORIES, SOURCE_IGNORE } from "../src/lib/source-scope.js";
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -176,5 +176,33 @@ describe("the Dockerfile checks", () => {
     expect(ids("FROM debian\nWORKDIR srv\nUSER app\n")).toEqual(["DS009"]);
     expect(ids("FROM debian\nCMD a\nCMD b\nUSER app\n")).toEqual(["DS016"]);
     expect(ids("FROM alpine\n# apt-get install x\nRUN apk add curl\nUSER app\n")).toEqual(["DS025"]);
+  });
+});
+
+describe("the production image's final stage", () => {
+  const dockerfile = readFileSync(path.join(repoRoot, "app/Dockerfile"), "utf8");
+  const all = instructions(dockerfile);
+  const finalStage = all.slice(all.map((i) => i.keyword).lastIndexOf("FROM"));
+
+  it("removes npm, npx and corepack (and yarn), which the service never runs", () => {
+    const removals = finalStage
+      .filter((i) => i.keyword === "RUN" && /\brm\b/.test(i.args))
+      .map((i) => i.args)
+      .join(" ");
+    for (const path of [
+      "/usr/local/lib/node_modules/npm",
+      "/usr/local/lib/node_modules/corepack",
+      "/usr/local/bin/npm",
+      "/usr/local/bin/npx",
+      "/usr/local/bin/corepack",
+      "/usr/local/bin/yarn",
+    ])
+      expect(removals, path).toContain(path);
+  });
+
+  it("starts, and checks its health, with node alone", () => {
+    const runs = finalStage.filter((i) => ["CMD", "ENTRYPOINT", "HEALTHCHECK"].includes(i.keyword));
+    expect(runs.map((i) => i.keyword).sort()).toEqual(["CMD", "HEALTHCHECK"]);
+    for (const i of runs) expect(i.args).not.toMatch(/\b(npm|npx|corepack|yarn)\b/);
   });
 });
