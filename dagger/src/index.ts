@@ -23,6 +23,7 @@ import {
 import { ReportFormat, ScanTarget } from "./enums.js";
 import { ciReport, settledStep } from "./lib/ci-report.js";
 import {
+  DEFAULT_DOCKER_CLI_IMAGE,
   DEFAULT_DOCKERFILE,
   DEFAULT_NODE_IMAGE,
   DEFAULT_POSTGRES_IMAGE,
@@ -31,12 +32,14 @@ import {
   DEFAULT_TEST_SCRIPT,
   DEFAULT_TRIVY_IMAGE,
 } from "./lib/defaults.js";
+import { deployImage } from "./lib/deploy-image.js";
 import {
   backupFilePath,
   DEPLOYER_SYSTEM_PACKAGES,
   type DeployerInput,
   type DeployerOutcome,
   type DeployerWiring,
+  DOCKER_CLI_FILES,
   DOCKER_SOCKET_PATH,
   deployerOutcome,
   deployerWiring,
@@ -48,6 +51,7 @@ import {
   scratchDatabaseUrl,
   WORKDIR,
 } from "./lib/deployer.js";
+import { ENVIRONMENTS_FILE, targetKind } from "./lib/environments.js";
 import { DEPLOYER_TARBALL_PATH, hostFileArgv } from "./lib/host-run.js";
 import { imageReferences, parsePublishTarget } from "./lib/image-tags.js";
 import { ociLabels } from "./lib/oci-labels.js";
@@ -95,7 +99,13 @@ interface DeployerResources {
 /** A deployer run's arguments; which resources it was handed is read from the resources themselves. */
 type DeployerRequest = Omit<
   DeployerInput,
-  "hasSshKey" | "hasDockerSocket" | "hasDatabaseUrl" | "hasS3AccessKeyId" | "hasS3SecretAccessKey" | "runId"
+  | "targetKind"
+  | "hasSshKey"
+  | "hasDockerSocket"
+  | "hasDatabaseUrl"
+  | "hasS3AccessKeyId"
+  | "hasS3SecretAccessKey"
+  | "runId"
 >;
 
 function given(resources: DeployerResources) {
@@ -116,6 +126,7 @@ export class Shipyard {
   postgresImage: string;
   redisImage: string;
   trivyImage: string;
+  dockerCliImage: string;
   dockerfile: string;
   testScript: string;
 
@@ -134,6 +145,8 @@ export class Shipyard {
     redisImage: string = DEFAULT_REDIS_IMAGE,
     /** Trivy image for the security scans. */
     trivyImage: string = DEFAULT_TRIVY_IMAGE,
+    /** Docker CLI image the deployer takes the docker client and its compose v2 plugin from. */
+    dockerCliImage: string = DEFAULT_DOCKER_CLI_IMAGE,
     /** The production image's Dockerfile, relative to the source; it is built with the source root as context. */
     dockerfile: string = DEFAULT_DOCKERFILE,
     /** The npm script that runs every check (lint, type-check, tests) in the source's package.json. */
@@ -144,6 +157,7 @@ export class Shipyard {
       postgresImage,
       redisImage,
       trivyImage,
+      dockerCliImage,
       dockerfile,
       testScript,
     });
@@ -152,6 +166,7 @@ export class Shipyard {
     this.postgresImage = options.postgresImage;
     this.redisImage = options.redisImage;
     this.trivyImage = options.trivyImage;
+    this.dockerCliImage = options.dockerCliImage;
     this.dockerfile = options.dockerfile;
     this.testScript = options.testScript;
   }
@@ -346,21 +361,28 @@ export class Shipyard {
   async deploy(
     /** Environment from deploy/environments.yaml, e.g. prod, staging or local. */
     env: string,
-    /** Registry host, e.g. ghcr.io. */
-    registry: string,
-    /** Repository path in the registry, e.g. acme/shipyard. */
-    repository: string,
-    /** Registry user name. */
-    username: string,
-    /** Registry password or token, e.g. env://REGISTRY_PASSWORD. */
-    registryPassword: Secret,
-    /** Git commit being deployed; the image is tagged sha-<first 12 hex digits>. */
-    revision: string,
-    /** Private SSH key for the environment's host, e.g. env://DEPLOY_SSH_KEY (not for local). */
+    /**
+     * An image already published, pinned by digest (what publish prints), e.g. from an earlier job: it is
+     * deployed as it is, without testing, scanning or publishing again. Leave out the registry arguments.
+     */
+    image = "",
+    /** Registry host, e.g. ghcr.io (to test, scan and publish first; not with --image). */
+    registry = "",
+    /** Repository path in the registry, e.g. acme/shipyard (not with --image). */
+    repository = "",
+    /** Registry user name (not with --image). */
+    username = "",
+    /** Registry password or token, e.g. env://REGISTRY_PASSWORD (not with --image). */
+    registryPassword?: Secret,
+    /** Git commit being deployed; the image is tagged sha-<first 12 hex digits> (not with --image). */
+    revision = "",
+    /** Private SSH key for the environment's host, e.g. env://DEPLOY_SSH_KEY (for target.kind ssh). */
     sshKey?: Secret,
-    /** The host's Docker socket, for the local environment: --docker-socket=/var/run/docker.sock. */
+    /** The host's Docker socket, for an environment with target.kind local: --docker-socket=/var/run/docker.sock. */
     dockerSocket?: Socket,
-    /** The checkout's absolute path on the host, for --env=local: --host-path=$PWD (the CLI then runs there). */
+    /** Where the host keeps that socket, if not at /var/run/docker.sock (rootless Docker: /run/user/UID/docker.sock). */
+    dockerSocketPath: string = DOCKER_SOCKET_PATH,
+    /** The checkout's absolute path on the host, for target.kind local: --host-path=$PWD (the CLI then runs there). */
     hostPath = "",
     /** The database URL, for environments that back up by URL (database.dumpFrom: url). */
     databaseUrl?: Secret,
@@ -374,32 +396,49 @@ export class Shipyard {
     sourceUrl = "",
     /** Comma-separated severities that fail the scan. */
     severity: string = DEFAULT_SEVERITY_THRESHOLD,
+    /** Block on vulnerabilities that have no fixed version yet too (default: list them, do not block). */
+    blockUnfixed = false,
     /** The off-site store's access key id, for environments with backup.upload, e.g. env://S3_ACCESS_KEY_ID. */
     s3AccessKeyId?: Secret,
     /** The off-site store's secret access key, e.g. env://S3_SECRET_ACCESS_KEY. */
     s3SecretAccessKey?: Secret,
   ): Promise<string> {
     const resources = { sshKey, dockerSocket, databaseUrl, s3AccessKeyId, s3SecretAccessKey };
-    const wiring: DeployerRequest = {
+    const request: DeployerRequest = {
       command: "deploy",
       env,
       release,
       databaseUrlVariable,
       hostPath,
+      dockerSocketPath,
     };
     // Bad arguments fail here, before the tests, the scan and the push.
-    deployerWiring({ ...wiring, ...given(resources), image: `checked@sha256:${"0".repeat(64)}` });
-    const published = await this.publish(
+    const source = deployImage({
+      image,
       registry,
       repository,
       username,
-      registryPassword,
+      hasRegistryPassword: registryPassword !== undefined,
       revision,
-      version,
-      sourceUrl,
-      severity,
-    );
-    const outcome = await this.shipyardRun({ ...wiring, image: pinnedReference(published) }, resources);
+    });
+    await this.wiring({ ...request, image: `checked@sha256:${"0".repeat(64)}` }, resources);
+    let pinned = source.publish ? "" : source.image;
+    if (source.publish && registryPassword) {
+      const published = await this.publish(
+        registry,
+        repository,
+        username,
+        registryPassword,
+        revision,
+        version,
+        sourceUrl,
+        severity,
+        false,
+        blockUnfixed,
+      );
+      pinned = pinnedReference(published);
+    }
+    const outcome = await this.shipyardRun({ ...request, image: pinned }, resources);
     return outcome.json;
   }
 
@@ -412,11 +451,13 @@ export class Shipyard {
   async backup(
     /** Environment from deploy/environments.yaml, e.g. prod, staging or local. */
     env: string,
-    /** Private SSH key for the environment's host, e.g. env://DEPLOY_SSH_KEY (not for local). */
+    /** Private SSH key for the environment's host, e.g. env://DEPLOY_SSH_KEY (for target.kind ssh). */
     sshKey?: Secret,
-    /** The host's Docker socket, for the local environment: --docker-socket=/var/run/docker.sock. */
+    /** The host's Docker socket, for an environment with target.kind local: --docker-socket=/var/run/docker.sock. */
     dockerSocket?: Socket,
-    /** The checkout's absolute path on the host, for --env=local: --host-path=$PWD (the CLI then runs there). */
+    /** Where the host keeps that socket, if not at /var/run/docker.sock (rootless Docker: /run/user/UID/docker.sock). */
+    dockerSocketPath: string = DOCKER_SOCKET_PATH,
+    /** The checkout's absolute path on the host, for target.kind local: --host-path=$PWD (the CLI then runs there). */
     hostPath = "",
     /** The database URL, for environments that back up by URL (database.dumpFrom: url). */
     databaseUrl?: Secret,
@@ -433,6 +474,7 @@ export class Shipyard {
         env,
         databaseUrlVariable,
         hostPath,
+        dockerSocketPath,
       },
       { sshKey, dockerSocket, databaseUrl, s3AccessKeyId, s3SecretAccessKey },
     );
@@ -458,11 +500,13 @@ export class Shipyard {
     backupFile: File,
     /** The environment's name again, where it requires confirmation (prod): --confirm=prod. */
     confirm = "",
-    /** Private SSH key for the environment's host, e.g. env://DEPLOY_SSH_KEY (not for local). */
+    /** Private SSH key for the environment's host, e.g. env://DEPLOY_SSH_KEY (for target.kind ssh). */
     sshKey?: Secret,
-    /** The host's Docker socket, for the local environment: --docker-socket=/var/run/docker.sock. */
+    /** The host's Docker socket, for an environment with target.kind local: --docker-socket=/var/run/docker.sock. */
     dockerSocket?: Socket,
-    /** The checkout's absolute path on the host, for --env=local: --host-path=$PWD (the CLI then runs there). */
+    /** Where the host keeps that socket, if not at /var/run/docker.sock (rootless Docker: /run/user/UID/docker.sock). */
+    dockerSocketPath: string = DOCKER_SOCKET_PATH,
+    /** The checkout's absolute path on the host, for target.kind local: --host-path=$PWD (the CLI then runs there). */
     hostPath = "",
     /** The database URL, for environments restored by URL (database.dumpFrom: url). */
     databaseUrl?: Secret,
@@ -480,6 +524,7 @@ export class Shipyard {
         confirm,
         databaseUrlVariable,
         hostPath,
+        dockerSocketPath,
       },
       { sshKey, dockerSocket, databaseUrl, restoreFile: backupFile, s3AccessKeyId, s3SecretAccessKey },
     );
@@ -496,11 +541,13 @@ export class Shipyard {
     env: string,
     /** Release to return to, from the ledger (see status); default: the one before the current. */
     to = "",
-    /** Private SSH key for the environment's host, e.g. env://DEPLOY_SSH_KEY (not for local). */
+    /** Private SSH key for the environment's host, e.g. env://DEPLOY_SSH_KEY (for target.kind ssh). */
     sshKey?: Secret,
-    /** The host's Docker socket, for the local environment: --docker-socket=/var/run/docker.sock. */
+    /** The host's Docker socket, for an environment with target.kind local: --docker-socket=/var/run/docker.sock. */
     dockerSocket?: Socket,
-    /** The checkout's absolute path on the host, for --env=local: --host-path=$PWD (the CLI then runs there). */
+    /** Where the host keeps that socket, if not at /var/run/docker.sock (rootless Docker: /run/user/UID/docker.sock). */
+    dockerSocketPath: string = DOCKER_SOCKET_PATH,
+    /** The checkout's absolute path on the host, for target.kind local: --host-path=$PWD (the CLI then runs there). */
     hostPath = "",
     /** The database URL, for environments that back up by URL (database.dumpFrom: url). */
     databaseUrl?: Secret,
@@ -518,6 +565,7 @@ export class Shipyard {
         to,
         databaseUrlVariable,
         hostPath,
+        dockerSocketPath,
       },
       { sshKey, dockerSocket, databaseUrl, s3AccessKeyId, s3SecretAccessKey },
     );
@@ -529,11 +577,13 @@ export class Shipyard {
   async status(
     /** Environment from deploy/environments.yaml, e.g. prod, staging or local. */
     env: string,
-    /** Private SSH key for the environment's host, e.g. env://DEPLOY_SSH_KEY (not for local). */
+    /** Private SSH key for the environment's host, e.g. env://DEPLOY_SSH_KEY (for target.kind ssh). */
     sshKey?: Secret,
-    /** The host's Docker socket, for the local environment: --docker-socket=/var/run/docker.sock. */
+    /** The host's Docker socket, for an environment with target.kind local: --docker-socket=/var/run/docker.sock. */
     dockerSocket?: Socket,
-    /** The checkout's absolute path on the host, for --env=local: --host-path=$PWD (the CLI then runs there). */
+    /** Where the host keeps that socket, if not at /var/run/docker.sock (rootless Docker: /run/user/UID/docker.sock). */
+    dockerSocketPath: string = DOCKER_SOCKET_PATH,
+    /** The checkout's absolute path on the host, for target.kind local: --host-path=$PWD (the CLI then runs there). */
     hostPath = "",
   ): Promise<string> {
     const outcome = await this.shipyardRun(
@@ -542,6 +592,7 @@ export class Shipyard {
         env,
         databaseUrlVariable: "DATABASE_URL",
         hostPath,
+        dockerSocketPath,
       },
       { sshKey, dockerSocket },
     );
@@ -567,14 +618,27 @@ export class Shipyard {
     return (await this.shipyardRunIn(input, resources)).outcome;
   }
 
+  /** The deployer's wiring for a request; how the environment is reached comes from its target.kind. */
+  private async wiring(
+    input: DeployerRequest,
+    resources: DeployerResources,
+    runId?: string,
+  ): Promise<DeployerWiring> {
+    const kind = targetKind(await this.source.file(ENVIRONMENTS_FILE).contents(), input.env);
+    return deployerWiring({ ...input, targetKind: kind, ...given(resources), ...(runId ? { runId } : {}) });
+  }
+
   private async shipyardRunIn(
     input: DeployerRequest,
     resources: DeployerResources,
   ): Promise<{ container: Container; outcome: DeployerOutcome; wiring: DeployerWiring }> {
     const run = randomBytes(4).toString("hex");
-    const wiring = deployerWiring({ ...input, ...given(resources), runId: run });
+    const wiring = await this.wiring(input, resources, run);
     const secret = (name: string, value: string) => dag.setSecret(`${name}-${run}`, value);
-    const image = await this.installed(DEPLOYER_SYSTEM_PACKAGES);
+    const dockerCli = dag.container().from(this.dockerCliImage);
+    const image = await this.installed(DEPLOYER_SYSTEM_PACKAGES, (container) =>
+      DOCKER_CLI_FILES.reduce((c, { from, to }) => c.withFile(to, dockerCli.file(from)), container),
+    );
     let deployer = Object.entries(wiring.variables).reduce(
       (container, [name, value]) => container.withEnvVariable(name, value),
       image,
@@ -630,7 +694,10 @@ export class Shipyard {
   }
 
   /** The source in a Node container with dependencies installed; npm's download cache survives between runs. */
-  private async installed(systemPackages: readonly string[] = TEST_SYSTEM_PACKAGES): Promise<Container> {
+  private async installed(
+    systemPackages: readonly string[] = TEST_SYSTEM_PACKAGES,
+    withTools: (container: Container) => Container = (container) => container,
+  ): Promise<Container> {
     const withPackages = systemPackageCommands(systemPackages).reduce(
       (container, command) => container.withExec(command),
       dag
@@ -639,7 +706,7 @@ export class Shipyard {
         .withMountedCache("/var/lib/apt/lists", dag.cacheVolume("shipyard-apt-lists"))
         .withMountedCache("/var/cache/apt", dag.cacheVolume("shipyard-apt-cache")),
     );
-    const base = withPackages
+    const base = withTools(withPackages)
       .withMountedCache("/root/.npm", dag.cacheVolume("shipyard-npm-cache"))
       .withDirectory(WORKDIR, this.source)
       .withWorkdir(WORKDIR);

@@ -11,6 +11,7 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { scan } from "../node_modules/@dagger.io/dagger/dist/src/module/introspector/index.js";
 import {
+  DEFAULT_DOCKER_CLI_IMAGE,
   DEFAULT_DOCKERFILE,
   DEFAULT_NODE_IMAGE,
   DEFAULT_POSTGRES_IMAGE,
@@ -136,6 +137,7 @@ describe("the module as Dagger registers it", () => {
     expect(args.postgresImage?.defaultValue).toBe(DEFAULT_POSTGRES_IMAGE);
     expect(args.redisImage?.defaultValue).toBe(DEFAULT_REDIS_IMAGE);
     expect(args.trivyImage?.defaultValue).toBe(DEFAULT_TRIVY_IMAGE);
+    expect(args.dockerCliImage?.defaultValue).toBe(DEFAULT_DOCKER_CLI_IMAGE);
     expect(args.dockerfile?.defaultValue).toBe(DEFAULT_DOCKERFILE);
     expect(args.testScript?.defaultValue).toBe(DEFAULT_TEST_SCRIPT);
   });
@@ -215,14 +217,12 @@ describe("the deploy functions as Dagger registers them", () => {
   });
 
   it("requires what each cannot guess, and defaults the rest", () => {
-    expect(required("deploy")).toEqual([
-      "env",
-      "registry",
-      "repository",
-      "username",
-      "registryPassword",
-      "revision",
-    ]);
+    // deploy takes either --image (already published) or the registry arguments: lib/deploy-image.ts decides.
+    expect(required("deploy")).toEqual(["env"]);
+    expect(fn("deploy").arguments.image).toMatchObject({ type: { kind: "STRING_KIND" }, defaultValue: "" });
+    expect(fn("deploy").arguments.registryPassword).toMatchObject({ isOptional: true });
+    for (const name of ["deploy", "backup", "restore", "rollback", "status"])
+      expect(fn(name).arguments.dockerSocketPath?.defaultValue, name).toBe("/var/run/docker.sock");
     expect(required("backup")).toEqual(["env"]);
     expect(required("restore")).toEqual(["env", "backupFile"]);
     expect(required("rollback")).toEqual(["env"]);
