@@ -145,3 +145,18 @@ describe("the image a deploy releases", () => {
     expect(() => deployImage(input)).toThrow(message);
   });
 });
+
+describe("a wiring without target.kind", () => {
+  it("is refused with one line, never guessed from the environment's name", () => {
+    expect(() =>
+      deployerWiring({
+        ...resources,
+        command: "status",
+        env: "local",
+        hasSshKey: false,
+        hasDockerSocket: true,
+        hostPath: "/home/dev/shop",
+      }),
+    ).toThrow(/--target-kind: say how "local" is reached: its target.kind in deploy\/environments.yaml/);
+  });
+});

@@ -60,8 +60,11 @@ const deployerInput = z
   .object({
     command: z.enum(["deploy", "backup", "restore", "rollback", "status"]),
     env: environmentName,
-    /** How the environment is reached: its target.kind in deploy/environments.yaml (see environments.ts). */
-    targetKind: z.enum(["local", "ssh"]),
+    /**
+     * How the environment is reached: its target.kind in deploy/environments.yaml (see environments.ts).
+     * Optional in the type only so a caller that leaves it out gets the line below, not a guess by name.
+     */
+    targetKind: z.enum(["local", "ssh"]).optional(),
     /** Only for deploy: the image published moments before, by digest. */
     image: z
       .string()
@@ -88,6 +91,12 @@ const deployerInput = z
       .default("run"),
   })
   .superRefine((input, ctx) => {
+    if (input.targetKind === undefined)
+      ctx.addIssue({
+        code: "custom",
+        path: ["targetKind"],
+        message: `say how "${input.env}" is reached: its target.kind in deploy/environments.yaml (local or ssh)`,
+      });
     if (input.hasS3AccessKeyId !== input.hasS3SecretAccessKey)
       ctx.addIssue({
         code: "custom",
