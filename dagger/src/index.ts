@@ -9,6 +9,7 @@
 import { randomBytes } from "node:crypto";
 import {
   argument,
+  CacheSharingMode,
   type Container,
   type Directory,
   dag,
@@ -60,6 +61,7 @@ import { type CheckResult, publishDecision } from "./lib/publish-gate.js";
 import { formatScanSummary, gateScan, parseSeverityThreshold } from "./lib/scan-gate.js";
 import { SOURCE_IGNORE } from "./lib/source-scope.js";
 import {
+  APT_CACHES,
   installCommands,
   JUNIT_REPORT_PATH,
   MODULE_LOCKFILE,
@@ -67,7 +69,7 @@ import {
   parseTestDatabase,
   REDIS_HOST,
   redisConfig,
-  systemPackageCommands,
+  systemPackageSteps,
   TEST_SYSTEM_PACKAGES,
   testCommand,
   testDatabaseUrl,
@@ -173,7 +175,9 @@ export class Shipyard {
 
   /**
    * The production image, built from the Dockerfile and labelled with where it came from
-   * (org.opencontainers.image.revision, .source, .created and .version).
+   * (org.opencontainers.image.revision, .source, .created and .version). Cached like any Dagger function:
+   * the same source and arguments return the same image for up to 7 days, .created included (the time of
+   * the first build); a changed file, --revision or --version builds again.
    */
   @func()
   build(
@@ -194,8 +198,10 @@ export class Shipyard {
   /**
    * Lint, type-check, unit and integration tests (npm run test:app, or --test-script) in a Node container,
    * against throwaway Postgres and Redis services. Fails when any of them fails; returns the test output.
+   * Runs again in every session, even on unchanged source: a passing result is never served from an earlier
+   * run (ci and publish in one session share one run).
    */
-  @func()
+  @func({ cache: "session" })
   async test(
     /** Password for the test database; a random one is generated when left out. */
     dbPassword?: Secret,
@@ -209,9 +215,9 @@ export class Shipyard {
 
   /**
    * The JUnit XML report of a test run, whether the tests passed or not, e.g.
-   * `dagger call test-report export --path=reports/junit.xml`.
+   * `dagger call test-report export --path=reports/junit.xml`. Runs again in every session, as test does.
    */
-  @func()
+  @func({ cache: "session" })
   async testReport(
     /** Password for the test database; a random one is generated when left out. */
     dbPassword?: Secret,
@@ -698,13 +704,17 @@ export class Shipyard {
     systemPackages: readonly string[] = TEST_SYSTEM_PACKAGES,
     withTools: (container: Container) => Container = (container) => container,
   ): Promise<Container> {
-    const withPackages = systemPackageCommands(systemPackages).reduce(
-      (container, command) => container.withExec(command),
-      dag
-        .container()
-        .from(this.nodeImage)
-        .withMountedCache("/var/lib/apt/lists", dag.cacheVolume("shipyard-apt-lists"))
-        .withMountedCache("/var/cache/apt", dag.cacheVolume("shipyard-apt-cache")),
+    const withCaches = APT_CACHES.reduce(
+      (container, { path, volume, locked }) =>
+        container.withMountedCache(path, dag.cacheVolume(volume), {
+          sharing: locked ? CacheSharingMode.Locked : CacheSharingMode.Shared,
+        }),
+      dag.container().from(this.nodeImage),
+    );
+    const withPackages = systemPackageSteps(systemPackages, new Date()).reduce(
+      (container, step) =>
+        "env" in step ? container.withEnvVariable(...step.env) : container.withExec(step.exec),
+      withCaches,
     );
     const base = withTools(withPackages)
       .withMountedCache("/root/.npm", dag.cacheVolume("shipyard-npm-cache"))

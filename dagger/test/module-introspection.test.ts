@@ -150,11 +150,16 @@ describe("the module as Dagger registers it", () => {
     });
   });
 
-  it("never caches a publish or anything that acts on an environment, and re-runs scans in every session", () => {
+  it("never caches a publish or anything that acts on an environment, and re-runs tests and scans in every session", () => {
     for (const name of ["publish", "deploy", "backup", "restore", "rollback", "status"])
       expect(fn(name).cache, name).toBe("never");
-    for (const name of ["scan", "scanReport", "scanReports", "sbom", "ci"])
-      expect(fn(name).cache).toBe("session");
+    for (const name of ["scan", "scanReport", "scanReports", "sbom", "ci", "test", "testReport"])
+      expect(fn(name).cache, name).toBe("session");
+    // build keeps Dagger's default (cached on unchanged source and arguments), as its documentation says.
+    expect(fn("build").cache).toBeUndefined();
+    expect(fn("build").description).toMatch(
+      /same source and arguments return the same image for up to 7 days/,
+    );
   });
 
   it("returns what each function promises: an image, files, text", () => {
