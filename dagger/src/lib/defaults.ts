@@ -3,10 +3,20 @@
  * behind a registry mirror (or one that pins by digest) overrides it without editing code.
  */
 
-/** Matches the Node the repository's own CI runs (`node --version` on the build machines). */
-export const DEFAULT_NODE_IMAGE = "node:20.20.2-bookworm-slim";
+/**
+ * Node 24, the LTS line supported until April 2028 (Node 20 reached its end of life in April 2026). The
+ * same major as app/Dockerfile and compose.dev.yaml; bookworm, so the deployer's Debian packages (its
+ * Postgres client above all) are the ones DEPLOYER_POSTGRES_CLIENT_MAJOR names.
+ */
+export const DEFAULT_NODE_IMAGE = "node:24.21.0-bookworm-slim";
 
-export const DEFAULT_POSTGRES_IMAGE = "postgres:17.6-alpine";
+/**
+ * Postgres 15: the major the stack runs (compose.yaml), the one Debian bookworm packages (the deployer's
+ * pg_dump, the test harness's server) and supported until November 2027. The tag is compose.yaml's own, so
+ * the tests' database, the scratch server that checks backups and production are one version. See
+ * docs/versions.md for why not 16 or 17.
+ */
+export const DEFAULT_POSTGRES_IMAGE = "postgres:15-bookworm";
 
 export const DEFAULT_REDIS_IMAGE = "redis:7.4.5-alpine";
 

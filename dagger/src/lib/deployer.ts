@@ -15,6 +15,12 @@ import { asCliFlag, InvalidInputError, parseOrExplain } from "./invalid-input.js
 export const DEPLOYER_SYSTEM_PACKAGES: readonly string[] = ["openssh-client", "postgresql-client", "age"];
 
 /**
+ * The major of Debian bookworm's postgresql-client. pg_dump refuses a server newer than itself, and
+ * pg_restore an archive from a newer pg_dump, so the stack's Postgres must not be newer than this.
+ */
+export const DEPLOYER_POSTGRES_CLIENT_MAJOR = 15;
+
+/**
  * Copied from the docker CLI image (static binaries, so they run on the Node image's Debian): the client,
  * and the compose v2 plugin where the client looks for plugins, so `docker compose` works.
  */
