@@ -198,8 +198,7 @@ export class Shipyard {
   /**
    * Lint, type-check, unit and integration tests (npm run test:app, or --test-script) in a Node container,
    * against throwaway Postgres and Redis services. Fails when any of them fails; returns the test output.
-   * Runs again in every session, even on unchanged source: a passing result is never served from an earlier
-   * run (ci and publish in one session share one run).
+   * Runs again in every session, even on unchanged source: a pass is never served from an earlier run.
    */
   @func({ cache: "session" })
   async test(
