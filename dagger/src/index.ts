@@ -9,6 +9,7 @@
 import { randomBytes } from "node:crypto";
 import {
   argument,
+  CacheSharingMode,
   type Container,
   type Directory,
   dag,
@@ -23,6 +24,7 @@ import {
 import { ReportFormat, ScanTarget } from "./enums.js";
 import { ciReport, settledStep } from "./lib/ci-report.js";
 import {
+  DEFAULT_DOCKER_CLI_IMAGE,
   DEFAULT_DOCKERFILE,
   DEFAULT_NODE_IMAGE,
   DEFAULT_POSTGRES_IMAGE,
@@ -31,12 +33,14 @@ import {
   DEFAULT_TEST_SCRIPT,
   DEFAULT_TRIVY_IMAGE,
 } from "./lib/defaults.js";
+import { deployImage } from "./lib/deploy-image.js";
 import {
   backupFilePath,
   DEPLOYER_SYSTEM_PACKAGES,
   type DeployerInput,
   type DeployerOutcome,
   type DeployerWiring,
+  DOCKER_CLI_FILES,
   DOCKER_SOCKET_PATH,
   deployerOutcome,
   deployerWiring,
@@ -48,13 +52,16 @@ import {
   scratchDatabaseUrl,
   WORKDIR,
 } from "./lib/deployer.js";
+import { ENVIRONMENTS_FILE, targetKind } from "./lib/environments.js";
 import { DEPLOYER_TARBALL_PATH, hostFileArgv } from "./lib/host-run.js";
 import { imageReferences, parsePublishTarget } from "./lib/image-tags.js";
 import { ociLabels } from "./lib/oci-labels.js";
 import { parseModuleOptions } from "./lib/options.js";
 import { type CheckResult, publishDecision } from "./lib/publish-gate.js";
 import { formatScanSummary, gateScan, parseSeverityThreshold } from "./lib/scan-gate.js";
+import { SOURCE_IGNORE } from "./lib/source-scope.js";
 import {
+  APT_CACHES,
   installCommands,
   JUNIT_REPORT_PATH,
   MODULE_LOCKFILE,
@@ -62,7 +69,7 @@ import {
   parseTestDatabase,
   REDIS_HOST,
   redisConfig,
-  systemPackageCommands,
+  systemPackageSteps,
   TEST_SYSTEM_PACKAGES,
   testCommand,
   testDatabaseUrl,
@@ -94,7 +101,13 @@ interface DeployerResources {
 /** A deployer run's arguments; which resources it was handed is read from the resources themselves. */
 type DeployerRequest = Omit<
   DeployerInput,
-  "hasSshKey" | "hasDockerSocket" | "hasDatabaseUrl" | "hasS3AccessKeyId" | "hasS3SecretAccessKey" | "runId"
+  | "targetKind"
+  | "hasSshKey"
+  | "hasDockerSocket"
+  | "hasDatabaseUrl"
+  | "hasS3AccessKeyId"
+  | "hasS3SecretAccessKey"
+  | "runId"
 >;
 
 function given(resources: DeployerResources) {
@@ -115,24 +128,16 @@ export class Shipyard {
   postgresImage: string;
   redisImage: string;
   trivyImage: string;
+  dockerCliImage: string;
   dockerfile: string;
   testScript: string;
 
   constructor(
-    /** The repository to work on (default: this one). Dependencies, build output and git metadata are left out. */
-    @argument({
-      defaultPath: "/",
-      ignore: [
-        ".git",
-        "**/node_modules",
-        "**/dist",
-        "**/reports",
-        "**/coverage",
-        "dagger/sdk",
-        "**/*.log",
-        ".env",
-      ],
-    })
+    /**
+     * The repository to work on (default: this one). Left out before the upload: git metadata, dependencies,
+     * build output, secrets (.env files, TLS keys), the deploy CLI's local state and exported dumps and images.
+     */
+    @argument({ defaultPath: "/", ignore: SOURCE_IGNORE })
     source: Directory,
     /** Node image for installing and testing; also passed to the Dockerfile as the NODE_IMAGE build argument. */
     nodeImage: string = DEFAULT_NODE_IMAGE,
@@ -142,6 +147,8 @@ export class Shipyard {
     redisImage: string = DEFAULT_REDIS_IMAGE,
     /** Trivy image for the security scans. */
     trivyImage: string = DEFAULT_TRIVY_IMAGE,
+    /** Docker CLI image the deployer takes the docker client and its compose v2 plugin from. */
+    dockerCliImage: string = DEFAULT_DOCKER_CLI_IMAGE,
     /** The production image's Dockerfile, relative to the source; it is built with the source root as context. */
     dockerfile: string = DEFAULT_DOCKERFILE,
     /** The npm script that runs every check (lint, type-check, tests) in the source's package.json. */
@@ -152,6 +159,7 @@ export class Shipyard {
       postgresImage,
       redisImage,
       trivyImage,
+      dockerCliImage,
       dockerfile,
       testScript,
     });
@@ -160,13 +168,16 @@ export class Shipyard {
     this.postgresImage = options.postgresImage;
     this.redisImage = options.redisImage;
     this.trivyImage = options.trivyImage;
+    this.dockerCliImage = options.dockerCliImage;
     this.dockerfile = options.dockerfile;
     this.testScript = options.testScript;
   }
 
   /**
    * The production image, built from the Dockerfile and labelled with where it came from
-   * (org.opencontainers.image.revision, .source, .created and .version).
+   * (org.opencontainers.image.revision, .source, .created and .version). Cached like any Dagger function:
+   * the same source and arguments return the same image for up to 7 days, .created included (the time of
+   * the first build); a changed file, --revision or --version builds again.
    */
   @func()
   build(
@@ -187,8 +198,9 @@ export class Shipyard {
   /**
    * Lint, type-check, unit and integration tests (npm run test:app, or --test-script) in a Node container,
    * against throwaway Postgres and Redis services. Fails when any of them fails; returns the test output.
+   * Runs again in every session, even on unchanged source: a pass is never served from an earlier run.
    */
-  @func()
+  @func({ cache: "session" })
   async test(
     /** Password for the test database; a random one is generated when left out. */
     dbPassword?: Secret,
@@ -202,9 +214,9 @@ export class Shipyard {
 
   /**
    * The JUnit XML report of a test run, whether the tests passed or not, e.g.
-   * `dagger call test-report export --path=reports/junit.xml`.
+   * `dagger call test-report export --path=reports/junit.xml`. Runs again in every session, as test does.
    */
-  @func()
+  @func({ cache: "session" })
   async testReport(
     /** Password for the test database; a random one is generated when left out. */
     dbPassword?: Secret,
@@ -229,8 +241,10 @@ export class Shipyard {
   async scan(
     /** Comma-separated severities that fail the scan: any of UNKNOWN, LOW, MEDIUM, HIGH, CRITICAL. */
     severity: string = DEFAULT_SEVERITY_THRESHOLD,
+    /** Block on vulnerabilities that have no fixed version yet too (default: list them, do not block). */
+    blockUnfixed = false,
   ): Promise<string> {
-    const result = await this.scanCheck(this.image(), parseSeverityThreshold(severity));
+    const result = await this.scanCheck(this.image(), parseSeverityThreshold(severity), blockUnfixed);
     if (!result.passed) throw new Error(result.summary);
     return result.summary;
   }
@@ -283,6 +297,8 @@ export class Shipyard {
     severity: string = DEFAULT_SEVERITY_THRESHOLD,
     /** Publish even when the tests or the scan failed (the failures are still reported). */
     allowFailedChecks = false,
+    /** Block on vulnerabilities that have no fixed version yet too (default: list them, do not block). */
+    blockUnfixed = false,
   ): Promise<string> {
     // Bad arguments fail here, before anything runs.
     const target = parsePublishTarget({ registry, repository, revision, version });
@@ -290,7 +306,10 @@ export class Shipyard {
     const threshold = parseSeverityThreshold(severity);
     const image = this.build(target.revision, sourceUrl, target.version ?? "");
 
-    const [test, scan] = await Promise.all([this.testCheck(), this.scanCheck(this.image(), threshold)]);
+    const [test, scan] = await Promise.all([
+      this.testCheck(),
+      this.scanCheck(this.image(), threshold, blockUnfixed),
+    ]);
     const decision = publishDecision({ test, scan }, allowFailedChecks);
     if (!decision.publish) throw new Error(decision.reason);
 
@@ -312,6 +331,8 @@ export class Shipyard {
     sourceUrl = "",
     /** Comma-separated severities that fail the scan. */
     severity: string = DEFAULT_SEVERITY_THRESHOLD,
+    /** Block on vulnerabilities that have no fixed version yet too (default: list them, do not block). */
+    blockUnfixed = false,
   ): Promise<string> {
     // Bad arguments fail here, before any step starts.
     const threshold = parseSeverityThreshold(severity);
@@ -319,7 +340,10 @@ export class Shipyard {
 
     const [test, scan, build] = await Promise.allSettled([
       this.testCheck().then(({ passed, summary }) => ({ passed, detail: summary })),
-      this.scanCheck(this.image(), threshold).then(({ passed, summary }) => ({ passed, detail: summary })),
+      this.scanCheck(this.image(), threshold, blockUnfixed).then(({ passed, summary }) => ({
+        passed,
+        detail: summary,
+      })),
       labelled
         .sync()
         .then(() => ({ passed: true, detail: `built the production image from ${this.dockerfile}` })),
@@ -342,21 +366,28 @@ export class Shipyard {
   async deploy(
     /** Environment from deploy/environments.yaml, e.g. prod, staging or local. */
     env: string,
-    /** Registry host, e.g. ghcr.io. */
-    registry: string,
-    /** Repository path in the registry, e.g. acme/shipyard. */
-    repository: string,
-    /** Registry user name. */
-    username: string,
-    /** Registry password or token, e.g. env://REGISTRY_PASSWORD. */
-    registryPassword: Secret,
-    /** Git commit being deployed; the image is tagged sha-<first 12 hex digits>. */
-    revision: string,
-    /** Private SSH key for the environment's host, e.g. env://DEPLOY_SSH_KEY (not for local). */
+    /**
+     * An image already published, pinned by digest (what publish prints), e.g. from an earlier job: it is
+     * deployed as it is, without testing, scanning or publishing again. Leave out the registry arguments.
+     */
+    image = "",
+    /** Registry host, e.g. ghcr.io (to test, scan and publish first; not with --image). */
+    registry = "",
+    /** Repository path in the registry, e.g. acme/shipyard (not with --image). */
+    repository = "",
+    /** Registry user name (not with --image). */
+    username = "",
+    /** Registry password or token, e.g. env://REGISTRY_PASSWORD (not with --image). */
+    registryPassword?: Secret,
+    /** Git commit being deployed; the image is tagged sha-<first 12 hex digits> (not with --image). */
+    revision = "",
+    /** Private SSH key for the environment's host, e.g. env://DEPLOY_SSH_KEY (for target.kind ssh). */
     sshKey?: Secret,
-    /** The host's Docker socket, for the local environment: --docker-socket=/var/run/docker.sock. */
+    /** The host's Docker socket, for an environment with target.kind local: --docker-socket=/var/run/docker.sock. */
     dockerSocket?: Socket,
-    /** The checkout's absolute path on the host, for --env=local: --host-path=$PWD (the CLI then runs there). */
+    /** Where the host keeps that socket, if not at /var/run/docker.sock (rootless Docker: /run/user/UID/docker.sock). */
+    dockerSocketPath: string = DOCKER_SOCKET_PATH,
+    /** The checkout's absolute path on the host, for target.kind local: --host-path=$PWD (the CLI then runs there). */
     hostPath = "",
     /** The database URL, for environments that back up by URL (database.dumpFrom: url). */
     databaseUrl?: Secret,
@@ -370,32 +401,49 @@ export class Shipyard {
     sourceUrl = "",
     /** Comma-separated severities that fail the scan. */
     severity: string = DEFAULT_SEVERITY_THRESHOLD,
+    /** Block on vulnerabilities that have no fixed version yet too (default: list them, do not block). */
+    blockUnfixed = false,
     /** The off-site store's access key id, for environments with backup.upload, e.g. env://S3_ACCESS_KEY_ID. */
     s3AccessKeyId?: Secret,
     /** The off-site store's secret access key, e.g. env://S3_SECRET_ACCESS_KEY. */
     s3SecretAccessKey?: Secret,
   ): Promise<string> {
     const resources = { sshKey, dockerSocket, databaseUrl, s3AccessKeyId, s3SecretAccessKey };
-    const wiring: DeployerRequest = {
+    const request: DeployerRequest = {
       command: "deploy",
       env,
       release,
       databaseUrlVariable,
       hostPath,
+      dockerSocketPath,
     };
     // Bad arguments fail here, before the tests, the scan and the push.
-    deployerWiring({ ...wiring, ...given(resources), image: `checked@sha256:${"0".repeat(64)}` });
-    const published = await this.publish(
+    const source = deployImage({
+      image,
       registry,
       repository,
       username,
-      registryPassword,
+      hasRegistryPassword: registryPassword !== undefined,
       revision,
-      version,
-      sourceUrl,
-      severity,
-    );
-    const outcome = await this.shipyardRun({ ...wiring, image: pinnedReference(published) }, resources);
+    });
+    await this.wiring({ ...request, image: `checked@sha256:${"0".repeat(64)}` }, resources);
+    let pinned = source.publish ? "" : source.image;
+    if (source.publish && registryPassword) {
+      const published = await this.publish(
+        registry,
+        repository,
+        username,
+        registryPassword,
+        revision,
+        version,
+        sourceUrl,
+        severity,
+        false,
+        blockUnfixed,
+      );
+      pinned = pinnedReference(published);
+    }
+    const outcome = await this.shipyardRun({ ...request, image: pinned }, resources);
     return outcome.json;
   }
 
@@ -408,11 +456,13 @@ export class Shipyard {
   async backup(
     /** Environment from deploy/environments.yaml, e.g. prod, staging or local. */
     env: string,
-    /** Private SSH key for the environment's host, e.g. env://DEPLOY_SSH_KEY (not for local). */
+    /** Private SSH key for the environment's host, e.g. env://DEPLOY_SSH_KEY (for target.kind ssh). */
     sshKey?: Secret,
-    /** The host's Docker socket, for the local environment: --docker-socket=/var/run/docker.sock. */
+    /** The host's Docker socket, for an environment with target.kind local: --docker-socket=/var/run/docker.sock. */
     dockerSocket?: Socket,
-    /** The checkout's absolute path on the host, for --env=local: --host-path=$PWD (the CLI then runs there). */
+    /** Where the host keeps that socket, if not at /var/run/docker.sock (rootless Docker: /run/user/UID/docker.sock). */
+    dockerSocketPath: string = DOCKER_SOCKET_PATH,
+    /** The checkout's absolute path on the host, for target.kind local: --host-path=$PWD (the CLI then runs there). */
     hostPath = "",
     /** The database URL, for environments that back up by URL (database.dumpFrom: url). */
     databaseUrl?: Secret,
@@ -429,6 +479,7 @@ export class Shipyard {
         env,
         databaseUrlVariable,
         hostPath,
+        dockerSocketPath,
       },
       { sshKey, dockerSocket, databaseUrl, s3AccessKeyId, s3SecretAccessKey },
     );
@@ -454,11 +505,13 @@ export class Shipyard {
     backupFile: File,
     /** The environment's name again, where it requires confirmation (prod): --confirm=prod. */
     confirm = "",
-    /** Private SSH key for the environment's host, e.g. env://DEPLOY_SSH_KEY (not for local). */
+    /** Private SSH key for the environment's host, e.g. env://DEPLOY_SSH_KEY (for target.kind ssh). */
     sshKey?: Secret,
-    /** The host's Docker socket, for the local environment: --docker-socket=/var/run/docker.sock. */
+    /** The host's Docker socket, for an environment with target.kind local: --docker-socket=/var/run/docker.sock. */
     dockerSocket?: Socket,
-    /** The checkout's absolute path on the host, for --env=local: --host-path=$PWD (the CLI then runs there). */
+    /** Where the host keeps that socket, if not at /var/run/docker.sock (rootless Docker: /run/user/UID/docker.sock). */
+    dockerSocketPath: string = DOCKER_SOCKET_PATH,
+    /** The checkout's absolute path on the host, for target.kind local: --host-path=$PWD (the CLI then runs there). */
     hostPath = "",
     /** The database URL, for environments restored by URL (database.dumpFrom: url). */
     databaseUrl?: Secret,
@@ -476,6 +529,7 @@ export class Shipyard {
         confirm,
         databaseUrlVariable,
         hostPath,
+        dockerSocketPath,
       },
       { sshKey, dockerSocket, databaseUrl, restoreFile: backupFile, s3AccessKeyId, s3SecretAccessKey },
     );
@@ -492,11 +546,13 @@ export class Shipyard {
     env: string,
     /** Release to return to, from the ledger (see status); default: the one before the current. */
     to = "",
-    /** Private SSH key for the environment's host, e.g. env://DEPLOY_SSH_KEY (not for local). */
+    /** Private SSH key for the environment's host, e.g. env://DEPLOY_SSH_KEY (for target.kind ssh). */
     sshKey?: Secret,
-    /** The host's Docker socket, for the local environment: --docker-socket=/var/run/docker.sock. */
+    /** The host's Docker socket, for an environment with target.kind local: --docker-socket=/var/run/docker.sock. */
     dockerSocket?: Socket,
-    /** The checkout's absolute path on the host, for --env=local: --host-path=$PWD (the CLI then runs there). */
+    /** Where the host keeps that socket, if not at /var/run/docker.sock (rootless Docker: /run/user/UID/docker.sock). */
+    dockerSocketPath: string = DOCKER_SOCKET_PATH,
+    /** The checkout's absolute path on the host, for target.kind local: --host-path=$PWD (the CLI then runs there). */
     hostPath = "",
     /** The database URL, for environments that back up by URL (database.dumpFrom: url). */
     databaseUrl?: Secret,
@@ -514,6 +570,7 @@ export class Shipyard {
         to,
         databaseUrlVariable,
         hostPath,
+        dockerSocketPath,
       },
       { sshKey, dockerSocket, databaseUrl, s3AccessKeyId, s3SecretAccessKey },
     );
@@ -525,11 +582,13 @@ export class Shipyard {
   async status(
     /** Environment from deploy/environments.yaml, e.g. prod, staging or local. */
     env: string,
-    /** Private SSH key for the environment's host, e.g. env://DEPLOY_SSH_KEY (not for local). */
+    /** Private SSH key for the environment's host, e.g. env://DEPLOY_SSH_KEY (for target.kind ssh). */
     sshKey?: Secret,
-    /** The host's Docker socket, for the local environment: --docker-socket=/var/run/docker.sock. */
+    /** The host's Docker socket, for an environment with target.kind local: --docker-socket=/var/run/docker.sock. */
     dockerSocket?: Socket,
-    /** The checkout's absolute path on the host, for --env=local: --host-path=$PWD (the CLI then runs there). */
+    /** Where the host keeps that socket, if not at /var/run/docker.sock (rootless Docker: /run/user/UID/docker.sock). */
+    dockerSocketPath: string = DOCKER_SOCKET_PATH,
+    /** The checkout's absolute path on the host, for target.kind local: --host-path=$PWD (the CLI then runs there). */
     hostPath = "",
   ): Promise<string> {
     const outcome = await this.shipyardRun(
@@ -538,6 +597,7 @@ export class Shipyard {
         env,
         databaseUrlVariable: "DATABASE_URL",
         hostPath,
+        dockerSocketPath,
       },
       { sshKey, dockerSocket },
     );
@@ -563,14 +623,27 @@ export class Shipyard {
     return (await this.shipyardRunIn(input, resources)).outcome;
   }
 
+  /** The deployer's wiring for a request; how the environment is reached comes from its target.kind. */
+  private async wiring(
+    input: DeployerRequest,
+    resources: DeployerResources,
+    runId?: string,
+  ): Promise<DeployerWiring> {
+    const kind = targetKind(await this.source.file(ENVIRONMENTS_FILE).contents(), input.env);
+    return deployerWiring({ ...input, targetKind: kind, ...given(resources), ...(runId ? { runId } : {}) });
+  }
+
   private async shipyardRunIn(
     input: DeployerRequest,
     resources: DeployerResources,
   ): Promise<{ container: Container; outcome: DeployerOutcome; wiring: DeployerWiring }> {
     const run = randomBytes(4).toString("hex");
-    const wiring = deployerWiring({ ...input, ...given(resources), runId: run });
+    const wiring = await this.wiring(input, resources, run);
     const secret = (name: string, value: string) => dag.setSecret(`${name}-${run}`, value);
-    const image = await this.installed(DEPLOYER_SYSTEM_PACKAGES);
+    const dockerCli = dag.container().from(this.dockerCliImage);
+    const image = await this.installed(DEPLOYER_SYSTEM_PACKAGES, (container) =>
+      DOCKER_CLI_FILES.reduce((c, { from, to }) => c.withFile(to, dockerCli.file(from)), container),
+    );
     let deployer = Object.entries(wiring.variables).reduce(
       (container, [name, value]) => container.withEnvVariable(name, value),
       image,
@@ -626,16 +699,23 @@ export class Shipyard {
   }
 
   /** The source in a Node container with dependencies installed; npm's download cache survives between runs. */
-  private async installed(systemPackages: readonly string[] = TEST_SYSTEM_PACKAGES): Promise<Container> {
-    const withPackages = systemPackageCommands(systemPackages).reduce(
-      (container, command) => container.withExec(command),
-      dag
-        .container()
-        .from(this.nodeImage)
-        .withMountedCache("/var/lib/apt/lists", dag.cacheVolume("shipyard-apt-lists"))
-        .withMountedCache("/var/cache/apt", dag.cacheVolume("shipyard-apt-cache")),
+  private async installed(
+    systemPackages: readonly string[] = TEST_SYSTEM_PACKAGES,
+    withTools: (container: Container) => Container = (container) => container,
+  ): Promise<Container> {
+    const withCaches = APT_CACHES.reduce(
+      (container, { path, volume, locked }) =>
+        container.withMountedCache(path, dag.cacheVolume(volume), {
+          sharing: locked ? CacheSharingMode.Locked : CacheSharingMode.Shared,
+        }),
+      dag.container().from(this.nodeImage),
     );
-    const base = withPackages
+    const withPackages = systemPackageSteps(systemPackages, new Date()).reduce(
+      (container, step) =>
+        "env" in step ? container.withEnvVariable(...step.env) : container.withExec(step.exec),
+      withCaches,
+    );
+    const base = withTools(withPackages)
       .withMountedCache("/root/.npm", dag.cacheVolume("shipyard-npm-cache"))
       .withDirectory(WORKDIR, this.source)
       .withWorkdir(WORKDIR);
@@ -683,7 +763,11 @@ export class Shipyard {
     return trivyReports({ trivyImage: this.trivyImage, image, source: this.source, now: new Date() });
   }
 
-  private async scanCheck(image: Container, threshold: Severity[]): Promise<CheckResult> {
+  private async scanCheck(
+    image: Container,
+    threshold: Severity[],
+    blockUnfixed: boolean,
+  ): Promise<CheckResult> {
     const reports = this.reports(image);
     const [imageJson, sourceJson] = await Promise.all([
       reports.file(REPORT_FILES.imageJson).contents(),
@@ -695,6 +779,7 @@ export class Shipyard {
         { name: "source", findings: findings(parseTrivyReport(sourceJson)) },
       ],
       threshold,
+      { blockUnfixed },
     );
     return { passed: gate.passed, summary: formatScanSummary(gate) };
   }

@@ -1,5 +1,6 @@
 /** Runs Trivy over the production image and the repository, and hands back its reports as a directory. */
 import { CacheSharingMode, type Container, type Directory, dag } from "@dagger.io/dagger";
+import { SCAN_EXCLUDED_DIRECTORIES } from "./lib/source-scope.js";
 import {
   imageScanCommand,
   REPORT_FILES,
@@ -20,6 +21,8 @@ export interface TrivyInputs {
 
 /** Every report in one directory: image and source JSON and SARIF, and the image's CycloneDX SBOM. */
 export function trivyReports({ trivyImage, image, source, now }: TrivyInputs): Directory {
+  // Left out here rather than with Trivy's --skip-dirs, so what is scanned is decided once, in source-scope.ts.
+  const scanned = SCAN_EXCLUDED_DIRECTORIES.reduce((dir, excluded) => dir.withoutDirectory(excluded), source);
   return (
     dag
       .container()
@@ -32,7 +35,7 @@ export function trivyReports({ trivyImage, image, source, now }: TrivyInputs): D
       .withEnvVariable("TRIVY_NO_PROGRESS", "true")
       .withEnvVariable("SHIPYARD_VULNERABILITY_DB_WINDOW", vulnerabilityDbWindow(now))
       .withMountedFile(TRIVY_PATHS.imageTarball, image.asTarball())
-      .withMountedDirectory(TRIVY_PATHS.source, source)
+      .withMountedDirectory(TRIVY_PATHS.source, scanned)
       .withExec(["mkdir", "-p", TRIVY_PATHS.reports])
       .withExec(imageScanCommand())
       .withExec(sourceScanCommand())

@@ -18,6 +18,7 @@ const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../
 const digest = `sha256:${"ab".repeat(32)}`;
 const overSsh = {
   env: "prod",
+  targetKind: "ssh",
   databaseUrlVariable: "DATABASE_URL",
   hasSshKey: true,
   hasDockerSocket: false,
@@ -114,6 +115,7 @@ describe("what the deployer container is given", () => {
       ...overSsh,
       command: "backup",
       env: "local",
+      targetKind: "local",
       hasSshKey: false,
       hasDockerSocket: true,
       hasDatabaseUrl: true,
@@ -147,18 +149,24 @@ describe("bad arguments are named by their flag", () => {
   const bad = (input: Partial<DeployerInput>) => () =>
     deployerWiring({ ...overSsh, command: "status", ...input } as DeployerInput);
 
+  const local = { env: "laptop", targetKind: "local" as const, hasSshKey: false };
   it.each([
     [{ env: "Prod!" }, /--env: must name an environment/],
-    [{ env: "local", hasSshKey: false }, /--docker-socket: the local environment runs on the host's Docker/],
+    [local, /--docker-socket: "laptop" runs on the host's Docker engine \(target.kind: local\)/],
+    [
+      { ...local, hasDockerSocket: true },
+      /--host-path: "laptop" uses the host's files \(target.kind: local\): must be the checkout's absolute path/,
+    ],
+    [{ ...local, hasDockerSocket: true, hostPath: "relative/shop" }, /--host-path: .*pass --host-path=\$PWD/],
+    [
+      { ...local, hasDockerSocket: true, hostPath: "/home/dev/shop", dockerSocketPath: "docker.sock" },
+      /--docker-socket-path: must be the absolute path --docker-socket names/,
+    ],
+    [{ hasSshKey: false }, /--ssh-key: "prod" is reached over SSH \(target.kind: ssh\)/],
     [
       { env: "local", hasSshKey: false, hasDockerSocket: true },
-      /--host-path: the local environment's files are the host's: must be the checkout's absolute path/,
+      /--ssh-key: "local" is reached over SSH \(target.kind: ssh\)/,
     ],
-    [
-      { env: "local", hasSshKey: false, hasDockerSocket: true, hostPath: "relative/shop" },
-      /--host-path: .*pass --host-path=\$PWD/,
-    ],
-    [{ hasSshKey: false }, /--ssh-key: "prod" is reached over SSH/],
     [{ databaseUrlVariable: "prod-url" }, /--database-url-variable: must be an environment variable name/],
     [{ command: "rollback" as const, to: "a b" }, /--to: must be a release name/],
     [{ hasS3AccessKeyId: true }, /--s3-secret-access-key: the off-site store's key is a pair/],

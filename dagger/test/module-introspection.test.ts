@@ -11,6 +11,7 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { scan } from "../node_modules/@dagger.io/dagger/dist/src/module/introspector/index.js";
 import {
+  DEFAULT_DOCKER_CLI_IMAGE,
   DEFAULT_DOCKERFILE,
   DEFAULT_NODE_IMAGE,
   DEFAULT_POSTGRES_IMAGE,
@@ -19,6 +20,7 @@ import {
   DEFAULT_TEST_SCRIPT,
   DEFAULT_TRIVY_IMAGE,
 } from "../src/lib/defaults.js";
+import { SOURCE_IGNORE } from "../src/lib/source-scope.js";
 
 const moduleDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -121,11 +123,12 @@ describe("the module as Dagger registers it", () => {
     expect(undocumented).toEqual([]);
   });
 
-  it("defaults the source to the repository root, without dependencies, build output or git metadata", () => {
+  it("defaults the source to the repository root, leaving out what source-scope.ts lists (checked against .gitignore)", () => {
     const source = shipyard()._constructor?.arguments.source;
     expect(source?.type).toEqual({ kind: "OBJECT_KIND", name: "Directory" });
     expect(source?.defaultPath).toBe("/");
-    expect(source?.ignore).toEqual(expect.arrayContaining([".git", "**/node_modules", "**/dist"]));
+    // The list the engine applies at upload is the very list the ignore tests check.
+    expect(source?.ignore).toEqual([...SOURCE_IGNORE]);
   });
 
   it("defaults every image to its pinned version, each overridable by argument", () => {
@@ -134,6 +137,7 @@ describe("the module as Dagger registers it", () => {
     expect(args.postgresImage?.defaultValue).toBe(DEFAULT_POSTGRES_IMAGE);
     expect(args.redisImage?.defaultValue).toBe(DEFAULT_REDIS_IMAGE);
     expect(args.trivyImage?.defaultValue).toBe(DEFAULT_TRIVY_IMAGE);
+    expect(args.dockerCliImage?.defaultValue).toBe(DEFAULT_DOCKER_CLI_IMAGE);
     expect(args.dockerfile?.defaultValue).toBe(DEFAULT_DOCKERFILE);
     expect(args.testScript?.defaultValue).toBe(DEFAULT_TEST_SCRIPT);
   });
@@ -146,11 +150,16 @@ describe("the module as Dagger registers it", () => {
     });
   });
 
-  it("never caches a publish or anything that acts on an environment, and re-runs scans in every session", () => {
+  it("never caches a publish or anything that acts on an environment, and re-runs tests and scans in every session", () => {
     for (const name of ["publish", "deploy", "backup", "restore", "rollback", "status"])
       expect(fn(name).cache, name).toBe("never");
-    for (const name of ["scan", "scanReport", "scanReports", "sbom", "ci"])
-      expect(fn(name).cache).toBe("session");
+    for (const name of ["scan", "scanReport", "scanReports", "sbom", "ci", "test", "testReport"])
+      expect(fn(name).cache, name).toBe("session");
+    // build keeps Dagger's default (cached on unchanged source and arguments), as its documentation says.
+    expect(fn("build").cache).toBeUndefined();
+    expect(fn("build").description).toMatch(
+      /same source and arguments return the same image for up to 7 days/,
+    );
   });
 
   it("returns what each function promises: an image, files, text", () => {
@@ -213,14 +222,12 @@ describe("the deploy functions as Dagger registers them", () => {
   });
 
   it("requires what each cannot guess, and defaults the rest", () => {
-    expect(required("deploy")).toEqual([
-      "env",
-      "registry",
-      "repository",
-      "username",
-      "registryPassword",
-      "revision",
-    ]);
+    // deploy takes either --image (already published) or the registry arguments: lib/deploy-image.ts decides.
+    expect(required("deploy")).toEqual(["env"]);
+    expect(fn("deploy").arguments.image).toMatchObject({ type: { kind: "STRING_KIND" }, defaultValue: "" });
+    expect(fn("deploy").arguments.registryPassword).toMatchObject({ isOptional: true });
+    for (const name of ["deploy", "backup", "restore", "rollback", "status"])
+      expect(fn(name).arguments.dockerSocketPath?.defaultValue, name).toBe("/var/run/docker.sock");
     expect(required("backup")).toEqual(["env"]);
     expect(required("restore")).toEqual(["env", "backupFile"]);
     expect(required("rollback")).toEqual(["env"]);

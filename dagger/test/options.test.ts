@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import {
+  DEFAULT_DOCKER_CLI_IMAGE,
   DEFAULT_DOCKERFILE,
   DEFAULT_NODE_IMAGE,
   DEFAULT_POSTGRES_IMAGE,
@@ -14,6 +15,7 @@ const defaults = {
   postgresImage: DEFAULT_POSTGRES_IMAGE,
   redisImage: DEFAULT_REDIS_IMAGE,
   trivyImage: DEFAULT_TRIVY_IMAGE,
+  dockerCliImage: DEFAULT_DOCKER_CLI_IMAGE,
   dockerfile: DEFAULT_DOCKERFILE,
   testScript: DEFAULT_TEST_SCRIPT,
 };
@@ -54,10 +56,12 @@ describe("module options", () => {
         ...defaults,
         nodeImage: "node:latest",
         trivyImage: "aquasec/trivy",
+        dockerCliImage: "docker",
         dockerfile: "../Dockerfile",
       });
     expect(attempt).toThrow(/--node-image: must be an image pinned by version or digest/);
     expect(attempt).toThrow(/--trivy-image: must be an image pinned/);
+    expect(attempt).toThrow(/--docker-cli-image: must be an image pinned/);
     expect(attempt).toThrow(/--dockerfile: must be a path inside the source directory/);
   });
 

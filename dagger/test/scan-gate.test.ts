@@ -6,6 +6,7 @@ import { trivyFixture } from "./fixtures.js";
 const image = () => findings(parseTrivyReport(trivyFixture("image-with-findings.json")));
 const cleanImage = () => findings(parseTrivyReport(trivyFixture("image-clean.json")));
 const source = () => findings(parseTrivyReport(trivyFixture("source-misconfig-and-secret.json")));
+const unfixedOnly = () => findings(parseTrivyReport(trivyFixture("image-unfixed-only.json")));
 
 describe("the severity threshold", () => {
   it("reads Trivy's comma-separated form, forgiving case, spaces and repeats", () => {
@@ -22,7 +23,7 @@ describe("the severity threshold", () => {
 });
 
 describe("gating a scan", () => {
-  it("fails when the image has findings at the threshold and lists them most severe first", () => {
+  it("fails on fixable findings at the threshold, most severe first, and lists the unfixed apart", () => {
     const gate = gateScan(
       [
         { name: "image", findings: image() },
@@ -31,21 +32,52 @@ describe("gating a scan", () => {
       ["HIGH", "CRITICAL"],
     );
     expect(gate.passed).toBe(false);
-    expect(gate.blocking.map((f) => f.id)).toEqual(["CVE-2025-4802", "CVE-2023-45853", "CVE-2024-21538"]);
+    expect(gate.blocking.map((f) => f.id)).toEqual(["CVE-2025-4802", "CVE-2024-21538"]);
+    expect(gate.unfixed.map((f) => f.id)).toEqual(["CVE-2023-45853"]);
 
-    const summary = formatScanSummary(gate);
+    const summary = formatScanSummary(gate).split("\n");
     expect(summary).toContain("image: CRITICAL 1, HIGH 2, MEDIUM 1, LOW 3, UNKNOWN 0");
     expect(summary).toContain("source: CRITICAL 0, HIGH 0, MEDIUM 0, LOW 0, UNKNOWN 0");
-    const listed = summary.split("\n").filter((line) => line.startsWith("  "));
-    expect(listed[0]).toBe(
+    const blocking = summary.indexOf("blocking findings (HIGH,CRITICAL): 2");
+    const unfixed = summary.indexOf("not blocking, no fix released yet (--block-unfixed blocks them): 1");
+    expect(summary.slice(blocking + 1, unfixed)).toEqual([
+      "  HIGH vulnerability CVE-2025-4802 in /scan/image.tar (debian 12.11): libc6 2.36-9+deb12u10 (fixed in 2.36-9+deb12u11)",
+      "  HIGH vulnerability CVE-2024-21538 in Node.js: cross-spawn 7.0.3 (fixed in 7.0.5, 6.0.6)",
+    ]);
+    expect(summary[unfixed + 1]).toBe(
       "  CRITICAL vulnerability CVE-2023-45853 in /scan/image.tar (debian 12.11): zlib1g 1:1.2.13.dfsg-1 (no fix yet)",
     );
-    expect(summary.split("\n").at(-1)).toBe("scan FAILED: 3 finding(s) at HIGH,CRITICAL");
+    expect(summary.at(-1)).toBe("scan FAILED: 2 finding(s) at HIGH,CRITICAL (1 without a fix yet)");
+  });
+
+  it("with --block-unfixed, a vulnerability without a fix blocks too", () => {
+    const gate = gateScan([{ name: "image", findings: image() }], ["HIGH", "CRITICAL"], {
+      blockUnfixed: true,
+    });
+    expect(gate.blocking.map((f) => f.id)).toEqual(["CVE-2025-4802", "CVE-2023-45853", "CVE-2024-21538"]);
+    expect(gate.unfixed).toEqual([]);
+  });
+
+  it("passes an image whose findings at the threshold all wait for a fix, by default, and says so", () => {
+    const gate = gateScan([{ name: "image", findings: unfixedOnly() }], ["HIGH", "CRITICAL"]);
+    expect(gate.passed).toBe(true);
+    // Status will_not_fix, affected and fix_deferred, with FixedVersion missing or empty.
+    expect(gate.unfixed.map((f) => f.id)).toEqual(["CVE-2023-45853", "CVE-2025-6020", "CVE-2025-8058"]);
+    expect(formatScanSummary(gate).split("\n").at(-1)).toBe(
+      "scan passed: nothing fixable at HIGH,CRITICAL (3 without a fix yet)",
+    );
+
+    const strict = gateScan([{ name: "image", findings: unfixedOnly() }], ["HIGH", "CRITICAL"], {
+      blockUnfixed: true,
+    });
+    expect(strict.passed).toBe(false);
+    expect(formatScanSummary(strict).split("\n").at(-1)).toBe("scan FAILED: 3 finding(s) at HIGH,CRITICAL");
   });
 
   it("blocks only on the severities asked for", () => {
-    const gate = gateScan([{ name: "image", findings: image() }], ["CRITICAL"]);
+    const gate = gateScan([{ name: "image", findings: image() }], ["CRITICAL"], { blockUnfixed: true });
     expect(gate.blocking.map((f) => f.id)).toEqual(["CVE-2023-45853"]);
+    expect(gateScan([{ name: "image", findings: image() }], ["CRITICAL"]).passed).toBe(true);
   });
 
   it("passes when findings exist only below the threshold", () => {
@@ -54,7 +86,9 @@ describe("gating a scan", () => {
       ["HIGH", "CRITICAL"],
     );
     expect(lowOnly.passed).toBe(true);
-    expect(formatScanSummary(lowOnly).split("\n").at(-1)).toBe("scan passed: nothing at HIGH,CRITICAL");
+    expect(formatScanSummary(lowOnly).split("\n").at(-1)).toBe(
+      "scan passed: nothing fixable at HIGH,CRITICAL",
+    );
   });
 
   it("blocks on a failed configuration check or a leaked secret in the source", () => {
@@ -79,6 +113,7 @@ describe("gating a scan", () => {
       severity: "HIGH" as const,
       target: "Node.js",
       description: `pkg-${i} 1.0.0 (fixed in 1.0.1)`,
+      fixAvailable: true,
     }));
     const summary = formatScanSummary(gateScan([{ name: "image", findings: many }], ["HIGH"]), 25);
     expect(

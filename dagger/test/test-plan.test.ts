@@ -1,10 +1,12 @@
 import { describe, expect, it } from "vitest";
 import {
+  APT_CACHES,
+  APT_INDEX_WINDOW_VARIABLE,
   installCommands,
   parseTestDatabase,
   postgresReadinessProbe,
   redisConfig,
-  systemPackageCommands,
+  systemPackageSteps,
   TEST_SYSTEM_PACKAGES,
   testCommand,
   testDatabaseUrl,
@@ -76,11 +78,36 @@ describe("the commands the test container runs", () => {
   });
 
   it("installs the Postgres and Redis servers that some tests start themselves", () => {
-    expect(systemPackageCommands(TEST_SYSTEM_PACKAGES).map((c) => c.join(" "))).toEqual([
+    const steps = systemPackageSteps(TEST_SYSTEM_PACKAGES, new Date("2026-12-02T06:00:00Z"));
+    expect(steps.at(-1)).toEqual({
+      exec: ["apt-get", "install", "-y", "-q", "--no-install-recommends", "postgresql", "redis-server"],
+    });
+    expect(systemPackageSteps([], new Date())).toEqual([]);
+  });
+
+  it("refreshes apt's package index at least daily, and keeps downloaded packages in the cache", () => {
+    const at = (iso: string) => systemPackageSteps(["age"], new Date(iso));
+    const described = at("2026-12-02T06:00:00Z").map((s) =>
+      "env" in s ? s.env.join("=") : s.exec.join(" "),
+    );
+    // Debian images delete what apt downloads; without this the archive cache volume stays empty.
+    expect(described[0]).toMatch(
+      /rm -f \/etc\/apt\/apt.conf.d\/docker-clean .*Keep-Downloaded-Packages "true"/,
+    );
+    // The variable comes before the update, so the update re-runs when it changes: the next day, not before.
+    expect(described.slice(1, 3)).toEqual([
+      `${APT_INDEX_WINDOW_VARIABLE}=2026-12-02T00`,
       "apt-get update -q",
-      "apt-get install -y -q --no-install-recommends postgresql redis-server",
     ]);
-    expect(systemPackageCommands([])).toEqual([]);
+    expect(at("2026-12-02T23:59:59Z")).toEqual(at("2026-12-02T00:00:00Z"));
+    expect(at("2026-12-03T00:00:00Z")).not.toEqual(at("2026-12-02T23:59:59Z"));
+  });
+
+  it("shares apt's cache volumes between containers only one at a time (apt locks them)", () => {
+    expect(APT_CACHES).toEqual([
+      { path: "/var/lib/apt/lists", volume: "shipyard-apt-lists", locked: true },
+      { path: "/var/cache/apt", volume: "shipyard-apt-cache", locked: true },
+    ]);
   });
 
   it("installs only the root for a service without a Dagger module of its own", () => {

@@ -3,15 +3,32 @@
  * behind a registry mirror (or one that pins by digest) overrides it without editing code.
  */
 
-/** Matches the Node the repository's own CI runs (`node --version` on the build machines). */
-export const DEFAULT_NODE_IMAGE = "node:20.20.2-bookworm-slim";
+/**
+ * Node 24, the LTS line supported until April 2028 (Node 20 reached its end of life in April 2026). The
+ * same major as app/Dockerfile and compose.dev.yaml; bookworm, so the deployer's Debian packages (its
+ * Postgres client above all) are the ones DEPLOYER_POSTGRES_CLIENT_MAJOR names.
+ */
+export const DEFAULT_NODE_IMAGE = "node:24.21.0-bookworm-slim";
 
-export const DEFAULT_POSTGRES_IMAGE = "postgres:17.6-alpine";
+/**
+ * Postgres 15: the major the stack runs (compose.yaml), the one Debian bookworm packages (the deployer's
+ * pg_dump, the test harness's server) and supported until November 2027. The tag is compose.yaml's own, so
+ * the tests' database, the scratch server that checks backups and production are one version. See
+ * docs/versions.md for why not 16 or 17.
+ */
+export const DEFAULT_POSTGRES_IMAGE = "postgres:15-bookworm";
 
 export const DEFAULT_REDIS_IMAGE = "redis:7.4.5-alpine";
 
 /** Never 0.69.4 to 0.69.6: those Trivy releases were published by an attacker (March 2026, GHSA-69fq-xp46-6x23). */
 export const DEFAULT_TRIVY_IMAGE = "aquasec/trivy:0.70.0";
+
+/**
+ * The deployer's docker client and compose v2 plugin. Docker Engine 29 and later refuse clients older than
+ * API 1.44 (Debian bookworm's docker.io is 20.10, API 1.41). 28.2.2 is the client the deployer test runs
+ * against an engine that enforces that minimum (dagger/test/deployer-docker-client.test.ts).
+ */
+export const DEFAULT_DOCKER_CLI_IMAGE = "docker:28.2.2-cli";
 
 /** The production image is built from this Dockerfile, with the repository root as build context. */
 export const DEFAULT_DOCKERFILE = "app/Dockerfile";

@@ -7,18 +7,34 @@ import { z } from "zod";
 import { hostPathSchema, hostRunArgv } from "./host-run.js";
 import { asCliFlag, InvalidInputError, parseOrExplain } from "./invalid-input.js";
 
-/** What the CLI needs besides Node: ssh, the Postgres client tools, age, and Docker with compose for `local`. */
-export const DEPLOYER_SYSTEM_PACKAGES: readonly string[] = [
-  "openssh-client",
-  "postgresql-client",
-  "age",
-  "docker.io",
-  "docker-compose",
+/**
+ * What the CLI needs besides Node, from Debian: ssh, the Postgres client tools (bookworm's are 15, the major
+ * the stack runs, see defaults.ts) and age. Not Docker: Debian's client speaks API 1.41, which Docker
+ * Engine 29 and later refuse (their minimum is 1.44); it comes from the docker CLI image instead.
+ */
+export const DEPLOYER_SYSTEM_PACKAGES: readonly string[] = ["openssh-client", "postgresql-client", "age"];
+
+/**
+ * The major of Debian bookworm's postgresql-client. pg_dump refuses a server newer than itself, and
+ * pg_restore an archive from a newer pg_dump, so the stack's Postgres must not be newer than this.
+ */
+export const DEPLOYER_POSTGRES_CLIENT_MAJOR = 15;
+
+/**
+ * Copied from the docker CLI image (static binaries, so they run on the Node image's Debian): the client,
+ * and the compose v2 plugin where the client looks for plugins, so `docker compose` works.
+ */
+export const DOCKER_CLI_FILES: readonly { from: string; to: string }[] = [
+  { from: "/usr/local/bin/docker", to: "/usr/local/bin/docker" },
+  {
+    from: "/usr/local/libexec/docker/cli-plugins/docker-compose",
+    to: "/usr/local/libexec/docker/cli-plugins/docker-compose",
+  },
 ];
 
 /** The SSH key is mounted here (mode 0600), and the CLI is told so by SHIPYARD_SSH_KEY_FILE. */
 export const SSH_KEY_PATH = "/run/secrets/shipyard-ssh-key";
-/** Where the Docker CLI looks by default, so `local` needs no DOCKER_HOST. */
+/** Where the Docker CLI looks by default, so `local` needs no DOCKER_HOST inside the deployer. */
 export const DOCKER_SOCKET_PATH = "/var/run/docker.sock";
 /** The dump `restore` is given, as the CLI's restore --file reads it. */
 export const RESTORE_FILE_PATH = "/run/shipyard/restore.dump";
@@ -50,6 +66,11 @@ const deployerInput = z
   .object({
     command: z.enum(["deploy", "backup", "restore", "rollback", "status"]),
     env: environmentName,
+    /**
+     * How the environment is reached: its target.kind in deploy/environments.yaml (see environments.ts).
+     * Optional in the type only so a caller that leaves it out gets the line below, not a guess by name.
+     */
+    targetKind: z.enum(["local", "ssh"]).optional(),
     /** Only for deploy: the image published moments before, by digest. */
     image: z
       .string()
@@ -67,6 +88,8 @@ const deployerInput = z
     hasS3SecretAccessKey: z.boolean().default(false),
     /** The checkout's path on the host, for `local` (the CLI then runs on the host's engine, see host-run.ts). */
     hostPath: z.string().optional(),
+    /** Where the host has the Docker socket --docker-socket names; the CLI's container on the host mounts it. */
+    dockerSocketPath: z.string().default(DOCKER_SOCKET_PATH),
     /** Makes the path a restore stages its file at unique to this run. */
     runId: z
       .string()
@@ -74,6 +97,12 @@ const deployerInput = z
       .default("run"),
   })
   .superRefine((input, ctx) => {
+    if (input.targetKind === undefined)
+      ctx.addIssue({
+        code: "custom",
+        path: ["targetKind"],
+        message: `say how "${input.env}" is reached: its target.kind in deploy/environments.yaml (local or ssh)`,
+      });
     if (input.hasS3AccessKeyId !== input.hasS3SecretAccessKey)
       ctx.addIssue({
         code: "custom",
@@ -81,27 +110,34 @@ const deployerInput = z
         message:
           "the off-site store's key is a pair: pass both --s3-access-key-id and --s3-secret-access-key, or neither",
       });
-    if (input.env === "local" && !input.hasDockerSocket)
+    if (input.targetKind === "local" && !input.hasDockerSocket)
       ctx.addIssue({
         code: "custom",
         path: ["dockerSocket"],
-        message:
-          "the local environment runs on the host's Docker engine: pass --docker-socket=/var/run/docker.sock",
+        message: `"${input.env}" runs on the host's Docker engine (target.kind: local): pass --docker-socket=/var/run/docker.sock (or your engine's socket)`,
       });
-    if (input.env === "local") {
+    if (input.targetKind === "local") {
       const hostPath = hostPathSchema.safeParse(input.hostPath ?? "");
       if (!hostPath.success)
         ctx.addIssue({
           code: "custom",
           path: ["hostPath"],
-          message: `the local environment's files are the host's: ${hostPath.error.issues[0]?.message}`,
+          message: `"${input.env}" uses the host's files (target.kind: local): ${hostPath.error.issues[0]?.message}`,
+        });
+      const socket = hostPathSchema.safeParse(input.dockerSocketPath);
+      if (!socket.success)
+        ctx.addIssue({
+          code: "custom",
+          path: ["dockerSocketPath"],
+          message:
+            "must be the absolute path --docker-socket names, without ':' or ',', e.g. /run/user/1000/docker.sock",
         });
     }
-    if (input.env !== "local" && !input.hasSshKey && !input.hasDockerSocket)
+    if (input.targetKind === "ssh" && !input.hasSshKey)
       ctx.addIssue({
         code: "custom",
         path: ["sshKey"],
-        message: `"${input.env}" is reached over SSH: pass the private key as a secret, e.g. --ssh-key=env://DEPLOY_SSH_KEY`,
+        message: `"${input.env}" is reached over SSH (target.kind: ssh): pass the private key as a secret, e.g. --ssh-key=env://DEPLOY_SSH_KEY`,
       });
   });
 
@@ -177,13 +213,14 @@ export function deployerWiring(raw: DeployerInput): DeployerWiring {
     mountDockerSocket: input.hasDockerSocket,
     mountRestoreFile: input.command === "restore",
   };
-  if (input.env === "local" && input.hostPath) {
+  if (input.targetKind === "local" && input.hostPath) {
     const hostPath = input.hostPath.trim();
     const staged = stagedRestorePath(hostPath, input.runId);
     return {
       ...common,
       argv: hostRunArgv({
         hostPath,
+        dockerSocket: input.dockerSocketPath.trim(),
         workdir: WORKDIR,
         cliArgs: cliArgs(input, staged),
         // The checkout is the host's configuration already: a deploy has nothing to ship into it.

@@ -26,6 +26,8 @@ export const hostPathSchema = z
 export interface HostRun {
   /** The checkout's path on the host. */
   hostPath: string;
+  /** The Docker socket's path on the host (rootless Docker and Docker Desktop keep it elsewhere). */
+  dockerSocket: string;
   /** Where the deployer image has the repository (its working directory in Dagger). */
   workdir: string;
   /** The CLI's arguments: `backup --env=local --json`. */
@@ -69,7 +71,8 @@ export function hostRunArgv(run: HostRun): string[] {
     "--rm",
     ...(run.stage ? ["--interactive"] : []),
     "--network=host",
-    "--volume=/var/run/docker.sock:/var/run/docker.sock",
+    // Inside, at the path the client looks at by default; outside, wherever this host keeps it.
+    `--volume=${run.dockerSocket}:/var/run/docker.sock`,
     `--volume=${run.hostPath}:${run.hostPath}`,
     `--workdir=${run.hostPath}`,
     ...Object.entries(run.variables).flatMap(([name, value]) => ["--env", `${name}=${value}`]),

@@ -45,6 +45,7 @@ export const moduleOptionsSchema = z.object({
   postgresImage: pinnedImage,
   redisImage: pinnedImage,
   trivyImage: pinnedImage,
+  dockerCliImage: pinnedImage,
   dockerfile: relativePath,
   testScript: npmScript,
 });

@@ -3,6 +3,7 @@
  * the commands (the same npm scripts the repository's own CI runs on the host).
  */
 import { z } from "zod";
+import { cacheWindow } from "./cache-window.js";
 import { InvalidInputError, parseOrExplain } from "./invalid-input.js";
 
 /** Hostnames the services are bound under inside the test container. */
@@ -33,11 +34,41 @@ export function installCommands({ hasModulePackage }: { hasModulePackage: boolea
  */
 export const TEST_SYSTEM_PACKAGES: readonly string[] = ["postgresql", "redis-server"];
 
-export function systemPackageCommands(packages: readonly string[]): string[][] {
+/**
+ * apt's caches, kept between runs in cache volumes. Locked: apt takes a lock in each, and two containers
+ * sharing one (the test and deployer containers of one `ci` or `deploy`) would otherwise fail on it or
+ * corrupt the index; each waits for the other instead.
+ */
+export const APT_CACHES: readonly { path: string; volume: string; locked: boolean }[] = [
+  { path: "/var/lib/apt/lists", volume: "shipyard-apt-lists", locked: true },
+  { path: "/var/cache/apt", volume: "shipyard-apt-cache", locked: true },
+];
+
+/** Set before `apt-get update`: its value changes once a day, so the engine refreshes the index daily. */
+export const APT_INDEX_WINDOW_VARIABLE = "SHIPYARD_APT_INDEX_DAY";
+
+/** One step of installing system packages: a variable to set, or a command to run. */
+export type SystemPackageStep = { env: [name: string, value: string] } | { exec: string[] };
+
+/**
+ * Installs Debian packages with the apt caches mounted. Debian images delete downloaded packages after
+ * each install (/etc/apt/apt.conf.d/docker-clean), which would leave the archive cache empty: that rule
+ * goes first. Without the daily variable, the engine would reuse the first `apt-get update` for as long as
+ * its cache lives, and install ever older packages.
+ */
+export function systemPackageSteps(packages: readonly string[], now: Date): SystemPackageStep[] {
   if (packages.length === 0) return [];
   return [
-    ["apt-get", "update", "-q"],
-    ["apt-get", "install", "-y", "-q", "--no-install-recommends", ...packages],
+    {
+      exec: [
+        "sh",
+        "-c",
+        "rm -f /etc/apt/apt.conf.d/docker-clean && echo 'Binary::apt::APT::Keep-Downloaded-Packages \"true\";' > /etc/apt/apt.conf.d/keep-cache",
+      ],
+    },
+    { env: [APT_INDEX_WINDOW_VARIABLE, cacheWindow(now, 24)] },
+    { exec: ["apt-get", "update", "-q"] },
+    { exec: ["apt-get", "install", "-y", "-q", "--no-install-recommends", ...packages] },
   ];
 }
 

@@ -1,4 +1,5 @@
 /** The Trivy command lines the module runs, as argv arrays, and where they leave their reports. */
+import { cacheWindow } from "./cache-window.js";
 
 /** Paths inside the Trivy container. */
 export const TRIVY_PATHS = {
@@ -80,17 +81,12 @@ export function sbomCommand(): string[] {
 }
 
 /**
- * A value that changes every `hours` (UTC). Set as an environment variable on the scan, it makes the engine run
- * Trivy again once the window has passed instead of serving a cached result judged against a stale
- * vulnerability database; within the window, repeated calls reuse the result.
+ * Set as an environment variable on the scan, it makes the engine run Trivy again once the window has passed
+ * instead of serving a cached result judged against a stale vulnerability database; within the window,
+ * repeated calls reuse the result.
  */
 export function vulnerabilityDbWindow(now: Date, hours = 6): string {
-  if (!Number.isInteger(hours) || hours < 1 || hours > 24 || 24 % hours !== 0) {
-    throw new RangeError("hours must be a whole divisor of 24 (1, 2, 3, 4, 6, 8, 12 or 24)");
-  }
-  const day = now.toISOString().slice(0, 10);
-  const slot = Math.floor(now.getUTCHours() / hours) * hours;
-  return `${day}T${String(slot).padStart(2, "0")}`;
+  return cacheWindow(now, hours);
 }
 
 const REPORT_BY_TARGET_AND_FORMAT: Record<string, string> = {

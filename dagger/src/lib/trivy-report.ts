@@ -62,6 +62,11 @@ export interface Finding {
   target: string;
   /** One line a person can act on: package and fix, or the failed check, or where the secret is. */
   description: string;
+  /**
+   * For a vulnerability: whether a fixed version exists (Trivy's FixedVersion). Misconfigurations and
+   * secrets are always fixable by the repository itself.
+   */
+  fixAvailable: boolean;
 }
 
 export function parseTrivyReport(json: string): TrivyReport {
@@ -83,6 +88,7 @@ export function findings(report: TrivyReport): Finding[] {
         severity: v.Severity,
         target: r.Target,
         description: `${v.PkgName} ${v.InstalledVersion ?? "?"} (${v.FixedVersion ? `fixed in ${v.FixedVersion}` : "no fix yet"})`,
+        fixAvailable: Boolean(v.FixedVersion?.trim()),
       }),
     ),
     ...(r.Misconfigurations ?? [])
@@ -94,6 +100,7 @@ export function findings(report: TrivyReport): Finding[] {
           severity: m.Severity,
           target: r.Target,
           description: m.Message ?? m.Title ?? m.ID,
+          fixAvailable: true,
         }),
       ),
     ...(r.Secrets ?? []).map(
@@ -104,6 +111,7 @@ export function findings(report: TrivyReport): Finding[] {
         target: r.Target,
         // Never the matched text: the summary is printed in CI logs.
         description: `${s.Title ?? s.RuleID}${s.StartLine === undefined ? "" : ` at line ${s.StartLine}`}`,
+        fixAvailable: true,
       }),
     ),
   ]);

@@ -1,0 +1,162 @@
+/** Where a deploy function runs the CLI, decided by the environment's target.kind and the image it is handed. */
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+import { deployImage } from "../src/lib/deploy-image.js";
+import { DEPLOYER_SYSTEM_PACKAGES, DOCKER_CLI_FILES, deployerWiring } from "../src/lib/deployer.js";
+import { ENVIRONMENTS_FILE, targetKind } from "../src/lib/environments.js";
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+const digest = `sha256:${"cd".repeat(32)}`;
+
+/** A team's own file: a laptop environment with another name, and a server they call "local". */
+const renamed = `
+version: 1
+environments:
+  laptop:
+    target: { kind: local }
+  local:
+    target: { kind: ssh, host: build-box.internal, user: deploy, hostKey: "ssh-ed25519 AAAA" }
+`;
+
+const resources = { hasDatabaseUrl: false, databaseUrlVariable: "DATABASE_URL" };
+
+describe("local or SSH, by target.kind", () => {
+  it("reads the repository's environments: local runs on the host, staging and prod over SSH", () => {
+    const file = readFileSync(path.join(repoRoot, ENVIRONMENTS_FILE), "utf8");
+    expect(targetKind(file, "local")).toBe("local");
+    expect(targetKind(file, "staging")).toBe("ssh");
+    expect(targetKind(file, "prod")).toBe("ssh");
+  });
+
+  it("never by the name: a laptop environment runs on the host, a server named local is reached over SSH", () => {
+    const laptop = deployerWiring({
+      ...resources,
+      command: "status",
+      env: "laptop",
+      targetKind: targetKind(renamed, "laptop"),
+      hasSshKey: false,
+      hasDockerSocket: true,
+      hostPath: "/home/dev/shop",
+    });
+    expect(laptop.onHost).toEqual({ hostPath: "/home/dev/shop" });
+    expect(laptop.argv.slice(-3)).toEqual(["status", "--env=laptop", "--json"]);
+
+    const server = deployerWiring({
+      ...resources,
+      command: "status",
+      env: "local",
+      targetKind: targetKind(renamed, "local"),
+      hasSshKey: true,
+      hasDockerSocket: false,
+    });
+    expect(server.onHost).toBeUndefined();
+    expect(server.mountSshKey).toBe(true);
+    expect(server.argv.slice(0, 4)).toEqual(["npm", "run", "--silent", "shipyard"]);
+  });
+
+  it("an unknown environment or a file without target.kind is one line saying what to fix", () => {
+    expect(() => targetKind(renamed, "prod")).toThrow(
+      /^--env: unknown environment "prod"; valid environments in deploy\/environments.yaml: laptop, local$/,
+    );
+    expect(() => targetKind("environments:\n  x: { target: { kind: ftp } }\n", "x")).toThrow(
+      /deploy\/environments.yaml: environments.x.target.kind: .*; each environment needs target.kind local or ssh/,
+    );
+    expect(() => targetKind("environments: [", "x")).toThrow(/is not valid YAML/);
+  });
+});
+
+describe("the host's Docker socket", () => {
+  const local = {
+    ...resources,
+    command: "status" as const,
+    env: "local",
+    targetKind: "local" as const,
+    hasSshKey: false,
+    hasDockerSocket: true,
+    hostPath: "/home/dev/shop",
+  };
+
+  it("is mounted into the CLI's container on the host from where the host keeps it", () => {
+    const rootless = deployerWiring({ ...local, dockerSocketPath: "/run/user/1000/docker.sock" });
+    expect(rootless.argv).toContain("--volume=/run/user/1000/docker.sock:/var/run/docker.sock");
+    expect(rootless.argv.filter((a) => a.includes("docker.sock"))).toHaveLength(1);
+    expect(deployerWiring(local).argv).toContain("--volume=/var/run/docker.sock:/var/run/docker.sock");
+  });
+});
+
+describe("the deployer's tools", () => {
+  it("takes docker and the compose v2 plugin from the docker CLI image, nothing Docker from Debian", () => {
+    expect(DEPLOYER_SYSTEM_PACKAGES.filter((p) => /docker/.test(p))).toEqual([]);
+    expect(DOCKER_CLI_FILES.map((f) => f.to)).toEqual([
+      "/usr/local/bin/docker",
+      // One of the directories the docker client searches for plugins: `docker compose` finds it there.
+      "/usr/local/libexec/docker/cli-plugins/docker-compose",
+    ]);
+  });
+
+  it("local runs `docker compose`, the plugin the deployer has (no compose.cli override needed)", () => {
+    const file = readFileSync(path.join(repoRoot, ENVIRONMENTS_FILE), "utf8");
+    expect(file).not.toMatch(/^\s+compose:.*cli:\s*docker-compose/m);
+  });
+});
+
+describe("the image a deploy releases", () => {
+  const none = {
+    image: "",
+    registry: "",
+    repository: "",
+    username: "",
+    hasRegistryPassword: false,
+    revision: "",
+  };
+  const publishing = {
+    ...none,
+    registry: "ghcr.io",
+    repository: "acme/shop",
+    username: "acme",
+    hasRegistryPassword: true,
+    revision: "0123456789abcdef0123456789abcdef01234567",
+  };
+
+  it("an image already published is deployed as it is, without publishing again", () => {
+    const image = `ghcr.io/acme/shop:sha-0123456789ab@${digest}`;
+    expect(deployImage({ ...none, image })).toEqual({ publish: false, image });
+    expect(deployImage({ ...none, image: `ghcr.io/acme/shop@${digest}` }).publish).toBe(false);
+  });
+
+  it("otherwise it tests, scans and publishes one from the registry arguments", () => {
+    expect(deployImage(publishing)).toEqual({ publish: true });
+  });
+
+  it.each([
+    [{ ...none, image: "ghcr.io/acme/shop:1.4.0" }, /^--image: must be an image pinned by digest/],
+    [
+      { ...publishing, image: `ghcr.io/acme/shop@${digest}` },
+      /^--image deploys an image already published: leave out --registry, --repository, --username, --registry-password, --revision/,
+    ],
+    [
+      none,
+      /^deploy needs --image=name@sha256:… .*\(missing: --registry, --repository, --username, --registry-password, --revision\)$/,
+    ],
+    [{ ...publishing, hasRegistryPassword: false }, /\(missing: --registry-password\)$/],
+  ])("refuses %o with one line", (input, message) => {
+    expect(() => deployImage(input)).toThrow(message);
+  });
+});
+
+describe("a wiring without target.kind", () => {
+  it("is refused with one line, never guessed from the environment's name", () => {
+    expect(() =>
+      deployerWiring({
+        ...resources,
+        command: "status",
+        env: "local",
+        hasSshKey: false,
+        hasDockerSocket: true,
+        hostPath: "/home/dev/shop",
+      }),
+    ).toThrow(/--target-kind: say how "local" is reached: its target.kind in deploy\/environments.yaml/);
+  });
+});
