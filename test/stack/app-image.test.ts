@@ -4,29 +4,17 @@
  * HIGH findings in `dagger call scan`, and a tool to fetch more code).
  */
 import { randomBytes } from "node:crypto";
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type DockerEngine, ensureDockerEngine } from "../docker/engine.js";
-import { ensureImagesFor } from "../docker/standin-images.js";
-import { REPO_ROOT } from "./support/nginx-host.js";
+import { buildAppImage } from "../docker/standin-images.js";
 
 const IMAGE = `shipyard-app-image-test:${randomBytes(4).toString("hex")}`;
-let engine: DockerEngine | undefined;
-
 beforeAll(async () => {
-  engine = await ensureDockerEngine();
-  // The Dockerfile's NODE_IMAGE default is the dev compose file's: the stand-in catalog builds it.
-  await ensureImagesFor(readFileSync(join(REPO_ROOT, "compose", "compose.dev.yaml"), "utf8"), ["NODE_IMAGE"]);
-  await execa("docker", ["build", "--force-rm", "--file", "app/Dockerfile", "--tag", IMAGE, "."], {
-    cwd: REPO_ROOT,
-  });
+  await buildAppImage(IMAGE);
 });
 
 afterAll(async () => {
   await execa("docker", ["image", "rm", "--force", IMAGE], { reject: false });
-  await engine?.stop();
 });
 
 const inImage = (script: string) =>

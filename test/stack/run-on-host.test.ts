@@ -116,22 +116,22 @@ function launcherArgv(input: Partial<DeployerInput> & Pick<DeployerInput, "comma
   const wiring = deployerWiring({
     env: "local",
     databaseUrlVariable: "DATABASE_URL",
+    targetKind: "local",
     hasSshKey: false,
     hasDockerSocket: true,
+    // The host's engine is the run's test engine, whose socket is not at the default path.
+    dockerSocketPath: engineSocket(),
     hasDatabaseUrl: true,
     hostPath,
     runId: "t1",
     ...input,
   });
   expect(wiring.onHost).toEqual({ hostPath });
-  const hostSocket = "--volume=/var/run/docker.sock:/var/run/docker.sock";
-  expect(wiring.argv).toContain(hostSocket);
+  expect(wiring.argv).toContain(`--volume=${engineSocket()}:/var/run/docker.sock`);
   return wiring.argv.map((arg) => {
     if (arg === `/src/${RUN_ON_HOST_SCRIPT}`) return join(REPO_ROOT, RUN_ON_HOST_SCRIPT);
     if (arg === DEPLOYER_TARBALL_PATH) return tarball;
     if (arg === RESTORE_FILE_PATH && restoreFrom) return restoreFrom;
-    // The host's engine is the run's test engine, whose socket is not at the default path.
-    if (arg === hostSocket) return `--volume=${engineSocket()}:/var/run/docker.sock`;
     return arg;
   });
 }

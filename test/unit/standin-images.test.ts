@@ -5,6 +5,7 @@ import {
   IMAGE_SOURCES,
   imageDefaults,
   NOT_RUN_BY_TESTS,
+  nodeMajor,
   RECIPES,
   repositoryImageDefaults,
 } from "../docker/standin-images.js";
@@ -40,5 +41,14 @@ describe("stand-in images", () => {
     expect(() => repositoryImageDefaults((file) => files[file] ?? "")).toThrow(
       /NODE_IMAGE defaults to node:20-bookworm-slim in compose\/compose.yaml and to node:22-bookworm-slim in app\/Dockerfile/,
     );
+  });
+});
+
+describe("the Node stand-in", () => {
+  it("takes its Node version from the tag, so node:24-… really runs Node 24", () => {
+    expect(nodeMajor("node:24-bookworm-slim")).toBe(24);
+    expect(nodeMajor("node:24.21.0-bookworm-slim")).toBe(24);
+    expect(nodeMajor("mirror.local:5000/library/node:22")).toBe(22);
+    expect(() => nodeMajor("node:lts-slim")).toThrow(/cannot tell the Node version of node:lts-slim/);
   });
 });
