@@ -19,7 +19,17 @@ export interface TestSshServer {
   stop(): Promise<void>;
 }
 
-export async function startSshServer(): Promise<TestSshServer> {
+export interface SshServerOptions {
+  /**
+   * Sessions get a HOME of their own (the server's scratch directory) instead of the login files of the
+   * user running the tests, as a dedicated deploy user has. On our machines root's .bashrc costs about a
+   * second per command; the SSH integration tests keep it, to prove they do not depend on speed, and the
+   * deploy end-to-end tests, which run hundreds of commands to test deploys, skip it.
+   */
+  readonly ownHome?: boolean;
+}
+
+export async function startSshServer(options: SshServerOptions = {}): Promise<TestSshServer> {
   const dir = await makeScratchDir("sshd");
   const hostKey = path.join(dir, "host_ed25519");
   const clientKey = path.join(dir, "client_ed25519");
@@ -27,6 +37,11 @@ export async function startSshServer(): Promise<TestSshServer> {
   await execa("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "shipyard-test", "-f", clientKey]);
   await writeFile(path.join(dir, "authorized_keys"), await readFile(`${clientKey}.pub`), { mode: 0o600 });
   const port = await freePort();
+  const sessionEnv = [
+    ...(options.ownHome ? [`HOME=${dir}`] : []),
+    // Sessions see the engine the tests run against, as a server's own login sees its Docker.
+    ...(process.env.DOCKER_HOST ? [`DOCKER_HOST=${process.env.DOCKER_HOST}`] : []),
+  ];
   const config = path.join(dir, "sshd_config");
   await writeFile(
     config,
@@ -43,8 +58,8 @@ export async function startSshServer(): Promise<TestSshServer> {
       // The keys live under /tmp, which is world-writable (sticky), and StrictModes rejects any such
       // parent directory; the files themselves are 0600 in a 0700 directory.
       "StrictModes no",
-      // Sessions see the engine the tests run against, as a server's own login sees its Docker.
-      ...(process.env.DOCKER_HOST ? [`SetEnv DOCKER_HOST=${process.env.DOCKER_HOST}`] : []),
+      // One line: sshd takes the first SetEnv and ignores the rest.
+      ...(sessionEnv.length > 0 ? [`SetEnv ${sessionEnv.join(" ")}`] : []),
       "",
     ].join("\n"),
   );

@@ -182,7 +182,7 @@ export async function startDeployTarget(prefix: string): Promise<DeployTarget> {
     const offsiteStorePort = await freePort();
     const stateDirectory = path.join(dir, "state");
     const config = path.join(dir, "environments.yaml");
-    sshd = await startSshServer();
+    sshd = await startSshServer({ ownHome: true });
     const { user, port: sshPort, hostKey } = sshd.target;
     // One host, two ways in: the environments differ only in their target.
     const environment = (name: string, target: string) => `  ${name}:
