@@ -7,6 +7,7 @@
 import { cpSync, linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { COMMAND_SECONDS } from "../../../test/harness/deadline.js";
 import { makeScratchDir } from "../../../test/harness/scratch-dir.js";
 import type { Environment } from "../../src/config/environments.js";
 import { Progress } from "../../src/progress.js";

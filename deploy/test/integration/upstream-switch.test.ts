@@ -3,6 +3,7 @@ import { mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { execa } from "execa";
 import { afterEach, beforeEach, expect, it } from "vitest";
+import { COMMAND_SECONDS } from "../../../test/harness/deadline.js";
 import { makeScratchDir } from "../../../test/harness/scratch-dir.js";
 import { readUpstream, upstreamConf, writeUpstream } from "../../src/commands/release.js";
 import { localRunner } from "../../src/runner.js";
