@@ -267,6 +267,8 @@ async function execute(
         confirm: values.confirm,
         ageIdentityFile: process.env.SHIPYARD_AGE_IDENTITY_FILE,
         who: who(),
+        // An imported file was restored into scratch and counted by the import itself.
+        justVerified: values.backup === undefined,
       });
       return {
         result,

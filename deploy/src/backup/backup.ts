@@ -199,6 +199,29 @@ export async function verifyDump(
   }
 }
 
+/**
+ * Before a restore replaces live data, the file must hold what its catalog entry records: a dump of that
+ * database, with every table at its exact row count (found by restoring it into a scratch database). A
+ * checksum only proves the file is the one the catalog names; an edited catalog can name another dump.
+ */
+export async function verifyHoldsEntry(ctx: BackupContext, file: string, entry: BackupEntry): Promise<void> {
+  const refuse = (what: string) =>
+    new BackupRefused(
+      `backup ${entry.id} does not hold what the catalog records: ${what}; nothing was restored`,
+    );
+  const database = await ctx.progress.step("contents", async () =>
+    dumpedDatabase((await ctx.runner.run(pgRestoreList(ctx.tools, file))).stdout),
+  );
+  if (database !== entry.database) {
+    throw refuse(`it is a dump of database "${database}", the catalog says "${entry.database}"`);
+  }
+  try {
+    await verifyDump(ctx, { ...pathsFor(ctx, `check-${entry.id}`), partial: file }, entry.tables);
+  } catch (error) {
+    throw error instanceof BackupRefused ? refuse(error.message) : error;
+  }
+}
+
 /** How the off-site copy went; a failed upload leaves the backup verified and kept here. */
 export type UploadOutcome = { ok: true; url: string } | { ok: false; error: string };
 

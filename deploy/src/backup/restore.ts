@@ -1,6 +1,7 @@
 /**
  * Restore a catalogued backup over the environment's database: the file must still match its
- * recorded sha256, prod-like environments need an explicit confirmation, a verified safety backup of
+ * recorded sha256 and hold what its entry records (database, tables, row counts: a scratch restore),
+ * prod-like environments need an explicit confirmation, a verified safety backup of
  * the current data is taken first, the deploy lock is held throughout, and the result is checked
  * against the row counts recorded when the backup was verified.
  */
@@ -13,7 +14,14 @@ import { containerCounts, containerRestore, parseContainerCounts, pgRestore } fr
 import { withLock } from "../lock/lock.js";
 import { type PlannedStep, planned } from "../progress.js";
 import type { Runner } from "../runner.js";
-import { type BackupContext, BackupRefused, backup, dumpsInContainer, postgresContainer } from "./backup.js";
+import {
+  type BackupContext,
+  BackupRefused,
+  backup,
+  dumpsInContainer,
+  postgresContainer,
+  verifyHoldsEntry,
+} from "./backup.js";
 import type { TableCount } from "./catalog.js";
 import { type BackupEntry, findBackup, readCatalog } from "./catalog.js";
 import { sha256File } from "./files.js";
@@ -26,6 +34,8 @@ export interface RestoreRequest {
   /** age identity file, for encrypted backups. */
   ageIdentityFile: string | undefined;
   who: string;
+  /** The file was verified against its entry moments ago (restore --file imports it that way). */
+  justVerified?: boolean;
 }
 
 export function checkConfirmation(ctx: BackupContext, confirm: string | undefined): void {
@@ -38,12 +48,21 @@ export function checkConfirmation(ctx: BackupContext, confirm: string | undefine
   }
 }
 
-export function planRestore(ctx: BackupContext, entry: BackupEntry): PlannedStep[] {
+export function planRestore(ctx: BackupContext, entry: BackupEntry, justVerified = false): PlannedStep[] {
   const file = path.join(ctx.directory, entry.file);
   const plain = entry.encrypted ? "<temp>/backup.dump" : file;
   return [
     planned("checksum", undefined, `sha256 of ${file} must be ${entry.sha256}`),
     ...(entry.encrypted ? [planned("decrypt", ageDecrypt("$SHIPYARD_AGE_IDENTITY_FILE", file, plain))] : []),
+    ...(justVerified
+      ? []
+      : [
+          planned(
+            "contents",
+            undefined,
+            `the dump must be of database ${entry.database} and restore into a scratch database with every table at its recorded row count`,
+          ),
+        ]),
     planned(
       "lock",
       undefined,
@@ -87,7 +106,7 @@ export function planImport(ctx: BackupContext, file: string): PlannedStep[] {
       "restore into a scratch database (see `backup --dry-run`); its row counts become the record",
     ),
     planned("record", undefined, `add it to ${path.join(ctx.directory, "catalog.json")}`),
-    ...planRestore(ctx, placeholder),
+    ...planRestore(ctx, placeholder, true),
   ];
 }
 
@@ -147,6 +166,7 @@ export async function restore(
       const decrypt = ageDecrypt(identity, stored, plain);
       await ctx.progress.step("decrypt", () => ctx.runner.run(decrypt));
     }
+    if (!request.justVerified) await verifyHoldsEntry(ctx, plain, entry);
 
     return await withLock(
       hostRunner,

@@ -12,7 +12,7 @@ import { makeScratchDir } from "../../../test/harness/scratch-dir.js";
 import { choosePostgresBinDir } from "../../../test/harness/server-plans.js";
 import { query } from "../../../test/harness/sql.js";
 import { type BackupContext, BackupRefused, backup, importBackup } from "../../src/backup/backup.js";
-import { readCatalog } from "../../src/backup/catalog.js";
+import { readCatalog, writeCatalog } from "../../src/backup/catalog.js";
 import { sha256File } from "../../src/backup/files.js";
 import { restore } from "../../src/backup/restore.js";
 import { parseDatabaseUrl } from "../../src/commands/postgres.js";
@@ -259,6 +259,63 @@ describe("restore", () => {
     );
     expect(await everything(databaseUrl)).toEqual(after);
     expect(await readCatalog(ctx.directory)).toEqual([entry]); // no safety backup: nothing was attempted
+  });
+
+  it("refuses a catalog entry edited to name another dump, before touching the data", async () => {
+    const ctx = context(localEnvironment(dir));
+    const { entry: older } = await backup(ctx);
+    await sql(databaseUrl, "INSERT INTO products (name) VALUES ('added later')");
+    const { entry: newer } = await backup(ctx);
+    // A dump of another database, made with another environment's backups.
+    const otherUrl = await server.createDatabase(`other_${dbCounter}`);
+    await sql(
+      otherUrl,
+      "CREATE TABLE products (id serial PRIMARY KEY, name text); INSERT INTO products (name) VALUES ('x')",
+    );
+    const otherDir = await makeScratchDir("backup-other");
+    const other = (
+      await backup({
+        ...context(localEnvironment(otherDir)),
+        conn: parseDatabaseUrl(otherUrl, "DATABASE_URL"),
+      })
+    ).entry;
+    await writeFile(
+      path.join(dir, "backups", "other.dump"),
+      await readFile(path.join(otherDir, "backups", other.file)),
+    );
+    await rm(otherDir, { recursive: true, force: true });
+
+    const pointAt = async (file: string, like: typeof older) =>
+      writeCatalog(ctx.directory, [
+        {
+          ...older,
+          file,
+          sha256: await sha256File(path.join(ctx.directory, file)),
+          sizeBytes: like.sizeBytes,
+        },
+        newer,
+      ]);
+    const attempt = () =>
+      restore(ctx, ctx.runner, { id: older.id, confirm: undefined, ageIdentityFile: undefined, who: "test" });
+    await sql(databaseUrl, "DELETE FROM orders WHERE id > 100");
+    const data = await everything(databaseUrl);
+
+    // The same database a moment later: the checksum matches the edited entry, the row counts do not.
+    await pointAt(newer.file, newer);
+    await expect(attempt()).rejects.toThrow(
+      new RegExp(
+        `backup ${older.id} does not hold what the catalog records: .*table public.products has 501 rows, source had 500.*; nothing was restored`,
+      ),
+    );
+    // Another database's dump.
+    await pointAt("other.dump", other);
+    await expect(attempt()).rejects.toThrow(
+      `backup ${older.id} does not hold what the catalog records: it is a dump of database "other_${dbCounter}", the catalog says "shop_${dbCounter}"; nothing was restored`,
+    );
+    expect(await everything(databaseUrl)).toEqual(data);
+    // No safety backup was taken, no lock left: nothing was attempted.
+    expect((await readCatalog(ctx.directory)).map((b) => b.id)).toEqual([older.id, newer.id]);
+    expect(await readdir(ctx.environment.stateDirectory).catch(() => [])).toEqual([]);
   });
 
   it("needs --confirm=<env> where the environment requires it, and names an unknown backup", async () => {
