@@ -3,8 +3,7 @@ import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import type { ProductCache } from "../catalog/product-cache.js";
 import { DuplicateSkuError, ProductHasOrdersError, type ProductStore } from "../catalog/product-store.js";
-import { pageQuery, pageSchema } from "../db/pagination.js";
-import { errorBody, idParams } from "./schemas.js";
+import { errorBody, idParams, pageQuery, pageSchema } from "./schemas.js";
 
 export const productSchema = z.object({
   id: z.number(),

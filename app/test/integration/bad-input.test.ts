@@ -1,0 +1,83 @@
+/**
+ * Bad input from anyone, signed in or not, gets a 400 (or 401) saying what was wrong: it never reaches
+ * Postgres, so it can never come back as a 500 or an error in the logs.
+ */
+import type { InjectOptions, LightMyRequestResponse } from "fastify";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { type AppUnderTest, admin, createProduct, resetData, startApp } from "../support/app-under-test.js";
+
+let t: AppUnderTest;
+beforeAll(async () => {
+  t = await startApp();
+});
+afterAll(async () => t.close());
+beforeEach(async () => {
+  await resetData();
+  t.logs.length = 0;
+});
+// A request the app failed on logs at error level (pino 50); bad input must not.
+afterEach(() => {
+  expect(t.logs.filter((line) => Number(line.level) >= 50)).toEqual([]);
+});
+
+const INT4_MAX = 2_147_483_647;
+const TOO_BIG = "99999999999";
+
+async function send(request: InjectOptions): Promise<LightMyRequestResponse> {
+  return t.app.inject(request);
+}
+
+/** A 400 whose one-line message names the bad parameter. */
+function expectRefused(response: LightMyRequestResponse, parameter: string): void {
+  expect(response.statusCode, response.body).toBe(400);
+  const { error, message } = response.json();
+  expect(error).toBe("Bad Request");
+  expect(message).toMatch(new RegExp(`\\b${parameter}\\b`));
+  expect(message).not.toContain("\n");
+}
+
+describe("ids and cursors out of Postgres's integer range", () => {
+  it.each(["/products", "/orders"])(
+    "GET %s answers 400 naming `after` or `limit`, to anyone",
+    async (path) => {
+      expectRefused(await send({ url: `${path}?after=${TOO_BIG}` }), "after");
+      expectRefused(await send({ url: `${path}?after=${INT4_MAX + 1}` }), "after");
+      expectRefused(await send({ url: `${path}?after=-1` }), "after");
+      expectRefused(await send({ url: `${path}?limit=${TOO_BIG}` }), "limit");
+    },
+  );
+
+  it("still pages up to the largest id a row can have", async () => {
+    await createProduct(t.app);
+    for (const path of ["/products", "/orders"]) {
+      const response = await send({ url: `${path}?after=${INT4_MAX}` });
+      expect(response.statusCode, path).toBe(200);
+      expect(response.json()).toEqual({ items: [], nextAfter: null });
+    }
+  });
+
+  it.each([
+    ["GET", "/products/:id", {}],
+    ["GET", "/orders/:id", {}],
+    ["PATCH", "/products/:id", admin],
+    ["DELETE", "/products/:id", admin],
+  ] as const)("%s %s with an id past the range answers 400 naming `id`", async (method, route, headers) => {
+    const request = (id: string): InjectOptions => ({
+      method,
+      url: route.replace(":id", id),
+      headers,
+      ...(method === "PATCH" ? { payload: { stock: 1 } } : {}),
+    });
+    expectRefused(await send(request(TOO_BIG)), "id");
+    expectRefused(await send(request(String(INT4_MAX + 1))), "id");
+  });
+
+  it("POST /orders with a productId past the range answers 400 naming `productId`", async () => {
+    const response = await send({
+      method: "POST",
+      url: "/orders",
+      payload: { productId: Number(TOO_BIG), quantity: 1 },
+    });
+    expectRefused(response, "productId");
+  });
+});
