@@ -3,7 +3,7 @@ import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import type { ProductCache } from "../catalog/product-cache.js";
 import { DuplicateSkuError, ProductHasOrdersError, type ProductStore } from "../catalog/product-store.js";
-import { errorBody, idParams, pageQuery, pageSchema } from "./schemas.js";
+import { errorBody, idParams, pageQuery, pageSchema, storedText } from "./schemas.js";
 
 export const productSchema = z.object({
   id: z.number(),
@@ -17,9 +17,9 @@ export const productSchema = z.object({
 });
 
 const newProduct = z.object({
-  sku: z.string().trim().min(1).max(64),
-  name: z.string().trim().min(1).max(200),
-  description: z.string().max(2000).optional(),
+  sku: storedText().trim().min(1).max(64),
+  name: storedText().trim().min(1).max(200),
+  description: storedText().max(2000).optional(),
   priceCents: z.number().int().min(0).max(1_000_000),
   stock: z.number().int().min(0).max(1_000_000_000),
 });

@@ -13,6 +13,13 @@ export const rowId = z.number().int().min(1).max(INT4_MAX);
 /** A row id in the path: a string there, hence the coercion. */
 export const idParams = z.object({ id: z.coerce.number().int().min(1).max(INT4_MAX) });
 
+/**
+ * Text the app stores. Postgres `text` cannot hold U+0000 and fails the whole statement (22021), so the
+ * schema refuses it first; every string a route writes starts from here.
+ */
+export const storedText = () =>
+  z.string().refine((value) => !value.includes("\u0000"), { message: "must not contain NUL (\\u0000)" });
+
 /** Keyset pagination: `after` is the last id of the previous page (0 for the first page). */
 export const pageQuery = z.object({
   limit: z.coerce.number().int().min(1).max(100).default(20),

@@ -81,3 +81,38 @@ describe("ids and cursors out of Postgres's integer range", () => {
     expectRefused(response, "productId");
   });
 });
+
+describe("NUL bytes in stored text", () => {
+  const valid = { sku: "MUG-1", name: "Mug", description: "350 ml", priceCents: 1200, stock: 5 };
+
+  it.each(["sku", "name", "description"])("POST /products refuses a NUL in %s with 400", async (field) => {
+    const response = await send({
+      method: "POST",
+      url: "/products",
+      headers: admin,
+      payload: { ...valid, [field]: "before\u0000after" },
+    });
+    expectRefused(response, field);
+    expect(response.json().message).toContain("NUL");
+    expect((await send({ url: "/products" })).json().items).toEqual([]);
+  });
+
+  it.each(["sku", "name", "description"])(
+    "PATCH /products/:id refuses a NUL in %s with 400",
+    async (field) => {
+      const product = await createProduct(t.app, { sku: "KEEP", name: "Kept", description: "as is" });
+      const response = await send({
+        method: "PATCH",
+        url: `/products/${product.id}`,
+        headers: admin,
+        payload: { [field]: "\u0000" },
+      });
+      expectRefused(response, field);
+      expect((await send({ url: `/products/${product.id}` })).json()).toMatchObject({
+        sku: "KEEP",
+        name: "Kept",
+        description: "as is",
+      });
+    },
+  );
+});
