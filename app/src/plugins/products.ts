@@ -1,4 +1,4 @@
-import type { preHandlerAsyncHookHandler } from "fastify";
+import type { onRequestAsyncHookHandler } from "fastify";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import type { ProductCache } from "../catalog/product-cache.js";
@@ -31,7 +31,7 @@ const productChanges = newProduct
 export interface ProductRoutesOptions {
   store: ProductStore;
   cache: ProductCache;
-  requireAdmin: preHandlerAsyncHookHandler;
+  requireAdmin: onRequestAsyncHookHandler;
 }
 
 export const productRoutes: FastifyPluginAsyncZod<ProductRoutesOptions> = async (
@@ -64,7 +64,7 @@ export const productRoutes: FastifyPluginAsyncZod<ProductRoutesOptions> = async 
   app.post(
     "/products",
     {
-      preHandler: requireAdmin,
+      onRequest: requireAdmin,
       schema: { body: newProduct, response: { 201: productSchema, 409: errorBody } },
     },
     async ({ body }, reply) => {
@@ -81,7 +81,7 @@ export const productRoutes: FastifyPluginAsyncZod<ProductRoutesOptions> = async 
   app.patch(
     "/products/:id",
     {
-      preHandler: requireAdmin,
+      onRequest: requireAdmin,
       schema: {
         params: idParams,
         body: productChanges,
@@ -103,7 +103,7 @@ export const productRoutes: FastifyPluginAsyncZod<ProductRoutesOptions> = async 
   app.delete(
     "/products/:id",
     {
-      preHandler: requireAdmin,
+      onRequest: requireAdmin,
       schema: { params: idParams, response: { 204: z.null(), 404: errorBody, 409: errorBody } },
     },
     async ({ params }, reply) => {

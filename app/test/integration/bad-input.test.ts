@@ -116,3 +116,32 @@ describe("NUL bytes in stored text", () => {
     },
   );
 });
+
+describe("admin routes without the token", () => {
+  // Each request is one the schema would refuse; without the token, the caller must learn only that.
+  const badRequests: [string, InjectOptions][] = [
+    ["POST /products, wrong types", { method: "POST", url: "/products", payload: { sku: 5, name: [] } }],
+    [
+      "POST /products, not JSON",
+      { method: "POST", url: "/products", payload: "{", headers: { "content-type": "application/json" } },
+    ],
+    ["PATCH /products/:id, empty body", { method: "PATCH", url: "/products/1", payload: {} }],
+    ["PATCH /products/:id, bad id", { method: "PATCH", url: `/products/${TOO_BIG}`, payload: { stock: -1 } }],
+    ["DELETE /products/:id, bad id", { method: "DELETE", url: "/products/abc" }],
+  ];
+
+  it.each(badRequests)("%s answers 401, not the schema's 400", async (_name, request) => {
+    for (const authorization of [undefined, "Bearer not-the-token"]) {
+      const headers = { ...(request.headers ?? {}), ...(authorization ? { authorization } : {}) };
+      const response = await send({ ...request, headers });
+      expect(response.statusCode, response.body).toBe(401);
+      expect(response.headers["www-authenticate"]).toContain("Bearer");
+      expect(response.json().message).not.toMatch(/body|params|sku|stock/);
+    }
+  });
+
+  it.each(badRequests)("%s, with the token, answers 400", async (_name, request) => {
+    const response = await send({ ...request, headers: { ...(request.headers ?? {}), ...admin } });
+    expect(response.statusCode, response.body).toBe(400);
+  });
+});
