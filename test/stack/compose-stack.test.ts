@@ -71,7 +71,7 @@ function edge(path: string, init: { method?: string; body?: unknown; admin?: boo
 
 /** The fields of `docker inspect` these tests read. */
 interface ContainerInfo {
-  Config: { User: string };
+  Config: { User: string; Env: string[] };
   HostConfig: {
     ReadonlyRootfs: boolean;
     CapDrop: string[] | null;
@@ -219,6 +219,17 @@ describe("compose stack on a real engine", () => {
     expect(anonymous.stdout).toMatch(/NOAUTH/);
     const { stdout: processes } = await execa("ps", ["-eo", "args"]);
     for (const secret of Object.values(secrets)) expect(processes).not.toContain(secret);
+  });
+
+  it("gives the migrate container the database URL only: its environment outlives it in `docker inspect`", async () => {
+    const info = await inspect(await stack().containerId("migrate"));
+    const names = info.Config.Env.map((variable) => variable.slice(0, variable.indexOf("=")));
+    expect(names).toContain("DATABASE_URL");
+    expect(names).not.toContain("ADMIN_TOKEN");
+    expect(names).not.toContain("REDIS_URL");
+    const environment = info.Config.Env.join("\n");
+    expect(environment).not.toContain(secrets.admin);
+    expect(environment).not.toContain(secrets.redis);
   });
 
   it("ships an app image with production dependencies only, migrations, no secrets, and a working HEALTHCHECK", async () => {

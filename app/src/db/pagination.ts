@@ -1,15 +1,8 @@
-import { z } from "zod";
-
 export interface Page<T> {
   items: T[];
   /** Pass as `after` to get the next page; null on the last page. */
   nextAfter: number | null;
 }
-
-export const pageQuery = z.object({
-  limit: z.coerce.number().int().min(1).max(100).default(20),
-  after: z.coerce.number().int().min(0).default(0),
-});
 
 /** Keyset pagination: stable under concurrent inserts and O(limit) at any depth, unlike OFFSET. */
 export const KEYSET_PAGE_SQL = "WHERE id > $1 ORDER BY id LIMIT $2";
@@ -19,6 +12,3 @@ export function toPage<R, T extends { id: number }>(rows: R[], limit: number, ma
   const items = rows.slice(0, limit).map(map);
   return { items, nextAfter: rows.length > limit ? (items.at(-1)?.id ?? null) : null };
 }
-
-export const pageSchema = <T extends z.ZodType>(item: T) =>
-  z.object({ items: z.array(item), nextAfter: z.number().nullable() });

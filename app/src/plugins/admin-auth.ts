@@ -4,7 +4,10 @@ import type { FastifyReply, FastifyRequest } from "fastify";
 const digest = (value: string) => createHash("sha256").update(value).digest();
 
 /**
- * A preHandler that lets a request through only with `Authorization: Bearer <ADMIN_TOKEN>`.
+ * An onRequest hook that lets a request through only with `Authorization: Bearer <ADMIN_TOKEN>`.
+ * onRequest runs before the body is parsed and validated, so a caller without the token learns nothing
+ * about the route's schema (a bad body answers 401, not a 400 listing the fields) and cannot make the
+ * app parse a body it will refuse anyway.
  * Both sides are hashed first so the comparison is constant-time and does not leak the token's length.
  */
 export function requireAdmin(adminToken: string) {

@@ -1,9 +1,8 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import type { ProductCache } from "../catalog/product-cache.js";
-import { pageQuery, pageSchema } from "../db/pagination.js";
 import type { OrderStore } from "../orders/order-store.js";
-import { errorBody, idParams } from "./schemas.js";
+import { errorBody, idParams, pageQuery, pageSchema, rowId } from "./schemas.js";
 
 const orderSchema = z.object({
   id: z.number(),
@@ -15,7 +14,7 @@ const orderSchema = z.object({
 });
 
 const newOrder = z.object({
-  productId: z.number().int().min(1).max(2_147_483_647),
+  productId: rowId,
   quantity: z.number().int().min(1).max(1000),
 });
 

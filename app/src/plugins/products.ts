@@ -1,10 +1,9 @@
-import type { preHandlerAsyncHookHandler } from "fastify";
+import type { onRequestAsyncHookHandler } from "fastify";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import type { ProductCache } from "../catalog/product-cache.js";
 import { DuplicateSkuError, ProductHasOrdersError, type ProductStore } from "../catalog/product-store.js";
-import { pageQuery, pageSchema } from "../db/pagination.js";
-import { errorBody, idParams } from "./schemas.js";
+import { errorBody, idParams, pageQuery, pageSchema, storedText } from "./schemas.js";
 
 export const productSchema = z.object({
   id: z.number(),
@@ -18,9 +17,9 @@ export const productSchema = z.object({
 });
 
 const newProduct = z.object({
-  sku: z.string().trim().min(1).max(64),
-  name: z.string().trim().min(1).max(200),
-  description: z.string().max(2000).optional(),
+  sku: storedText().trim().min(1).max(64),
+  name: storedText().trim().min(1).max(200),
+  description: storedText().max(2000).optional(),
   priceCents: z.number().int().min(0).max(1_000_000),
   stock: z.number().int().min(0).max(1_000_000_000),
 });
@@ -32,7 +31,7 @@ const productChanges = newProduct
 export interface ProductRoutesOptions {
   store: ProductStore;
   cache: ProductCache;
-  requireAdmin: preHandlerAsyncHookHandler;
+  requireAdmin: onRequestAsyncHookHandler;
 }
 
 export const productRoutes: FastifyPluginAsyncZod<ProductRoutesOptions> = async (
@@ -65,7 +64,7 @@ export const productRoutes: FastifyPluginAsyncZod<ProductRoutesOptions> = async 
   app.post(
     "/products",
     {
-      preHandler: requireAdmin,
+      onRequest: requireAdmin,
       schema: { body: newProduct, response: { 201: productSchema, 409: errorBody } },
     },
     async ({ body }, reply) => {
@@ -82,7 +81,7 @@ export const productRoutes: FastifyPluginAsyncZod<ProductRoutesOptions> = async 
   app.patch(
     "/products/:id",
     {
-      preHandler: requireAdmin,
+      onRequest: requireAdmin,
       schema: {
         params: idParams,
         body: productChanges,
@@ -104,7 +103,7 @@ export const productRoutes: FastifyPluginAsyncZod<ProductRoutesOptions> = async 
   app.delete(
     "/products/:id",
     {
-      preHandler: requireAdmin,
+      onRequest: requireAdmin,
       schema: { params: idParams, response: { 204: z.null(), 404: errorBody, 409: errorBody } },
     },
     async ({ params }, reply) => {
