@@ -6,6 +6,9 @@ const junitFile = process.env.JUNIT_FILE;
 export default defineConfig({
   test: {
     reporters: junitFile ? ["default", "junit"] : ["default"],
+    // Vitest exits the process this long after it starts closing, global teardowns included: the Docker
+    // tests' engine must have time to stop and remove its files (several GB of layers) before that.
+    teardownTimeout: 180_000,
     ...(junitFile ? { outputFile: { junit: junitFile } } : {}),
     projects: [
       {
