@@ -1,5 +1,5 @@
 // Reads the JUnit report of a test run and fails it when any test was skipped or none ran: a suite whose
-// setup failed reports its tests as skipped, and "nothing is skipped" is a promise README makes.
+// setup failed reports its tests as skipped, and "nothing is skipped" is a promise docs/testing.md makes.
 // usage: node ci/test-summary.mjs REPORT.xml
 import { readFileSync } from "node:fs";
 

@@ -12,102 +12,212 @@ const hostPublicKey = z
   .regex(
     /^(ssh-ed25519|ecdsa-sha2-nistp(256|384|521)|ssh-rsa) [A-Za-z0-9+/]+={0,3}$/,
     "expected '<type> <base64>' as printed by `ssh-keyscan -t ed25519 HOST` (drop the host name in front)",
+  )
+  .describe(
+    "The host's public key, `ssh-ed25519 AAAA…`, **pinned**: the CLI writes it to a known_hosts file made " +
+      "from this key alone and runs ssh with `StrictHostKeyChecking=yes`. Get it from the server's console, " +
+      "or compare `ssh-keyscan -t ed25519 HOST` with it, and paste it without the host name.",
   );
 
-const localTarget = z.strictObject({ kind: z.literal("local") });
+const localTarget = z
+  .strictObject({
+    kind: z.literal("local").describe("This machine's Docker engine and file system, no SSH."),
+  })
+  .describe("`{ kind: local }`");
 
-const sshTarget = z.strictObject({
-  kind: z.literal("ssh"),
-  host: z.string().min(1),
-  user: z.string().regex(/^[a-z_][a-z0-9_-]*$/, "expected a Unix user name"),
-  port: z.number().int().min(1).max(65535).default(22),
-  /** Pinned: the CLI writes it to a known_hosts file and runs ssh with StrictHostKeyChecking=yes. */
-  hostKey: hostPublicKey,
-});
+const sshTarget = z
+  .strictObject({
+    kind: z.literal("ssh").describe("A server reached over SSH."),
+    host: z.string().min(1).describe("The server's host name or address."),
+    user: z
+      .string()
+      .regex(/^[a-z_][a-z0-9_-]*$/, "expected a Unix user name")
+      .describe("The Unix user the CLI logs in as; it runs docker and compose on the host."),
+    port: z.number().int().min(1).max(65535).default(22).describe("The SSH port."),
+    hostKey: hostPublicKey,
+  })
+  .describe("`{ kind: ssh, host, user, port, hostKey }`");
 
-const retention = z.strictObject({
-  /** The most recent backups kept whatever their day, so several deploys a day each keep theirs. */
-  last: z.number().int().min(1, "keep at least the last backup").default(3),
-  daily: z.number().int().min(1, "keep at least one daily backup"),
-  weekly: z.number().int().min(0),
-});
+const retention = z
+  .strictObject({
+    last: z
+      .number()
+      .int()
+      .min(1, "keep at least the last backup")
+      .default(3)
+      .describe(
+        "Keep the `last` newest backups, whatever their day, so several deploys a day each keep theirs.",
+      ),
+    daily: z
+      .number()
+      .int()
+      .min(1, "keep at least one daily backup")
+      .describe("Plus the newest backup of each of the last `daily` days that have one (UTC)."),
+    weekly: z
+      .number()
+      .int()
+      .min(0)
+      .describe("Plus the newest backup of each of the last `weekly` ISO weeks that have one (UTC)."),
+  })
+  .describe(
+    "Which backups are kept; the others are dropped from the catalog first and their files removed after.",
+  );
 
 /**
  * An off-site copy of every verified backup in S3 or any S3-compatible store (MinIO, Garage, R2, B2…).
  * Credentials come only from the run-time environment (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY).
  */
-const upload = z.strictObject({
-  /** Bucket and key prefix: s3://BUCKET/PREFIX/ — each backup lands at PREFIX + its file name. */
-  url: z
-    .string()
-    .regex(
-      /^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/[^\s]*)?$/,
-      "expected s3://BUCKET or s3://BUCKET/PREFIX/ (a bucket name is 3-63 of [a-z0-9.-])",
-    ),
-  /** The store's endpoint; leave out for AWS S3 itself. */
-  endpoint: z.url().optional(),
-  region: z.string().min(1).default("us-east-1"),
-  /** bucket in the path (http://host/bucket/key) rather than the host name: what most self-hosted stores need. */
-  pathStyle: z.boolean().default(false),
-});
+const upload = z
+  .strictObject({
+    url: z
+      .string()
+      .regex(
+        /^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/[^\s]*)?$/,
+        "expected s3://BUCKET or s3://BUCKET/PREFIX/ (a bucket name is 3-63 of [a-z0-9.-])",
+      )
+      .describe("Bucket and key prefix, `s3://BUCKET/PREFIX/`: each backup lands at PREFIX + its file name."),
+    endpoint: z.url().optional().describe("The store's endpoint; leave it out for AWS S3 itself."),
+    region: z.string().min(1).default("us-east-1").describe("The store's region."),
+    pathStyle: z
+      .boolean()
+      .default(false)
+      .describe(
+        "Bucket in the path (`http://host/bucket/key`) rather than in the host name: what most self-hosted " +
+          "stores (MinIO, Garage, Ceph) need.",
+      ),
+  })
+  .describe(
+    "Optional off-site copy of every verified backup in S3 or any S3-compatible store (MinIO, Garage, R2, B2…), " +
+      "read back before it counts. The key comes only from `AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY` at run " +
+      "time; how long copies are kept there is the bucket's lifecycle rule, not this tool's. See " +
+      "docs/backups.md.",
+  );
 
 const environment = z.strictObject({
-  target: z.discriminatedUnion("kind", [localTarget, sshTarget]),
-  compose: z.strictObject({
-    project: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, "expected a compose project name ([a-z0-9_-])"),
-    /** On the target host; relative paths are relative to the directory the CLI runs in (local only). */
-    directory: z.string().min(1),
-    /** compose v2 plugin, or v1 (the only one Debian bookworm packages). */
-    cli: z.enum(["docker compose", "docker-compose"]).default("docker compose"),
-    /** The app's service in compose.yaml; nginx's upstream names its containers. */
-    appService: z.string().default("app"),
-    nginxService: z.string().default("nginx"),
-    /** nginx's conf.d on the host (compose mounts it into the nginx container). */
-    nginxConfDirectory: z.string().min(1),
-  }),
-  /** Where the deploy lock and the release ledger live on the target host. */
-  stateDirectory: z.string().min(1),
-  publicUrl: z.url(),
-  healthPath: z.string().startsWith("/").default("/healthz"),
-  database: z.strictObject({
-    /** Name of the environment variable holding the connection URL at run time (never the URL itself). */
-    urlEnv: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, "expected an environment variable name"),
-    /**
-     * Where backups run pg_dump: "url" (default) on the CLI's machine against urlEnv's URL, or
-     * "compose-service" inside the stack's Postgres container on the target, for a server that is never
-     * published. Restores still go through urlEnv.
-     */
-    dumpFrom: z.enum(["url", "compose-service"]).optional(),
-    /** The compose service running Postgres, for dumpFrom: compose-service (default "postgres"). */
-    service: z
-      .string()
-      .regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/, "expected a compose service name")
-      .optional(),
-  }),
+  target: z
+    .discriminatedUnion("kind", [localTarget, sshTarget])
+    .describe("Where the environment runs: `{ kind: local }` or `{ kind: ssh, host, user, port, hostKey }`."),
+  compose: z
+    .strictObject({
+      project: z
+        .string()
+        .regex(/^[a-z0-9][a-z0-9_-]*$/, "expected a compose project name ([a-z0-9_-])")
+        .describe("The compose project name on the host."),
+      directory: z
+        .string()
+        .min(1)
+        .describe(
+          "The compose project's directory on the host; relative paths are relative to the directory the CLI " +
+            "runs in (local only). A deploy ships the configuration into the directory that holds it.",
+        ),
+      cli: z
+        .enum(["docker compose", "docker-compose"])
+        .default("docker compose")
+        .describe("The compose v2 plugin, or v1 (the only one Debian bookworm packages)."),
+      appService: z
+        .string()
+        .default("app")
+        .describe("The app's service in compose.yaml; nginx's upstream names its containers."),
+      nginxService: z.string().default("nginx").describe("The nginx service in compose.yaml."),
+      nginxConfDirectory: z
+        .string()
+        .min(1)
+        .describe(
+          "nginx's `conf.d` on the host (compose mounts it into the nginx container), whose `upstream.conf` a " +
+            "release rewrites; `<directory that holds compose.directory>/nginx/conf.d`, since compose.yaml " +
+            "mounts `../nginx`.",
+        ),
+    })
+    .describe("The compose project on the host."),
+  stateDirectory: z
+    .string()
+    .min(1)
+    .describe("Where the deploy lock and the release ledger live on the target host."),
+  publicUrl: z
+    .url()
+    .describe("Where the site answers through nginx: deploys verify and `status` checks health there."),
+  healthPath: z
+    .string()
+    .startsWith("/")
+    .default("/healthz")
+    .describe("The health path, asked at `publicUrl`."),
+  database: z
+    .strictObject({
+      urlEnv: z
+        .string()
+        .regex(/^[A-Z_][A-Z0-9_]*$/, "expected an environment variable name")
+        .describe(
+          "The **name** of the environment variable that holds the database URL at run time; the URL never " +
+            "goes in the file.",
+        ),
+      dumpFrom: z
+        .enum(["url", "compose-service"])
+        .optional()
+        .describe(
+          "Where backups run pg_dump: \"url\" (the default) on the CLI's machine against urlEnv's URL, or " +
+            '"compose-service" inside the stack\'s Postgres container on the target, for a server that is ' +
+            "never published.",
+        ),
+      service: z
+        .string()
+        .regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/, "expected a compose service name")
+        .optional()
+        .describe(
+          'The compose service running Postgres, for dumpFrom: compose-service (default "postgres").',
+        ),
+    })
+    .describe("The environment's database."),
   timeouts: z
     .strictObject({
-      commandSeconds: z.number().int().positive().default(600),
-      healthSeconds: z.number().int().positive().default(120),
-      /** A lock older than this is reported as stale; breaking it is still an explicit choice. */
-      lockStaleMinutes: z.number().int().positive().default(60),
+      commandSeconds: z
+        .number()
+        .int()
+        .positive()
+        .default(600)
+        .describe("The runner's bound on one command: a guard against a hang."),
+      healthSeconds: z
+        .number()
+        .int()
+        .positive()
+        .default(120)
+        .describe("How long a deploy waits for the new container's healthcheck."),
+      lockStaleMinutes: z
+        .number()
+        .int()
+        .positive()
+        .default(60)
+        .describe("A lock older than this is reported as stale; breaking it is still an explicit choice."),
     })
-    .prefault({}),
-  backup: z.strictObject({
-    /** On the machine running the CLI (the deployer); relative to the directory the CLI runs in. */
-    directory: z.string().min(1),
-    retention,
-    /** age recipients (`age1…`); when set, stored backups are encrypted to them. */
-    encryptTo: z.array(z.string().regex(/^age1[0-9a-z]+$/, "expected an age recipient (age1…)")).default([]),
-    /** Off-site copy; retention there is the bucket's lifecycle rule, not this tool's. */
-    upload: upload.optional(),
-  }),
-  /** Restores into this environment need `--confirm=<name>` (set it for prod). */
-  requireConfirmation: z.boolean().default(false),
+    .prefault({})
+    .describe("Time limits."),
+  backup: z
+    .strictObject({
+      directory: z
+        .string()
+        .min(1)
+        .describe(
+          "Where backups and `catalog.json` are stored, on the machine running the CLI (the deployer); " +
+            "relative to the directory the CLI runs in.",
+        ),
+      retention,
+      encryptTo: z
+        .array(z.string().regex(/^age1[0-9a-z]+$/, "expected an age recipient (age1…)"))
+        .default([])
+        .describe("age recipients (`age1…`); when set, stored backups are encrypted to them."),
+      upload: upload.optional(),
+    })
+    .describe("Verified backups of the database."),
+  requireConfirmation: z
+    .boolean()
+    .default(false)
+    .describe("Restores into this environment need `--confirm=<name>` (set it for prod)."),
 });
 
 export const environmentsFileSchema = z.strictObject({
-  version: z.literal(1),
-  environments: z.record(z.string().regex(/^[a-z][a-z0-9-]*$/), environment),
+  version: z.literal(1).describe("The file format's version."),
+  environments: z
+    .record(z.string().regex(/^[a-z][a-z0-9-]*$/), environment)
+    .describe("One entry per environment, by name (`--env=NAME`)."),
 });
 
 export type Environment = z.infer<typeof environment> & { name: string };
