@@ -26,9 +26,14 @@ import { listAppContainers } from "./commands/release.js";
 import { ConfigError, type Environment, loadEnvironment } from "./config/environments.js";
 import { currentHolder } from "./lock/lock.js";
 import { type PlannedStep, Progress, seconds } from "./progress.js";
-import { defaultReleaseName, rollbackTarget } from "./release/decisions.js";
-import { configToShip, type DeployContext, type DeployRequest, deploy } from "./release/deploy.js";
-import { parseContainers, releasePlan, requirePinnedImage } from "./release/plan.js";
+import {
+  defaultReleaseName,
+  parseContainers,
+  requirePinnedImage,
+  rollbackRequest,
+} from "./release/decisions.js";
+import { configToShip, deploy } from "./release/deploy.js";
+import { type DeployContext, type DeployRequest, releasePlan } from "./release/release.js";
 import { localRunner, type Runner, runnerFor } from "./runner.js";
 import { checkHealth, currentRelease } from "./status.js";
 
@@ -330,45 +335,19 @@ async function releaseCommand(
   const conn = values["no-backup"] ? null : connectionFor(environment, !values["dry-run"]);
   const host = await runnerFor(environment, process.env);
   try {
-    let request: DeployRequest;
-    if (command === "deploy") {
-      request = {
-        image: values.image as string,
-        release: values.release ?? defaultReleaseName(new Date()),
-        migrate: true,
-      };
-    } else {
-      const ledger = parseLedger((await host.run(recentReleases(environment.stateDirectory, 200))).stdout);
-      const target = rollbackTarget(ledger, values.to);
-      const from = currentRelease(ledger);
-      request = {
-        image: `${target.image}@${target.digest}`,
-        release: target.release,
-        migrate: false,
-        note: `rollback${from ? ` from ${from.release}` : ""}`,
-      };
-    }
+    const request: DeployRequest =
+      command === "deploy"
+        ? {
+            image: values.image as string,
+            release: values.release ?? defaultReleaseName(new Date()),
+            migrate: true,
+          }
+        : rollbackRequest(
+            parseLedger((await host.run(recentReleases(environment.stateDirectory, 200))).stdout),
+            values.to,
+          );
     // A deploy ships this repository's configuration; a rollback changes only the image.
     const shipped = command === "deploy" ? await configToShip(environment, configSource()) : null;
-    if (values["dry-run"]) {
-      const running = parseContainers((await host.run(listAppContainers(environment))).stdout).filter(
-        (c) => c.state === "running",
-      );
-      const holder = {
-        holder: who(),
-        purpose: `deploy ${request.release}`,
-        since: new Date().toISOString(),
-        token: "<random>",
-      };
-      return {
-        plan: releasePlan(
-          environment,
-          { ...request, holder, backup: conn !== null, ...(shipped ? { config: shipped } : {}) },
-          running,
-        ),
-        summary: [],
-      };
-    }
     // The release needs the verified backup here; an off-site store that is down is a warning, not a stop.
     let taken: BackupResult | undefined;
     const ctx: DeployContext = {
@@ -388,6 +367,18 @@ async function releaseCommand(
           }
         : {}),
     };
+    if (values["dry-run"]) {
+      const running = parseContainers((await host.run(listAppContainers(environment))).stdout).filter(
+        (c) => c.state === "running",
+      );
+      const holder = {
+        holder: ctx.who,
+        purpose: `deploy ${request.release}`,
+        since: new Date().toISOString(),
+        token: "<random>",
+      };
+      return { plan: releasePlan(ctx, request, running, holder), summary: [] };
+    }
     const result = await deploy(ctx, request);
     const uploadFailure = taken?.upload?.ok === false ? taken.upload.error : undefined;
     return {

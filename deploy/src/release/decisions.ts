@@ -1,6 +1,46 @@
 /** The small decisions a deploy and a rollback make from what the host reports; pure. */
+import { z } from "zod";
 import type { ReleaseRecord } from "../commands/ledger.js";
 import { currentRelease } from "../status.js";
+
+/** A tag can move between deploy and rollback; a digest cannot, so only digests are deployed. */
+export function requirePinnedImage(ref: string): string {
+  if (!/^[^\s@]+@sha256:[0-9a-f]{64}$/.test(ref)) {
+    throw new Error(`--image must be pinned by digest (name@sha256:<64 hex>), got "${ref}"`);
+  }
+  return ref;
+}
+
+const psLine = z.object({ ID: z.string(), Names: z.string(), Image: z.string(), State: z.string() });
+export interface AppContainer {
+  id: string;
+  name: string;
+  image: string;
+  state: string;
+}
+
+export function parseContainers(stdout: string): AppContainer[] {
+  return stdout
+    .split("\n")
+    .filter((l) => l.trim())
+    .map((l) => {
+      const c = psLine.parse(JSON.parse(l));
+      return { id: c.ID, name: c.Names, image: c.Image, state: c.State };
+    });
+}
+
+/** The container `startBeside` made: the one running now that was not there before. */
+export function newContainer(before: readonly AppContainer[], after: readonly AppContainer[]): AppContainer {
+  const known = new Set(before.map((c) => c.id));
+  const fresh = after.filter((c) => !known.has(c.id));
+  if (fresh.length !== 1) {
+    throw new Error(
+      `expected exactly one new app container after starting the release, found ${fresh.length}` +
+        (fresh.length ? `: ${fresh.map((c) => c.name).join(", ")}` : ""),
+    );
+  }
+  return fresh[0] as AppContainer;
+}
 
 export type HealthVerdict = { kind: "healthy" } | { kind: "waiting" } | { kind: "failed"; reason: string };
 
@@ -63,4 +103,19 @@ export function rollbackTarget(newestLast: readonly ReleaseRecord[], to: string 
     throw new Error(`nothing to roll back to: ${current.release} is the only image that ever succeeded`);
   }
   return earlier;
+}
+
+/** A rollback is a release of an earlier image: no migration (it runs on the schema as it is), noted as such. */
+export function rollbackRequest(
+  newestLast: readonly ReleaseRecord[],
+  to: string | undefined,
+): { image: string; release: string; migrate: false; note: string } {
+  const target = rollbackTarget(newestLast, to);
+  const from = currentRelease(newestLast);
+  return {
+    image: `${target.image}@${target.digest}`,
+    release: target.release,
+    migrate: false,
+    note: `rollback${from ? ` from ${from.release}` : ""}`,
+  };
 }

@@ -11,9 +11,8 @@ import { COMMAND_SECONDS } from "../../../test/harness/deadline.js";
 import { makeScratchDir } from "../../../test/harness/scratch-dir.js";
 import type { Environment } from "../../src/config/environments.js";
 import { Progress } from "../../src/progress.js";
-import { configToShip, type DeployContext, shipConfig } from "../../src/release/deploy.js";
-import type { ConfigChange } from "../../src/release/plan.js";
-import { rollbackSteps } from "../../src/release/plan.js";
+import { configToShip, shipConfig } from "../../src/release/deploy.js";
+import { type ConfigChange, type DeployContext, rollbackSteps } from "../../src/release/release.js";
 import { localRunner } from "../../src/runner.js";
 import { localEnvironment } from "../support/environment.js";
 import { releaseRecord } from "../support/release-record.js";
@@ -60,12 +59,9 @@ const read = (relative: string) => readFileSync(path.join(host, relative), "utf8
 const repo = (relative: string) => readFileSync(path.join(source, relative), "utf8");
 
 async function ship(release: string): Promise<ConfigChange> {
-  let change: ConfigChange | undefined;
   const shipment = await configToShip(ctx.environment, source);
   if (!shipment) throw new Error("nothing to ship");
-  await shipConfig(ctx, shipment, release, (c) => {
-    change = c;
-  });
+  const change = await shipConfig(ctx, shipment, release);
   if (!change) throw new Error("no snapshot was taken");
   return change;
 }
@@ -73,11 +69,10 @@ async function ship(release: string): Promise<ConfigChange> {
 async function rollBack(change: ConfigChange): Promise<void> {
   const steps = rollbackSteps(
     env,
-    new Set(["configured"]),
-    { previousUpstream: "", fresh: null, config: change },
+    { config: change, switched: false, previousUpstream: "", fresh: null, migrated: false },
     releaseRecord(),
   );
-  for (const { step, command } of steps) if (step !== "ledger") await ctx.runner.run(command);
+  for (const { name, command } of steps) if (name !== "ledger" && command) await ctx.runner.run(command);
 }
 
 describe("shipping the compose and nginx configuration", () => {

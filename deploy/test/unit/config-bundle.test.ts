@@ -6,7 +6,7 @@ import {
   UPSTREAM_FILE,
   unpackBundle,
 } from "../../src/commands/config.js";
-import { rollbackSteps } from "../../src/release/plan.js";
+import { rollbackSteps } from "../../src/release/release.js";
 import { localEnvironment } from "../support/environment.js";
 import { releaseRecord } from "../support/release-record.js";
 
@@ -74,8 +74,9 @@ describe("the configuration a deploy ships", () => {
     const env = localEnvironment("/tmp/x");
     const steps = rollbackSteps(
       env,
-      new Set(["configured", "started", "switched"] as const),
       {
+        switched: true,
+        migrated: false,
         previousUpstream: "upstream app {}",
         fresh: null,
         config: {
@@ -86,7 +87,7 @@ describe("the configuration a deploy ships", () => {
       },
       releaseRecord({ release: "r2" }),
     );
-    expect(steps.map((s) => s.step)).toEqual([
+    expect(steps.map((s) => s.name)).toEqual([
       "restore config",
       "remove added config",
       "restore upstream",
@@ -94,6 +95,6 @@ describe("the configuration a deploy ships", () => {
       "reload nginx",
       "ledger",
     ]);
-    expect(steps[1]?.command.argv).toEqual(["rm", "-f", "--", "/srv/shop/nginx/conf.d/new.conf"]);
+    expect(steps[1]?.command?.argv).toEqual(["rm", "-f", "--", "/srv/shop/nginx/conf.d/new.conf"]);
   });
 });

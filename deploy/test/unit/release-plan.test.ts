@@ -1,14 +1,15 @@
 import { describe, expect, it } from "vitest";
 import { compose, startBeside, upstreamConf } from "../../src/commands/release.js";
+import { Progress } from "../../src/progress.js";
 import {
   type AppContainer,
   newContainer,
   parseContainers,
-  releasePlan,
   requirePinnedImage,
-  rollbackPlan,
-} from "../../src/release/plan.js";
+} from "../../src/release/decisions.js";
+import { type DeployContext, releasePlan, rollbackSteps } from "../../src/release/release.js";
 import { localEnvironment } from "../support/environment.js";
+import { FakeRunner } from "../support/fake-runner.js";
 
 const env = localEnvironment("/srv/x");
 const digest = `sha256:${"c".repeat(64)}`;
@@ -21,6 +22,19 @@ const holder = {
 };
 const blue: AppContainer = { id: "aaa", name: "shipyard-app-1", image: "app@sha256:old", state: "running" };
 const green: AppContainer = { id: "bbb", name: "shipyard-app-2", image, state: "running" };
+const ctx = (options: Partial<DeployContext> = {}): DeployContext => ({
+  environment: env,
+  runner: new FakeRunner(),
+  progress: new Progress(() => {}),
+  who: "ci",
+  backup: async () => "never taken by a plan",
+  ...options,
+});
+const plan = (
+  request: { image: string; release: string; migrate?: boolean },
+  running: AppContainer[],
+  options: Partial<DeployContext> = {},
+) => releasePlan(ctx(options), { migrate: true, ...request }, running, holder);
 
 describe("release plan", () => {
   it("deploys only images pinned by digest", () => {
@@ -31,7 +45,7 @@ describe("release plan", () => {
   });
 
   it("starts the new release beside the old, switches nginx only once it is healthy, and stops the old last", () => {
-    const steps = releasePlan(env, { image, release: "r2", holder }, [blue]).map((s) => s.step);
+    const steps = plan({ image, release: "r2" }, [blue]).map((s) => s.step);
     const at = (name: string) => steps.indexOf(name);
     expect(at("lock")).toBe(3);
     expect(at("backup")).toBeLessThan(at("migrate"));
@@ -46,13 +60,13 @@ describe("release plan", () => {
   });
 
   it("plans a first release as compose up of the app with its dependencies, and a rollback without migrations or backup", () => {
-    const first = releasePlan(env, { image, release: "r1", holder }, []).map((s) => s.step);
+    const first = plan({ image, release: "r1" }, []).map((s) => s.step);
     expect(first).toContain("start stack (migrate, app)");
     expect(first).not.toContain("start beside");
     expect(first).not.toContain("migrate");
-    const back = releasePlan(env, { image, release: "r1", holder, migrate: false, backup: false }, [
-      blue,
-    ]).map((s) => s.step);
+    const back = plan({ image, release: "r1", migrate: false }, [blue], { backup: undefined }).map(
+      (s) => s.step,
+    );
     expect(back).toContain("start beside");
     expect(back).not.toContain("migrate");
     expect(back).not.toContain("backup");
@@ -116,13 +130,12 @@ describe("rollback plan", () => {
   const previousUpstream = upstreamConf("shipyard-app-1");
 
   it("after the switch: traffic back to the old release first, then the new container away, then the ledger", () => {
-    const steps = rollbackPlan(
+    const steps = rollbackSteps(
       env,
-      new Set(["migrated", "started", "switched"]),
-      { previousUpstream, fresh: green },
+      { previousUpstream, fresh: green, switched: true, migrated: true, config: null },
       record,
     );
-    expect(steps.map((s) => s.step)).toEqual([
+    expect(steps.map((s) => s.name)).toEqual([
       "restore upstream",
       "nginx -t",
       "reload nginx",
@@ -130,15 +143,16 @@ describe("rollback plan", () => {
       "remove shipyard-app-2",
       "ledger",
     ]);
-    expect(steps.at(-1)?.argv).toBeDefined();
+    expect(steps.at(-1)?.command?.argv).toBeDefined();
   });
 
   it("before the switch nginx is left alone; nothing started means only the ledger entry", () => {
-    expect(
-      rollbackPlan(env, new Set(["started"]), { previousUpstream, fresh: green }, record).map((s) => s.step),
-    ).toEqual(["stop shipyard-app-2", "remove shipyard-app-2", "ledger"]);
-    expect(
-      rollbackPlan(env, new Set(), { previousUpstream, fresh: null }, record).map((s) => s.step),
-    ).toEqual(["ledger"]);
+    const left = { previousUpstream, fresh: null, switched: false, migrated: false, config: null };
+    expect(rollbackSteps(env, { ...left, fresh: green }, record).map((s) => s.name)).toEqual([
+      "stop shipyard-app-2",
+      "remove shipyard-app-2",
+      "ledger",
+    ]);
+    expect(rollbackSteps(env, left, record).map((s) => s.name)).toEqual(["ledger"]);
   });
 });

@@ -1,0 +1,493 @@
+/**
+ * The zero-downtime release as its steps: what `deploy` and `rollback` run, and what their --dry-run
+ * prints (steps.ts runs or prints the one list). The order follows nginx/README.md: start beside,
+ * healthy, switch, reload, verify, stop old. A failure before the release serves is undone by
+ * `rollbackSteps`, built from what the steps left behind.
+ */
+import { setTimeout as sleep } from "node:timers/promises";
+import {
+  addedFiles,
+  type ConfigShipment,
+  configBase,
+  configSnapshot,
+  listArchive,
+  removeConfigFiles,
+  removeSnapshot,
+  restoreConfig,
+  shipCommands,
+} from "../commands/config.js";
+import { appendRelease, parseLedger, type ReleaseRecord, recentReleases } from "../commands/ledger.js";
+import type { LockHolder } from "../commands/lock.js";
+import {
+  composeVersion,
+  containerHealth,
+  diskFree,
+  dockerVersion,
+  ensureNginx,
+  listAppContainers,
+  pullImage,
+  readUpstream,
+  reloadNginx,
+  removeContainer,
+  runMigrations,
+  startBeside,
+  startStack,
+  stopContainer,
+  testNginx,
+  upstreamConf,
+  writeUpstream,
+} from "../commands/release.js";
+import type { Environment } from "../config/environments.js";
+import type { PlannedStep, Progress } from "../progress.js";
+import type { Runner } from "../runner.js";
+import { currentRelease } from "../status.js";
+import { effect, later, type Operation, planOperation, type Step, step } from "../steps.js";
+import {
+  type AppContainer,
+  healthVerdict,
+  MIN_FREE_BYTES,
+  newContainer,
+  parseContainers,
+  parseFreeBytes,
+  splitPinned,
+} from "./decisions.js";
+import { verifyServing } from "./verify.js";
+
+/** The release's waits, named once: the run waits them and --dry-run prints them. */
+export const RELEASE_TIMING = {
+  /** `docker stop` grace for an old container, which finishes the requests it holds on SIGTERM. */
+  stopGraceSeconds: 15,
+  /** For the failed release's own container when it is undone: it serves nothing worth waiting for. */
+  undoStopGraceSeconds: 5,
+  /** After the reload, for nginx's old workers to finish the requests they hold. */
+  drainSeconds: 2,
+  /** Between two looks at the new container's health. */
+  healthPollSeconds: 1,
+};
+export type ReleaseTiming = typeof RELEASE_TIMING;
+
+export interface DeployContext {
+  environment: Environment;
+  runner: Runner;
+  progress: Progress;
+  who: string;
+  /** The verified backup taken under the lock before migrations; absent when the operator chose none. */
+  backup?: () => Promise<string>;
+  /** The compose and nginx configuration the release ships (configToShip); absent: the host's stays. */
+  config?: ConfigShipment;
+  /** Runs what the release does on this machine (packing the configuration); default: a local runner. */
+  local?: Runner;
+  /** Checks from outside that `release` serves; default: verifyServing through nginx at publicUrl. */
+  checkServing?: (release: string) => Promise<unknown>;
+  timing?: ReleaseTiming;
+}
+
+export interface DeployRequest {
+  /** name@sha256:… */
+  image: string;
+  release: string;
+  /** false for a rollback: the older image runs on the schema as it is. */
+  migrate: boolean;
+  /** Recorded in the ledger, e.g. "rollback from v2". */
+  note?: string;
+}
+
+/** A deploy that failed; its message says what happened, what was undone and what serves now. */
+export class DeployFailed extends Error {
+  override name = "DeployFailed";
+}
+
+/** What a release did to the host's configuration, so a rollback can put it back. */
+export interface ConfigChange {
+  base: string;
+  snapshot: string;
+  /** Files the release added, which the snapshot cannot bring back: removed instead. */
+  added: string[];
+}
+
+/** What the steps of a release find out and leave behind, in the order they do. */
+export interface ReleaseFacts {
+  /** The release that served before (from the ledger): what a failure returns to. */
+  previous: ReleaseRecord | null;
+  backup: string | null;
+  /** What shipping the configuration replaced; set once the snapshot is known, so the undo puts it back. */
+  config: ConfigChange | null;
+  previousUpstream: string;
+  /** Every app container before the release starts its own, running or not. */
+  before: AppContainer[];
+  /** The release's migrations ran: the undo cannot take them back, and says so. */
+  migrated: boolean;
+  /** The container the release started; the undo stops and removes it. */
+  fresh: AppContainer | null;
+  /** From the switch on, the undo points nginx back at previousUpstream. */
+  switched: boolean;
+  /** The app containers the release replaces, found once it serves. */
+  old: AppContainer[];
+  stopped: string[];
+  /** Old containers that could not be stopped or removed. */
+  leftover: string[];
+}
+
+export function startingFacts(): ReleaseFacts {
+  return {
+    previous: null,
+    backup: null,
+    config: null,
+    previousUpstream: "",
+    before: [],
+    migrated: false,
+    fresh: null,
+    switched: false,
+    old: [],
+    stopped: [],
+    leftover: [],
+  };
+}
+
+/** What a release ships and when it began; `bundle` is where its configuration is packed. */
+export interface ReleaseInput {
+  request: DeployRequest;
+  bundle: string;
+  /** ms since the epoch: the ledger's `at`, and the start of its duration. */
+  started: number;
+}
+
+const ANY_EXIT = Array.from({ length: 255 }, (_, i) => i + 1);
+const isRunning = (c: AppContainer) => c.state === "running";
+const gib = (bytes: number) => (bytes / 1024 ** 3).toFixed(1);
+
+/** The release: checks, then under the lock the ledger, the changes (undone on failure) and the cleanup. */
+export function release(ctx: DeployContext, input: ReleaseInput): Operation<ReleaseFacts> {
+  const { environment: env, runner } = ctx;
+  const { request, started } = input;
+  const timing = ctx.timing ?? RELEASE_TIMING;
+  const checkServing = ctx.checkServing ?? ((name: string) => verifyServing(env, name));
+  const { image, digest } = splitPinned(request.image);
+  const record: ReleaseRecord = {
+    release: request.release,
+    env: env.name,
+    who: ctx.who,
+    at: new Date(started).toISOString(),
+    image,
+    digest,
+    result: "succeeded",
+    ...(request.note ? { note: request.note } : {}),
+  };
+  const takeBackup = ctx.backup;
+  const shipment = ctx.config;
+
+  return {
+    checks: [
+      step("preflight: docker", dockerVersion(), {
+        detail: (r) => `engine ${r.stdout.trim()} on ${runner.where}`,
+      }),
+      step("preflight: compose", composeVersion(env), { detail: (r) => r.stdout.trim().split("\n")[0] }),
+      effect(
+        "preflight: disk space",
+        async (_, x) => {
+          const free = parseFreeBytes((await x.runner.run(diskFree(env))).stdout);
+          if (free < MIN_FREE_BYTES) {
+            throw new Error(
+              `only ${gib(free)} GiB free under ${env.compose.directory} on ${x.runner.where}; a release needs ${MIN_FREE_BYTES / 1024 ** 3} GiB (prune old images: docker image prune)`,
+            );
+          }
+          return free;
+        },
+        { shows: diskFree(env), detail: (free) => `${gib(free)} GiB free` },
+      ),
+    ],
+    lock: { environment: env, who: ctx.who, purpose: `deploy ${request.release}` },
+    reads: [
+      step("read ledger", recentReleases(env.stateDirectory, 200), {
+        keep: (r, f) => {
+          f.previous = currentRelease(parseLedger(r.stdout));
+        },
+        note: "the release serving now, which a failure returns to",
+      }),
+    ],
+    changes: [
+      ...(takeBackup
+        ? [
+            effect<ReleaseFacts, string>("backup", takeBackup, {
+              detail: (id) => id,
+              keep: (id, f) => {
+                f.backup = id;
+              },
+              note: "the verified backup (see `backup --dry-run`)",
+            }),
+          ]
+        : []),
+      ...(shipment ? shipConfigSteps(env, runner.where, request.release, shipment, input.bundle) : []),
+      step("pull", pullImage(request.image)),
+      step("current upstream", readUpstream(env), {
+        keep: (r, f) => {
+          f.previousUpstream = r.stdout;
+        },
+      }),
+      step("find running app containers", listAppContainers(env), {
+        keep: (r, f) => {
+          f.before = parseContainers(r.stdout);
+        },
+      }),
+      later((f) => {
+        const running = f.before.filter(isRunning);
+        // First release: compose starts data services, migrations and the app in depends_on order.
+        if (running.length === 0)
+          return [
+            step("start stack (migrate, app)", startStack(env, request.image, request.release), {
+              keep: (_, f) => {
+                f.migrated = true;
+              },
+              note: "first release: compose starts the data services, runs migrate, then the app",
+            }),
+          ];
+        return [
+          ...(request.migrate
+            ? [
+                step<ReleaseFacts>(
+                  "migrate",
+                  { ...runMigrations(env, request.image, request.release), okExitCodes: ANY_EXIT },
+                  {
+                    // The migrate service logs its error on stdout, so a failure carries the end of that log.
+                    keep: ({ exitCode, stdout }, f) => {
+                      if (exitCode !== 0) {
+                        const tail = stdout.trim().split("\n").slice(-5).join("\n");
+                        throw new Error(
+                          `the migrate service of ${request.release} exited ${exitCode}; the end of its log:\n${tail}`,
+                        );
+                      }
+                      f.migrated = true;
+                    },
+                  },
+                ),
+              ]
+            : []),
+          step("start beside", startBeside(env, request.image, request.release, running.length)),
+        ];
+      }),
+      step("find the new container", listAppContainers(env), {
+        keep: (r, f) => {
+          f.fresh = newContainer(f.before, parseContainers(r.stdout));
+        },
+      }),
+      later((f) => {
+        const fresh = f.fresh as AppContainer;
+        return [
+          effect("wait healthy", (_, x) => waitHealthy(env, x.runner, fresh, timing), {
+            shows: containerHealth(fresh.id),
+            detail: () => fresh.name,
+            note: `until "healthy", at most ${env.timeouts.healthSeconds} s`,
+          }),
+          step("switch upstream", writeUpstream(env, upstreamConf(fresh.name)), {
+            // A half-written switch is undone too: the previous upstream goes back whatever happened.
+            leaves: (f) => {
+              f.switched = true;
+            },
+            note: `stdin: conf.d/upstream.conf naming the container found above (${fresh.name} here)`,
+          }),
+          step("start nginx if stopped", ensureNginx(env)),
+          step("nginx -t", testNginx(env)),
+          step("reload nginx", reloadNginx(env)),
+        ];
+      }),
+      effect("verify through nginx", () => checkServing(request.release), {
+        note: `GET ${new URL(env.healthPath, env.publicUrl)} answers 200 from release ${request.release}`,
+      }),
+    ],
+    // The new release serves by now, so an old container that will not go away is reported, not rolled back for.
+    after: [
+      effect("drain", () => sleep(timing.drainSeconds * 1000), {
+        note: `${timing.drainSeconds} s for nginx's old workers to finish the requests they hold`,
+      }),
+      step("find old containers", listAppContainers(env), {
+        keep: (r, f) => {
+          f.old = parseContainers(r.stdout).filter((c) => c.id !== f.fresh?.id);
+        },
+      }),
+      later((f) =>
+        f.old.flatMap((old) => [
+          step(`stop ${old.name}`, stopContainer(old.id, timing.stopGraceSeconds), {
+            tolerate: (f) => {
+              f.leftover.push(old.name);
+            },
+          }),
+          later((f) =>
+            f.leftover.includes(old.name)
+              ? []
+              : [
+                  step(`remove ${old.name}`, removeContainer(old.id), {
+                    keep: (_, f) => {
+                      f.stopped.push(old.name);
+                    },
+                    tolerate: (f) => {
+                      f.leftover.push(old.name);
+                    },
+                  }),
+                ],
+          ),
+        ]),
+      ),
+      later((f) => {
+        const note = [record.note, f.leftover.length ? `not removed: ${f.leftover.join(", ")}` : undefined]
+          .filter(Boolean)
+          .join("; ");
+        return [
+          step(
+            "ledger",
+            appendRelease(env.stateDirectory, {
+              ...record,
+              durationMs: Date.now() - started,
+              ...(note ? { note } : {}),
+            }),
+            { note: `append {release: ${request.release}, digest, result} to the ledger` },
+          ),
+        ];
+      }),
+      later((f) => (f.config ? [step("drop config snapshot", removeSnapshot(f.config.snapshot))] : [])),
+    ],
+    undo: (f) => rollbackSteps(env, f, { ...record, durationMs: Date.now() - started }, timing),
+    failed: async (cause, at, undone, f, x) => {
+      const lines = undone.map((u) =>
+        u.error ? `  NOT undone: ${u.name}: ${u.error.message}` : `  undone: ${u.name}`,
+      );
+      const previous = f.previous;
+      if (f.migrated && previous)
+        lines.push(
+          `  migrations of ${request.release} stay applied; restore the pre-release backup if ${previous.release} cannot run on them`,
+        );
+      if (!previous) {
+        lines.push("  there was no previous release to return to");
+      } else {
+        try {
+          await x.progress.step("rollback: verify through nginx", () => checkServing(previous.release));
+          lines.push(`  release ${previous.release} serves, verified through nginx at ${env.publicUrl}`);
+        } catch (error) {
+          lines.push(`  WARNING: ${(error as Error).message}`);
+        }
+      }
+      return new DeployFailed(
+        `deploy of ${request.release} failed at "${at ?? "setup"}": ${cause.message}\n${lines.join("\n")}`,
+      );
+    },
+  };
+}
+
+/**
+ * Ships the repository's compose and nginx configuration: a snapshot of what the host has first (known to
+ * the undo from then on), then the new files in place. nginx loads them at the switch's `nginx -t` and
+ * reload; compose at the next command.
+ */
+export function shipConfigSteps(
+  env: Environment,
+  where: string,
+  release: string,
+  shipment: ConfigShipment,
+  bundle: string,
+): Step<ReleaseFacts>[] {
+  const c = shipCommands(env, release, shipment, bundle);
+  const seed = c.seed;
+  return [
+    step("pack config", c.pack, {
+      on: "local",
+      detail: () => `${shipment.files.length} files from ${shipment.source}`,
+      note: `${shipment.files.length} files`,
+    }),
+    step("snapshot config", c.snapshotHost, { note: "what the host has now, put back if the release fails" }),
+    step("list config snapshot", listArchive(c.snapshot), {
+      keep: (r, f) => {
+        f.config = { base: c.base, snapshot: c.snapshot, added: addedFiles(c.kept, r.stdout) };
+      },
+      note: "files the release adds are the ones the snapshot lacks: a failure removes them",
+    }),
+    step("upload config", c.unpack, { detail: () => `to ${c.base} on ${where}`, note: "stdin: the bundle" }),
+    ...(seed ? [step<ReleaseFacts>("seed upstream", seed, { note: "only where the host has none" })] : []),
+  ];
+}
+
+async function waitHealthy(
+  env: Environment,
+  runner: Runner,
+  container: AppContainer,
+  timing: ReleaseTiming,
+): Promise<void> {
+  const deadline = Date.now() + env.timeouts.healthSeconds * 1000;
+  for (;;) {
+    const verdict = healthVerdict((await runner.run(containerHealth(container.id))).stdout);
+    if (verdict.kind === "healthy") return;
+    if (verdict.kind === "failed")
+      throw new Error(`${container.name} will not become healthy: ${verdict.reason}`);
+    if (Date.now() > deadline) {
+      throw new Error(
+        `${container.name} was not healthy after ${env.timeouts.healthSeconds} s (its healthcheck keeps failing)`,
+      );
+    }
+    await sleep(timing.healthPollSeconds * 1000);
+  }
+}
+
+/**
+ * What undoes a failed release, given what its steps left behind: the old configuration first (so the
+ * reload below, or the next one, loads it), then traffic back to the previous upstream (so users stop
+ * seeing the failure), then the new container away, then the ledger. Not the reverse of the steps: the
+ * reload must find the old configuration in place. Migrations are not undone here: a migration that
+ * failed ran in its own transaction and left nothing; one that succeeded is undone by restoring the
+ * backup taken before it, which is an operator's decision, and the ledger says so.
+ */
+export function rollbackSteps(
+  env: Environment,
+  left: Pick<ReleaseFacts, "config" | "switched" | "previousUpstream" | "fresh" | "migrated">,
+  record: ReleaseRecord,
+  timing: ReleaseTiming = RELEASE_TIMING,
+): Step<ReleaseFacts>[] {
+  const steps: Step<ReleaseFacts>[] = [];
+  if (left.config) {
+    steps.push(step("restore config", restoreConfig(left.config.base, left.config.snapshot)));
+    if (left.config.added.length)
+      steps.push(step("remove added config", removeConfigFiles(left.config.base, left.config.added)));
+  }
+  if (left.switched) {
+    steps.push(step("restore upstream", writeUpstream(env, left.previousUpstream)));
+    steps.push(step("nginx -t", testNginx(env)));
+    steps.push(step("reload nginx", reloadNginx(env)));
+  }
+  if (left.fresh) {
+    steps.push(step(`stop ${left.fresh.name}`, stopContainer(left.fresh.id, timing.undoStopGraceSeconds)));
+    steps.push(step(`remove ${left.fresh.name}`, removeContainer(left.fresh.id)));
+  }
+  const note = left.migrated
+    ? "migrations of this release stay applied; restore the pre-release backup if the previous release cannot run on them"
+    : undefined;
+  steps.push(
+    step(
+      "ledger",
+      appendRelease(env.stateDirectory, { ...record, result: "rolled-back", ...(note ? { note } : {}) }),
+    ),
+  );
+  return steps;
+}
+
+/**
+ * What --dry-run prints for `deploy` and `rollback`: the steps a run takes, with `running` as the host's
+ * app containers now and placeholders (`<…>`, NEW-CONTAINER) for what only the run finds out.
+ */
+export function releasePlan(
+  ctx: DeployContext,
+  request: DeployRequest,
+  running: readonly AppContainer[],
+  holder: LockHolder,
+  started = Date.now(),
+): PlannedStep[] {
+  const env = ctx.environment;
+  const facts: ReleaseFacts = {
+    ...startingFacts(),
+    previousUpstream: "<current upstream>",
+    before: [...running],
+    fresh: { id: "<new container>", name: "NEW-CONTAINER", image: request.image, state: "running" },
+    old: [...running],
+    config: ctx.config
+      ? { base: configBase(env), snapshot: configSnapshot(env, request.release), added: [] }
+      : null,
+  };
+  const op = release(ctx, { request, bundle: "<bundle.tar>", started });
+  return planOperation(op, facts, holder);
+}

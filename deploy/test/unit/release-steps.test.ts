@@ -1,0 +1,332 @@
+/**
+ * The release run against FakeRunner, a stand-in host that runs nothing and records every command: the
+ * exact commands a release executes, in order; that --dry-run prints the steps a run takes; and, for a
+ * failure at each step, what is undone, what the ledger records and what the operator reads.
+ */
+import { describe, expect, it } from "vitest";
+import type { Command } from "../../src/commands/argv.js";
+import {
+  listArchive,
+  packBundle,
+  removeConfigFiles,
+  removeSnapshot,
+  restoreConfig,
+  snapshotConfig,
+  unpackBundle,
+} from "../../src/commands/config.js";
+import { appendRelease, recentReleases } from "../../src/commands/ledger.js";
+import { acquireLock, lockHolderSchema, releaseLock } from "../../src/commands/lock.js";
+import {
+  composeVersion,
+  containerHealth,
+  diskFree,
+  dockerVersion,
+  ensureNginx,
+  listAppContainers,
+  pullImage,
+  readUpstream,
+  reloadNginx,
+  removeContainer,
+  runMigrations,
+  startBeside,
+  stopContainer,
+  testNginx,
+  upstreamConf,
+  writeUpstream,
+} from "../../src/commands/release.js";
+import { Progress } from "../../src/progress.js";
+import type { AppContainer } from "../../src/release/decisions.js";
+import { deploy } from "../../src/release/deploy.js";
+import { type DeployContext, RELEASE_TIMING, releasePlan } from "../../src/release/release.js";
+import { localEnvironment } from "../support/environment.js";
+import { type Answer, FakeRunner } from "../support/fake-runner.js";
+import { releaseRecord } from "../support/release-record.js";
+
+const env = localEnvironment("/srv/x");
+const state = env.stateDirectory;
+const digest = `sha256:${"c".repeat(64)}`;
+const image = `registry.example.com/shop/app@${digest}`;
+const OLD_UPSTREAM = upstreamConf("shipyard-app-1");
+const blue: AppContainer = { id: "aaa", name: "shipyard-app-1", image: "app@sha256:old", state: "running" };
+const green: AppContainer = { id: "bbb", name: "shipyard-app-2", image, state: "running" };
+const shipment = { source: "/repo", files: ["compose/compose.yaml", "nginx/nginx.conf"] };
+const snapshot = `${state}/config-before-r2.tar`;
+const line = (c: Command) => c.argv.join(" ");
+const ps = (containers: AppContainer[]) =>
+  containers
+    .map((c) => JSON.stringify({ ID: c.id, Names: c.name, Image: c.image, State: c.state }))
+    .join("\n");
+
+/**
+ * A host running r1 in `blue`: it answers as docker, compose, tar and the ledger would, starts `green`
+ * when the release starts its container, and fails whatever command runs while the step `failAt` runs.
+ */
+function scene(failAt?: string, answers: (c: Command) => Answer = () => undefined) {
+  let current = "";
+  const stderr: string[] = [];
+  const progress = new Progress((text) => {
+    stderr.push(text);
+    if (text.startsWith("→ ")) current = text.slice(2);
+  });
+  let containers = [blue];
+  /** Where in host.ran the commands after the failure begin. */
+  const after = { index: -1 };
+  const failing = () => {
+    if (current !== failAt) return undefined;
+    if (after.index < 0) after.index = host.ran.length;
+    return new Error(`${failAt} broke`);
+  };
+  const host: FakeRunner = new FakeRunner((c) => {
+    const failure = failing();
+    if (failure) return failure;
+    const special = answers(c);
+    if (special) return special;
+    const [program, sub] = c.argv;
+    const text = line(c);
+    if (text === line(dockerVersion())) return { stdout: "27.3.1\n" };
+    if (text === line(composeVersion(env))) return { stdout: "Docker Compose version v2.29.7\n" };
+    if (text === line(diskFree(env))) return { stdout: "    Avail\n52345678901\n" };
+    if (text === line(recentReleases(state, 200)))
+      return { stdout: `${JSON.stringify(releaseRecord({ release: "r1" }))}\n` };
+    if (text === line(listArchive(snapshot))) return { stdout: "compose/compose.yaml\n" };
+    if (text === line(readUpstream(env))) return { stdout: OLD_UPSTREAM };
+    if (text === line(listAppContainers(env))) return { stdout: ps(containers) };
+    if (text.includes("--scale")) containers = [...containers, green];
+    if (program === "docker" && sub === "inspect") return { stdout: "running healthy\n" };
+    return undefined;
+  });
+  const local = new FakeRunner(() => failing(), "local");
+  const served: string[] = [];
+  const ctx: DeployContext = {
+    environment: env,
+    runner: host,
+    local,
+    progress,
+    who: "ci",
+    config: shipment,
+    backup: async () => {
+      const failure = failing();
+      if (failure) throw failure;
+      return "b-1";
+    },
+    checkServing: async (release) => {
+      served.push(release);
+      const failure = failing();
+      if (failure) throw failure;
+    },
+    timing: { ...RELEASE_TIMING, drainSeconds: 0 },
+  };
+  return { ctx, host, local, progress, stderr, served, after };
+}
+
+/** The holder the release wrote when it took the lock: its token is what unlocking names. */
+function token(host: FakeRunner): string {
+  const acquire = host.ran.find((c) => line(c) === line(acquireLock(state, lockHolder)));
+  return lockHolderSchema.parse(JSON.parse(acquire?.stdin ?? "")).token;
+}
+const lockHolder = {
+  holder: "ci",
+  purpose: "deploy r2",
+  since: "2026-11-23T10:00:00.000Z",
+  token: "x".repeat(8),
+};
+const LEDGER = line(appendRelease(state, releaseRecord()));
+const ledgerLine = (host: FakeRunner) => {
+  const append = host.ran.filter((c) => line(c) === LEDGER).at(-1);
+  return JSON.parse(append?.stdin ?? "null");
+};
+
+const request = { image, release: "r2", migrate: true };
+
+describe("a release, run against FakeRunner", () => {
+  it("executes exactly these commands, in this order, and says what serves", async () => {
+    const { ctx, host, local, served, stderr } = scene();
+    const result = await deploy(ctx, request);
+    // Progress lines the e2e test reads, as it reads them.
+    expect(stderr.join("\n")).toMatch(/✓ preflight: docker \([\d.]+ s\) engine 27\.3\.1 on fake@host:22\n/);
+    expect(stderr.join("\n")).toMatch(/✓ backup \([\d.]+ s\) \S+\n[\s\S]*→ migrate/);
+
+    const bundle = local.ran[0]?.argv[3] ?? "";
+    expect(bundle).toMatch(/shipyard-config-.*\/bundle\.tar$/);
+    expect(local.lines).toEqual([line(packBundle("/repo", shipment.files, bundle))]);
+    expect(host.lines).toEqual(
+      [
+        dockerVersion(),
+        composeVersion(env),
+        diskFree(env),
+        acquireLock(state, lockHolder),
+        recentReleases(state, 200),
+        snapshotConfig(".", shipment.files, snapshot),
+        listArchive(snapshot),
+        unpackBundle(".", bundle),
+        pullImage(image),
+        readUpstream(env),
+        listAppContainers(env),
+        runMigrations(env, image, "r2"),
+        startBeside(env, image, "r2", 1),
+        listAppContainers(env),
+        containerHealth("bbb"),
+        writeUpstream(env, upstreamConf("shipyard-app-2")),
+        ensureNginx(env),
+        testNginx(env),
+        reloadNginx(env),
+        listAppContainers(env),
+        stopContainer("aaa", 15),
+        removeContainer("aaa"),
+        appendRelease(state, releaseRecord()),
+        removeSnapshot(snapshot),
+        releaseLock(state, token(host)),
+      ].map(line),
+    );
+    expect(host.ran[15]?.stdin).toBe(upstreamConf("shipyard-app-2"));
+    expect(served).toEqual(["r2"]);
+    expect(ledgerLine(host)).toMatchObject({
+      release: "r2",
+      image: "registry.example.com/shop/app",
+      digest,
+      result: "succeeded",
+      who: "ci",
+    });
+    expect(result).toEqual({
+      release: "r2",
+      image: "registry.example.com/shop/app",
+      digest,
+      previous: "r1",
+      container: "shipyard-app-2",
+      stopped: ["shipyard-app-1"],
+      leftover: [],
+      backup: "b-1",
+    });
+  });
+
+  it("takes the very steps --dry-run prints, in the same order", async () => {
+    const { ctx, progress } = scene();
+    await deploy(ctx, request);
+    const plan = releasePlan(scene().ctx, request, [blue], lockHolder);
+    expect(progress.steps.map((s) => s.step)).toEqual(plan.map((s) => s.step));
+  });
+
+  it("reports an old container that will not stop, and still succeeds", async () => {
+    const { ctx, host } = scene(undefined, (c) =>
+      line(c) === line(stopContainer("aaa", 15)) ? new Error("docker stop timed out") : undefined,
+    );
+    const result = await deploy(ctx, request);
+    expect(result.leftover).toEqual(["shipyard-app-1"]);
+    expect(host.lines).not.toContain(line(removeContainer("aaa")));
+    expect(ledgerLine(host)).toMatchObject({ result: "succeeded", note: "not removed: shipyard-app-1" });
+  });
+
+  it("fails a migration that exits non-zero with the end of its log", async () => {
+    const { ctx } = scene(undefined, (c) =>
+      line(c) === line(runMigrations(env, image, "r2"))
+        ? { exitCode: 1, stdout: "migrating\nno_such_table\n" }
+        : undefined,
+    );
+    await expect(deploy(ctx, request)).rejects.toThrow(
+      'deploy of r2 failed at "migrate": the migrate service of r2 exited 1; the end of its log:\nmigrating\nno_such_table\n  undone: restore config',
+    );
+  });
+});
+
+/** What each undo step runs. */
+const UNDO: Record<string, Command> = {
+  "restore config": restoreConfig(".", snapshot),
+  "remove added config": removeConfigFiles(".", ["nginx/nginx.conf"]),
+  "restore upstream": writeUpstream(env, OLD_UPSTREAM),
+  "nginx -t": testNginx(env),
+  "reload nginx": reloadNginx(env),
+  "stop shipyard-app-2": stopContainer("bbb", 5),
+  "remove shipyard-app-2": removeContainer("bbb"),
+  ledger: appendRelease(state, releaseRecord()),
+};
+const config = ["restore config", "remove added config"];
+const container = ["stop shipyard-app-2", "remove shipyard-app-2"];
+const upstream = ["restore upstream", "nginx -t", "reload nginx"];
+
+/** For a failure at each step that changes the host: what is undone, in order. */
+const undoneAfter: [step: string, undone: string[]][] = [
+  ["backup", ["ledger"]],
+  ["pack config", ["ledger"]],
+  ["snapshot config", ["ledger"]],
+  ["list config snapshot", ["ledger"]],
+  ["upload config", [...config, "ledger"]],
+  ["pull", [...config, "ledger"]],
+  ["current upstream", [...config, "ledger"]],
+  ["find running app containers", [...config, "ledger"]],
+  ["migrate", [...config, "ledger"]],
+  ["start beside", [...config, "ledger"]],
+  ["find the new container", [...config, "ledger"]],
+  ["wait healthy", [...config, ...container, "ledger"]],
+  // A switch that broke half way is undone too: the previous upstream goes back whatever happened.
+  ["switch upstream", [...config, ...upstream, ...container, "ledger"]],
+  ["start nginx if stopped", [...config, ...upstream, ...container, "ledger"]],
+  ["nginx -t", [...config, ...upstream, ...container, "ledger"]],
+  ["reload nginx", [...config, ...upstream, ...container, "ledger"]],
+  ["verify through nginx", [...config, ...upstream, ...container, "ledger"]],
+];
+
+describe("a release that fails, run against FakeRunner", () => {
+  it.each(undoneAfter)(
+    "at %s: undoes exactly this, records it rolled back, checks r1 serves, unlocks",
+    async (step, undone) => {
+      const { ctx, host, served, after } = scene(step);
+      const error = await deploy(ctx, request).then(
+        () => undefined,
+        (e: Error) => e,
+      );
+      expect(error?.name).toBe("DeployFailed");
+      const order = undoneAfter.map(([s]) => s);
+      const migrated = order.indexOf(step) > order.indexOf("migrate");
+      expect(error?.message).toBe(
+        [
+          `deploy of r2 failed at "${step}": ${step} broke`,
+          ...undone.map((u) => `  undone: ${u}`),
+          ...(migrated
+            ? ["  migrations of r2 stay applied; restore the pre-release backup if r1 cannot run on them"]
+            : []),
+          "  release r1 serves, verified through nginx at https://127.0.0.1:8443",
+        ].join("\n"),
+      );
+      // What ran after the failure: the undo, then the unlock, and nothing else.
+      expect(host.lines.slice(after.index)).toEqual([
+        ...undone.map((u) => line(UNDO[u] as Command)),
+        line(releaseLock(state, token(host))),
+      ]);
+      expect(ledgerLine(host)).toMatchObject({
+        release: "r2",
+        result: "rolled-back",
+        ...(migrated ? { note: expect.stringMatching(/^migrations of this release stay applied/) } : {}),
+      });
+      expect(served.at(-1)).toBe("r1");
+    },
+  );
+
+  it.each([
+    ["preflight: docker", 1],
+    ["preflight: compose", 2],
+    ["preflight: disk space", 3],
+  ])("at %s: stops before the lock, changes nothing", async (step, commands) => {
+    const { ctx, host } = scene(step);
+    await expect(deploy(ctx, request)).rejects.toThrow(`${step} broke`);
+    expect(host.ran).toHaveLength(commands);
+  });
+
+  it("at read ledger: nothing changed yet, so nothing is undone; the lock is released", async () => {
+    const { ctx, host } = scene("read ledger");
+    await expect(deploy(ctx, request)).rejects.toThrow(/^read ledger broke$/);
+    expect(host.lines.slice(-2)).toEqual([
+      line(recentReleases(state, 200)),
+      line(releaseLock(state, token(host))),
+    ]);
+  });
+
+  it.each(["find old containers", "ledger", "drop config snapshot"])(
+    "at %s, once r2 serves: reported as it is, nothing undone, the lock released",
+    async (step) => {
+      const { ctx, host, after } = scene(step);
+      await expect(deploy(ctx, request)).rejects.toThrow(new RegExp(`^${step} broke$`));
+      // After the failing command only the unlock runs: nothing is undone once the release serves.
+      expect(host.lines.slice(after.index)).toEqual([line(releaseLock(state, token(host)))]);
+    },
+  );
+});
