@@ -195,7 +195,8 @@ export async function startDeployTarget(prefix: string): Promise<DeployTarget> {
     stateDirectory: ${stateDirectory}
     publicUrl: https://127.0.0.1:${httpsPort}
     database: { urlEnv: E2E_DATABASE_URL, dumpFrom: compose-service }
-    timeouts: { commandSeconds: 300, healthSeconds: 25 }
+    # A release gets healthy in seconds on an idle machine; a busy one (CI, two cores) needs longer.
+    timeouts: { commandSeconds: 300, healthSeconds: 60 }
     backup:
       directory: ${path.join(dir, "backups")}
       retention: { daily: 3, weekly: 1 }
