@@ -171,6 +171,7 @@ async function ensureStandin(tag: string, recipe: StandinRecipe): Promise<void> 
   if (label !== undefined && (label === "" || label === hash)) return;
 
   await ensureBaseImage();
+  const started = Date.now();
   const context = mkdtempSync(join(tmpdir(), `standin-${recipe.dir}-`));
   try {
     cpSync(join(STANDINS_DIR, recipe.dir), context, { recursive: true });
@@ -194,6 +195,8 @@ async function ensureStandin(tag: string, recipe: StandinRecipe): Promise<void> 
   } finally {
     rmSync(context, { recursive: true, force: true });
   }
+  // What a fresh engine costs the run, in the test output.
+  console.log(`built the stand-in ${tag} in ${Math.round((Date.now() - started) / 1000)} s`);
 }
 
 /** Makes sure the images these variables default to exist in the engine, and returns them by variable. */
