@@ -24,6 +24,7 @@ import { breakLock, describeHolder } from "./commands/lock.js";
 import { type Connection, parseDatabaseUrl } from "./commands/postgres.js";
 import { listAppContainers } from "./commands/release.js";
 import { ConfigError, type Environment, loadEnvironment } from "./config/environments.js";
+import { SIGNAL_EXIT_CODES, withInterrupts } from "./interrupts.js";
 import { currentHolder } from "./lock/lock.js";
 import { type PlannedStep, Progress, seconds } from "./progress.js";
 import {
@@ -33,7 +34,7 @@ import {
   rollbackRequest,
 } from "./release/decisions.js";
 import { configToShip, deploy } from "./release/deploy.js";
-import { type DeployContext, type DeployRequest, releasePlan } from "./release/release.js";
+import { type DeployContext, DeployFailed, type DeployRequest, releasePlan } from "./release/release.js";
 import { localRunner, type Runner, runnerFor } from "./runner.js";
 import { checkHealth, currentRelease } from "./status.js";
 
@@ -379,7 +380,9 @@ async function releaseCommand(
       };
       return { plan: releasePlan(ctx, request, running, holder), summary: [] };
     }
-    const result = await deploy(ctx, request);
+    const result = await withInterrupts({ operation: command, envName: environment.name }, (signal) =>
+      deploy({ ...ctx, signal }, request),
+    );
     const uploadFailure = taken?.upload?.ok === false ? taken.upload.error : undefined;
     return {
       result: { ...result, ...(taken?.upload ? { backupUpload: taken.upload } : {}) },
@@ -537,6 +540,7 @@ export async function main(argv: string[]): Promise<number> {
           `failed after ${seconds(ms)}; ${progress.steps.filter((s) => s.ok).length} steps done${failed.length ? `, failed at: ${failed.join(", ")}` : ""}\n`,
         );
     }
+    if (error instanceof DeployFailed && error.signal) return SIGNAL_EXIT_CODES[error.signal] ?? 1;
     return usage ? 2 : 1;
   }
 }

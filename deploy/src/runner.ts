@@ -3,14 +3,14 @@
  * Everything else builds commands as data and hands them here.
  */
 import { randomBytes } from "node:crypto";
-import { chmod, mkdtemp, rm, writeFile } from "node:fs/promises";
-import os from "node:os";
+import { chmod, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { execa } from "execa";
 import pLimit from "p-limit";
 import type { Command } from "./commands/argv.js";
 import { knownHostsLine, sshArgv, sshCloseArgv, sshMasterArgv } from "./commands/ssh.js";
 import type { Environment, SshTarget } from "./config/environments.js";
+import { makeSessionDir } from "./ssh-session-dir.js";
 
 export interface RunResult {
   exitCode: number;
@@ -93,7 +93,8 @@ export async function sshRunner(
   env: NodeJS.ProcessEnv,
   timeoutSeconds: number,
 ): Promise<Runner> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), "shipyard-ssh-"));
+  const session = await makeSessionDir();
+  const dir = session.path;
   const knownHostsFile = path.join(dir, "known_hosts");
   await writeFile(knownHostsFile, knownHostsLine(target), { mode: 0o600 });
   let identityFile = env.SHIPYARD_SSH_KEY_FILE;
@@ -104,7 +105,7 @@ export async function sshRunner(
     await chmod(identityFile, 0o600);
   }
   if (!identityFile) {
-    await rm(dir, { recursive: true, force: true });
+    session.remove();
     throw new Error(
       `no SSH key for ${target.user}@${target.host}: set SHIPYARD_SSH_KEY (the private key) or SHIPYARD_SSH_KEY_FILE (its path)`,
     );
@@ -116,7 +117,7 @@ export async function sshRunner(
       reject: false,
       stdin: "ignore",
     });
-    await rm(dir, { recursive: true, force: true });
+    session.remove();
   };
   try {
     // Doubles as the reachability check: a wrong host key or a refused key fails here, before any step.
@@ -125,7 +126,7 @@ export async function sshRunner(
     await close();
     throw error;
   }
-  const session = pLimit(SSH_SESSIONS_PER_CONNECTION);
+  const sessions = pLimit(SSH_SESSIONS_PER_CONNECTION);
   return {
     where,
     async run(command) {
@@ -135,7 +136,7 @@ export async function sshRunner(
         );
       }
       // The command's timeout starts when it gets a session, not while it waits for one.
-      return session(() => execute(sshArgv(target, files, command.argv), command, where, timeoutSeconds));
+      return sessions(() => execute(sshArgv(target, files, command.argv), command, where, timeoutSeconds));
     },
     close,
   };

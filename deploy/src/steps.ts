@@ -19,6 +19,35 @@ export interface Exec {
   runner: Runner;
   local: Runner;
   progress: Progress;
+  /** Aborted by SIGINT/SIGTERM: no step starts after it, waits end early, and the undo runs. */
+  signal?: AbortSignal;
+  /** Called whenever a step may have changed the facts (see Operation.journal). */
+  noted?: (facts: unknown) => Promise<void>;
+}
+
+/** The operator (or CI) asked the operation to stop: SIGINT or SIGTERM. Undone like a failure. */
+export class Interrupted extends Error {
+  override name = "Interrupted";
+  constructor(readonly signalName: string) {
+    super(`interrupted by ${signalName}`);
+  }
+}
+
+/** A wait that an interrupt ends at once, with the interrupt as its error. */
+export async function pause(seconds: number, signal: AbortSignal | undefined): Promise<void> {
+  signal?.throwIfAborted();
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(done, seconds * 1000);
+    function done() {
+      signal?.removeEventListener("abort", aborted);
+      resolve();
+    }
+    function aborted() {
+      clearTimeout(timer);
+      reject(signal?.reason);
+    }
+    signal?.addEventListener("abort", aborted, { once: true });
+  });
 }
 
 export interface Step<F> {
@@ -102,7 +131,10 @@ export async function runSteps<F>(steps: Steps<F>, facts: F, exec: Exec): Promis
       await runSteps(s.build(facts), facts, exec);
       continue;
     }
+    exec.signal?.throwIfAborted();
     s.leaves?.(facts);
+    // Recorded before the step runs: a run killed during it leaves the undo what the step may have done.
+    await exec.noted?.(facts);
     try {
       await exec.progress.step(
         s.name,
@@ -117,6 +149,7 @@ export async function runSteps<F>(steps: Steps<F>, facts: F, exec: Exec): Promis
       if (!s.tolerate) throw error;
       s.tolerate(facts, error as Error);
     }
+    await exec.noted?.(facts);
   }
 }
 
@@ -172,25 +205,61 @@ export interface Operation<F> {
   /** Once the changes stand: a failure is reported as it is, not undone. */
   after: Steps<F>;
   /** What undoes a failure among `changes`, built from what they left behind in the facts. */
-  undo: (facts: F) => Steps<F>;
+  undo: (facts: F, cause: Error) => Steps<F>;
+  /**
+   * What the undo needs, kept on the host while `changes` run (a killed run cannot undo itself; the next
+   * one reads this under the lock and does). `record` gives the text to keep (null: nothing to undo yet).
+   */
+  journal?: { record: (facts: F) => string | null; write: (text: string) => Command; clear: Command };
   /** The error the operator reads; `at` names the step that failed (undefined: none of them). */
   failed: (cause: Error, at: string | undefined, undone: Attempt[], facts: F, exec: Exec) => Promise<Error>;
 }
 
+/**
+ * Checks, then under the lock: reads, changes (journaled on the host when the operation keeps a journal),
+ * and on failure or interrupt the undo; once the changes stand, what follows. The undo and `after` run to
+ * their end whatever signal comes: stopping half way through either would leave less than now.
+ */
 export async function runOperation<F>(op: Operation<F>, facts: F, exec: Exec): Promise<void> {
   await runSteps(op.checks, facts, exec);
   const { environment, who, purpose } = op.lock;
+  const settled: Exec = { ...exec, signal: undefined, noted: undefined };
   await withLock(exec.runner, environment, exec.progress, { who, purpose }, async () => {
     await runSteps(op.reads, facts, exec);
+    const journal = op.journal ? journalKeeper(op.journal, exec.runner) : undefined;
     try {
-      await runSteps(op.changes, facts, exec);
+      await runSteps(op.changes, facts, { ...exec, ...(journal ? { noted: journal.note } : {}) });
     } catch (error) {
-      const at = exec.progress.steps.findLast((s) => !s.ok)?.step;
-      const undone = await attemptSteps(op.undo(facts), facts, exec, "rollback: ");
-      throw await op.failed(error as Error, at, undone, facts, exec);
+      const cause = exec.signal?.aborted ? (exec.signal.reason as Error) : (error as Error);
+      // An interrupt may fall between two steps: it is placed at the last one that began.
+      const at =
+        cause instanceof Interrupted
+          ? exec.progress.steps.at(-1)?.step
+          : exec.progress.steps.findLast((s) => !s.ok)?.step;
+      const undone = await attemptSteps(op.undo(facts, cause), facts, settled, "rollback: ");
+      // Kept when part of the undo failed: the next run tries that part again.
+      if (journal && undone.every((u) => !u.error)) await journal.clear();
+      throw await op.failed(cause, at, undone, facts, settled);
     }
-    await runSteps(op.after, facts, exec);
+    await journal?.clear();
+    await runSteps(op.after, facts, settled);
   });
+}
+
+function journalKeeper<F>(journal: NonNullable<Operation<F>["journal"]>, runner: Runner) {
+  let kept: string | null = null;
+  return {
+    note: async (facts: unknown) => {
+      const text = journal.record(facts as F);
+      if (text === kept) return;
+      await runner.run(text === null ? journal.clear : journal.write(text));
+      kept = text;
+    },
+    clear: async () => {
+      if (kept !== null) await runner.run(journal.clear);
+      kept = null;
+    },
+  };
 }
 
 /** The whole operation as --dry-run prints it; the lock's holder is a placeholder for the one a run records. */

@@ -62,6 +62,7 @@ function environment(overrides: Partial<Environment["database"]> = {}): Environm
     healthPath: "/healthz",
     database: { urlEnv: "UNUSED_DATABASE_URL", dumpFrom: "compose-service", ...overrides },
     timeouts: { commandSeconds: 120, healthSeconds: 60, lockStaleMinutes: 60 },
+    watch: { seconds: 0, maxErrorPercent: 1, minRequests: 20 },
     backup: {
       directory: join(workDir, `backups-${randomBytes(3).toString("hex")}`),
       retention: { last: 3, daily: 3, weekly: 1 },

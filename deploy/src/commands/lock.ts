@@ -14,6 +14,9 @@ export const lockHolderSchema = z.strictObject({
   since: z.iso.datetime(),
   /** Random per acquisition: release removes the lock only when the token still matches. */
   token: z.string().min(8),
+  /** The CLI's process and machine: a lock whose process is gone from this machine was abandoned. */
+  pid: z.number().int().positive().optional(),
+  host: z.string().optional(),
 });
 export type LockHolder = z.infer<typeof lockHolderSchema>;
 
@@ -70,11 +73,25 @@ export function lockAgeMinutes(holder: LockHolder, now: Date): number {
   return (now.getTime() - Date.parse(holder.since)) / 60_000;
 }
 
+/**
+ * A lock taken on this very machine by a process that is gone (kill -9, a crash): nobody can still be
+ * working under it, so the next run may take it over. Elsewhere (a CI runner, a Dagger container) only
+ * the operator knows, and breaking it stays their decision.
+ */
+export function abandonedHere(
+  holder: LockHolder,
+  hostname: string,
+  isRunning: (pid: number) => boolean,
+): boolean {
+  return holder.host === hostname && holder.pid !== undefined && !isRunning(holder.pid);
+}
+
 export function describeHolder(holder: LockHolder, now: Date, staleAfterMinutes: number): string {
   const age = lockAgeMinutes(holder, now);
   const stale = age > staleAfterMinutes;
+  const process = holder.pid && holder.host ? `, process ${holder.pid} on ${holder.host}` : "";
   return (
-    `held by ${holder.holder} for ${holder.purpose} since ${holder.since} (${Math.floor(age)} min ago)` +
+    `held by ${holder.holder} for ${holder.purpose} since ${holder.since} (${Math.floor(age)} min ago${process})` +
     (stale
       ? `; older than ${staleAfterMinutes} min, so probably left by a crashed run: if no deploy is running, ` +
         "break it with `shipyard lock break --env=…`"

@@ -89,18 +89,57 @@ export const stopContainer = (id: string, graceSeconds: number): Command => ({
 
 export const removeContainer = (id: string): Command => ({ argv: ["docker", "rm", id] });
 
-/** The shape nginx/conf.d/upstream.conf keeps; `server` is a container name on the frontend network. */
-export function upstreamConf(server: string, port = 3000): string {
-  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(server))
-    throw new Error(`not a container name: ${JSON.stringify(server)}`);
+const containerName = (name: string) => {
+  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(name))
+    throw new Error(`not a container name: ${JSON.stringify(name)}`);
+  return name;
+};
+
+/**
+ * The shape nginx/conf.d/upstream.conf keeps; `server` is a container name on the frontend network.
+ * `backups` are the previous release's containers during the watch window: nginx sends them a request
+ * only when the new release fails it (proxy_next_upstream in snippets/proxy.conf retries an idempotent
+ * request that met an error or a 5xx), so users keep their answers while the window decides.
+ */
+export function upstreamConf(server: string, backups: readonly string[] = [], port = 3000): string {
   return [
-    "# Written by shipyard at each release; see nginx/README.md. nginx resolves the name at reload.",
+    "# Written by shipyard at each release; see nginx/README.md. nginx resolves the names at reload.",
     "upstream app {",
-    `  server ${server}:${port} max_fails=3 fail_timeout=10s;`,
+    `  server ${containerName(server)}:${port} max_fails=3 fail_timeout=10s;`,
+    ...backups.map((b) => `  server ${containerName(b)}:${port} backup;`),
     "  keepalive 32;",
     "}",
     "",
   ].join("\n");
+}
+
+/**
+ * Over nginx's JSON access log (nginx.conf): "<proxied> <failed>", the requests an upstream answered and
+ * those whose first upstream answer was a 5xx ("500, 200" is one the new release failed and its backup
+ * saved). Counted on the host, so only two numbers travel back.
+ */
+export const COUNT_EDGE_ANSWERS =
+  '/"upstream_status":"[0-9]/ { n++ } /"upstream_status":"5/ { e++ } END { print n + 0, e + 0 }';
+
+const EDGE_ANSWERS = `set -e
+c=$(docker ps --quiet --filter "label=com.docker.compose.project=$1" --filter "label=com.docker.compose.service=$2" | head -n 1)
+if [ -z "$c" ]; then echo "no running $2 container in project $1" >&2; exit 1; fi
+docker logs --since "$3" "$c" 2>/dev/null | awk "$4"`;
+
+/** "<proxied> <first answer 5xx>" over the last `sinceSeconds`, counted on the host. */
+export function edgeAnswers(env: Environment, sinceSeconds: number): Command {
+  return {
+    argv: [
+      "sh",
+      "-c",
+      EDGE_ANSWERS,
+      "shipyard-edge-answers",
+      env.compose.project,
+      env.compose.nginxService,
+      `${Math.max(1, Math.ceil(sinceSeconds))}s`,
+      COUNT_EDGE_ANSWERS,
+    ],
+  };
 }
 
 // The temporary name does not end in .conf, so nginx never includes a half-written file.
@@ -159,3 +198,17 @@ export const composeVersion = (env: Environment): Command => compose(env, ["vers
 export function diskFree(env: Environment): Command {
   return { argv: ["df", "--output=avail", "-B1", "--", env.compose.directory] };
 }
+
+// For the undo of a killed run, which may have got further than its journal says: a container already
+// gone is what the undo wants, not a failure.
+const IF_PRESENT = `id=$1 verb=$2
+shift 2
+docker ps --all --quiet --no-trunc --filter "id=$id" | xargs -r docker "$verb" "$@"`;
+
+export const stopContainerIfPresent = (id: string, graceSeconds: number): Command => ({
+  argv: ["sh", "-c", IF_PRESENT, "shipyard-if-present", id, "stop", "--time", String(graceSeconds)],
+});
+
+export const removeContainerIfPresent = (id: string): Command => ({
+  argv: ["sh", "-c", IF_PRESENT, "shipyard-if-present", id, "rm"],
+});

@@ -44,8 +44,12 @@ function options(target: SshTarget, files: SshFiles): string[] {
 
 /**
  * Opens the master connection and leaves it running in the background (ControlPersist), so later
- * commands skip the handshake and a burst of them does not trip the server's MaxStartups limit.
+ * commands skip the handshake and a burst of them does not trip the server's MaxStartups limit. The CLI
+ * closes it on exit; bounded, it also ends by itself a minute after its last command if the CLI was
+ * killed (and the next run reaps it sooner). Past that, commands connect on their own: slower, not broken.
  */
+export const MASTER_IDLE_SECONDS = 60;
+
 export function sshMasterArgv(target: SshTarget, files: SshFiles): Argv {
   return [
     "ssh",
@@ -53,7 +57,7 @@ export function sshMasterArgv(target: SshTarget, files: SshFiles): Argv {
     "-o",
     "ControlMaster=yes",
     "-o",
-    "ControlPersist=yes",
+    `ControlPersist=${MASTER_IDLE_SECONDS}`,
     target.host,
     "--",
     "true",

@@ -190,6 +190,41 @@ const environment = z.strictObject({
     })
     .prefault({})
     .describe("Time limits."),
+  watch: z
+    .strictObject({
+      seconds: z
+        .number()
+        .int()
+        .min(0)
+        .max(3600)
+        .default(30)
+        .describe(
+          "After the switch, how long the new release must keep serving (health and /version through the " +
+            "public URL; its share of 5xx answers in nginx's access log) while the previous release stays " +
+            "running as nginx's backup, ready to take traffic back. A failure in the window is rolled back. " +
+            "0 turns the window off.",
+        ),
+      maxErrorPercent: z
+        .number()
+        .min(0)
+        .max(100)
+        .default(1)
+        .describe(
+          "The share of proxied requests (in percent) the new release may answer with 5xx in the window; " +
+            "above it the release is rolled back.",
+        ),
+      minRequests: z
+        .number()
+        .int()
+        .positive()
+        .default(20)
+        .describe(
+          "The share is judged once nginx has logged this many proxied requests; with fewer, the health " +
+            "probe alone decides.",
+        ),
+    })
+    .prefault({})
+    .describe("The watch window after each switch."),
   backup: z
     .strictObject({
       directory: z

@@ -1,6 +1,8 @@
 /** Taking, showing and releasing the deploy lock through the runner of the environment's host. */
 import { randomBytes } from "node:crypto";
+import os from "node:os";
 import {
+  abandonedHere,
   acquireLock,
   describeHolder,
   HELD_EXIT_CODE,
@@ -18,8 +20,20 @@ export class LockHeld extends Error {
   constructor(
     readonly holder: LockHolder | null,
     message: string,
+    /** Its holder's process is gone from this machine: the lock may be taken over (abandonedHere). */
+    readonly abandoned = false,
   ) {
     super(message);
+  }
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: it runs, as another user.
+    return (error as NodeJS.ErrnoException).code === "EPERM";
   }
 }
 
@@ -38,6 +52,8 @@ export async function acquire(
     purpose: who.purpose,
     since: now.toISOString(),
     token: randomBytes(12).toString("hex"),
+    pid: process.pid,
+    host: os.hostname(),
   };
   const { exitCode } = await runner.run(acquireLock(environment.stateDirectory, holder));
   if (exitCode === HELD_EXIT_CODE) {
@@ -45,7 +61,14 @@ export async function acquire(
     const description = current
       ? describeHolder(current, now, environment.timeouts.lockStaleMinutes)
       : "held, but its holder file cannot be read";
-    throw new LockHeld(current, `${environment.name} is locked on ${runner.where}: ${description}`);
+    const abandoned = current !== null && abandonedHere(current, os.hostname(), isRunning);
+    throw new LockHeld(
+      current,
+      `${environment.name} is locked on ${runner.where}: ${description}; if that run has ended (killed, ` +
+        `or its CI job cancelled), run \`shipyard lock break --env=${environment.name}\`: the next deploy ` +
+        "then undoes what it left",
+      abandoned,
+    );
   }
   return holder;
 }
@@ -67,11 +90,23 @@ export async function withLock<T>(
   who: { who: string; purpose: string },
   work: () => Promise<T>,
 ): Promise<T> {
-  const holder = await progress.step(
-    "lock",
-    () => acquire(runner, environment, who),
-    (h) => `${h.holder} (${h.purpose})`,
-  );
+  const take = () =>
+    progress.step(
+      "lock",
+      () => acquire(runner, environment, who),
+      (h) => `${h.holder} (${h.purpose})`,
+    );
+  const holder = await take().catch(async (error: unknown) => {
+    if (!(error instanceof LockHeld && error.abandoned && error.holder)) throw error;
+    const gone = error.holder;
+    await progress.step(
+      `take over the lock of ${gone.holder} (${gone.purpose})`,
+      // Only that holder's lock goes: if another run took it over first, ours is refused as usual.
+      () => runner.run(releaseLock(environment.stateDirectory, gone.token)),
+      () => `its process ${gone.pid} on this machine is gone`,
+    );
+    return take();
+  });
   const unlock = () =>
     progress.step("unlock", async () => {
       if (!(await release(runner, environment, holder))) {

@@ -119,3 +119,35 @@ export function rollbackRequest(
     note: `rollback${from ? ` from ${from.release}` : ""}`,
   };
 }
+
+/** What nginx logged for the watch window: requests an upstream answered, and those it first answered 5xx. */
+export interface EdgeAnswers {
+  proxied: number;
+  failed: number;
+}
+
+/** From `edgeAnswers` ("<proxied> <failed>"). */
+export function parseEdgeAnswers(stdout: string): EdgeAnswers {
+  const match = /^(\d+) (\d+)$/.exec(stdout.trim());
+  if (!match) throw new Error(`cannot read nginx's answer counts: ${JSON.stringify(stdout)}`);
+  return { proxied: Number(match[1]), failed: Number(match[2]) };
+}
+
+export interface WatchPolicy {
+  maxErrorPercent: number;
+  minRequests: number;
+}
+
+/**
+ * Why the new release fails the window by nginx's log, or undefined while it holds. Too few requests say
+ * nothing about a share (two of three failed is noise on an idle site), so the health probe decides then.
+ */
+export function errorShareVerdict(answers: EdgeAnswers, policy: WatchPolicy): string | undefined {
+  if (answers.proxied < policy.minRequests) return undefined;
+  const percent = (answers.failed / answers.proxied) * 100;
+  if (percent <= policy.maxErrorPercent) return undefined;
+  return `${answers.failed} of ${answers.proxied} requests through nginx (${percent.toFixed(1)} %) were answered 5xx by the new release; at most ${policy.maxErrorPercent} % may be`;
+}
+
+/** Looks through the public URL that may fail in a row before the window fails: one can be a blip. */
+export const FAILED_LOOKS_TO_FAIL = 2;

@@ -36,6 +36,7 @@ function exec(ctx: DeployContext): Exec {
     runner: ctx.runner,
     local: ctx.local ?? localRunner(ctx.environment.timeouts.commandSeconds),
     progress: ctx.progress,
+    ...(ctx.signal ? { signal: ctx.signal } : {}),
   };
 }
 

@@ -16,6 +16,7 @@ import {
   restoreConfig,
   shipCommands,
 } from "../commands/config.js";
+import { clearJournal, readJournal, writeJournal } from "../commands/journal.js";
 import { appendRelease, parseLedger, type ReleaseRecord, recentReleases } from "../commands/ledger.js";
 import type { LockHolder } from "../commands/lock.js";
 import {
@@ -23,16 +24,19 @@ import {
   containerHealth,
   diskFree,
   dockerVersion,
+  edgeAnswers,
   ensureNginx,
   listAppContainers,
   pullImage,
   readUpstream,
   reloadNginx,
   removeContainer,
+  removeContainerIfPresent,
   runMigrations,
   startBeside,
   startStack,
   stopContainer,
+  stopContainerIfPresent,
   testNginx,
   upstreamConf,
   writeUpstream,
@@ -41,7 +45,16 @@ import type { Environment } from "../config/environments.js";
 import type { PlannedStep, Progress } from "../progress.js";
 import type { Runner } from "../runner.js";
 import { currentRelease } from "../status.js";
-import { effect, later, type Operation, planOperation, type Step, step } from "../steps.js";
+import {
+  effect,
+  Interrupted,
+  later,
+  type Operation,
+  pause,
+  planOperation,
+  type Step,
+  step,
+} from "../steps.js";
 import {
   type AppContainer,
   healthVerdict,
@@ -51,7 +64,9 @@ import {
   parseFreeBytes,
   splitPinned,
 } from "./decisions.js";
+import { type InterruptedRelease, journalText, parseJournal, type UndoFacts } from "./journal.js";
 import { verifyServing } from "./verify.js";
+import { lookThroughPublicUrl, watchRelease } from "./watch.js";
 
 /** The release's waits, named once: the run waits them and --dry-run prints them. */
 export const RELEASE_TIMING = {
@@ -63,6 +78,8 @@ export const RELEASE_TIMING = {
   drainSeconds: 2,
   /** Between two looks at the new container's health. */
   healthPollSeconds: 1,
+  /** Between two looks through the public URL (and at nginx's log) in the watch window. */
+  watchPollSeconds: 2,
 };
 export type ReleaseTiming = typeof RELEASE_TIMING;
 
@@ -79,7 +96,11 @@ export interface DeployContext {
   local?: Runner;
   /** Checks from outside that `release` serves; default: verifyServing through nginx at publicUrl. */
   checkServing?: (release: string) => Promise<unknown>;
+  /** One look in the watch window: undefined when `release` serves; default: lookThroughPublicUrl. */
+  look?: (release: string) => Promise<string | undefined>;
   timing?: ReleaseTiming;
+  /** Aborted by SIGINT/SIGTERM: the release stops where it is and is undone. */
+  signal?: AbortSignal;
 }
 
 export interface DeployRequest {
@@ -95,6 +116,13 @@ export interface DeployRequest {
 /** A deploy that failed; its message says what happened, what was undone and what serves now. */
 export class DeployFailed extends Error {
   override name = "DeployFailed";
+  constructor(
+    message: string,
+    /** The signal that interrupted the release, when one did (the CLI exits 130 or 143 for it). */
+    readonly signal?: string,
+  ) {
+    super(message);
+  }
 }
 
 /** What a release did to the host's configuration, so a rollback can put it back. */
@@ -107,6 +135,8 @@ export interface ConfigChange {
 
 /** What the steps of a release find out and leave behind, in the order they do. */
 export interface ReleaseFacts {
+  /** A release whose CLI was killed mid-way, found in the journal: undone before this one starts. */
+  interrupted: InterruptedRelease | null;
   /** The release that served before (from the ledger): what a failure returns to. */
   previous: ReleaseRecord | null;
   backup: string | null;
@@ -121,6 +151,10 @@ export interface ReleaseFacts {
   fresh: AppContainer | null;
   /** From the switch on, the undo points nginx back at previousUpstream. */
   switched: boolean;
+  /** ms since the epoch when the switch began: the watch window counts nginx's answers from there. */
+  switchedAt: number;
+  /** The previous release's containers, nginx's backup in the watch window (none: no window). */
+  backups: string[];
   /** The app containers the release replaces, found once it serves. */
   old: AppContainer[];
   stopped: string[];
@@ -130,6 +164,7 @@ export interface ReleaseFacts {
 
 export function startingFacts(): ReleaseFacts {
   return {
+    interrupted: null,
     previous: null,
     backup: null,
     config: null,
@@ -138,6 +173,8 @@ export function startingFacts(): ReleaseFacts {
     migrated: false,
     fresh: null,
     switched: false,
+    switchedAt: 0,
+    backups: [],
     old: [],
     stopped: [],
     leftover: [],
@@ -162,6 +199,7 @@ export function release(ctx: DeployContext, input: ReleaseInput): Operation<Rele
   const { request, started } = input;
   const timing = ctx.timing ?? RELEASE_TIMING;
   const checkServing = ctx.checkServing ?? ((name: string) => verifyServing(env, name));
+  const look = ctx.look ?? ((name: string) => lookThroughPublicUrl(env, name));
   const { image, digest } = splitPinned(request.image);
   const record: ReleaseRecord = {
     release: request.release,
@@ -198,6 +236,13 @@ export function release(ctx: DeployContext, input: ReleaseInput): Operation<Rele
     ],
     lock: { environment: env, who: ctx.who, purpose: `deploy ${request.release}` },
     reads: [
+      step("read journal", readJournal(env.stateDirectory), {
+        keep: (r, f) => {
+          f.interrupted = parseJournal(r.stdout);
+        },
+        note: "a release whose CLI was killed mid-way left it: undone first",
+      }),
+      later((f) => (f.interrupted ? recoverySteps(env, f.interrupted, ctx.who, timing) : [])),
       step("read ledger", recentReleases(env.stateDirectory, 200), {
         keep: (r, f) => {
           f.previous = currentRelease(parseLedger(r.stdout));
@@ -272,18 +317,22 @@ export function release(ctx: DeployContext, input: ReleaseInput): Operation<Rele
       }),
       later((f) => {
         const fresh = f.fresh as AppContainer;
+        // The release serving now stays as nginx's backup through the watch window (none on a first release).
+        const backups = env.watch.seconds > 0 ? f.before.filter(isRunning).map((c) => c.name) : [];
         return [
-          effect("wait healthy", (_, x) => waitHealthy(env, x.runner, fresh, timing), {
+          effect("wait healthy", (_, x) => waitHealthy(env, x.runner, fresh, timing, x.signal), {
             shows: containerHealth(fresh.id),
             detail: () => fresh.name,
             note: `until "healthy", at most ${env.timeouts.healthSeconds} s`,
           }),
-          step("switch upstream", writeUpstream(env, upstreamConf(fresh.name)), {
+          step("switch upstream", writeUpstream(env, upstreamConf(fresh.name, backups)), {
             // A half-written switch is undone too: the previous upstream goes back whatever happened.
             leaves: (f) => {
               f.switched = true;
+              f.switchedAt = Date.now();
+              f.backups = backups;
             },
-            note: `stdin: conf.d/upstream.conf naming the container found above (${fresh.name} here)`,
+            note: `stdin: conf.d/upstream.conf naming the container found above (${fresh.name} here)${backups.length ? `, the previous release's (${backups.join(", ")}) as backup` : ""}`,
           }),
           step("start nginx if stopped", ensureNginx(env)),
           step("nginx -t", testNginx(env)),
@@ -292,6 +341,32 @@ export function release(ctx: DeployContext, input: ReleaseInput): Operation<Rele
       }),
       effect("verify through nginx", () => checkServing(request.release), {
         note: `GET ${new URL(env.healthPath, env.publicUrl)} answers 200 from release ${request.release}`,
+      }),
+      later((f) => {
+        if (f.backups.length === 0) return [];
+        const fresh = f.fresh as AppContainer;
+        return [
+          effect(
+            "watch",
+            (f, x) =>
+              watchRelease(env, x.runner, request.release, f.switchedAt, {
+                pollSeconds: timing.watchPollSeconds,
+                look,
+                ...(x.signal ? { signal: x.signal } : {}),
+              }),
+            {
+              shows: edgeAnswers(env, env.watch.seconds),
+              detail: (r) =>
+                `${r.seconds} s: ${r.looks} looks through ${env.publicUrl}, ${r.failed} of ${r.proxied} requests answered 5xx`,
+              note: `${env.watch.seconds} s: ${env.healthPath} and /version through ${env.publicUrl} every ${timing.watchPollSeconds} s, and the share of 5xx in nginx's log (at most ${env.watch.maxErrorPercent} %)`,
+            },
+          ),
+          step("upstream without backup", writeUpstream(env, upstreamConf(fresh.name)), {
+            note: `stdin: conf.d/upstream.conf naming ${fresh.name} alone`,
+          }),
+          step("nginx -t (without backup)", testNginx(env)),
+          step("reload nginx (without backup)", reloadNginx(env)),
+        ];
       }),
     ],
     // The new release serves by now, so an old container that will not go away is reported, not rolled back for.
@@ -345,7 +420,15 @@ export function release(ctx: DeployContext, input: ReleaseInput): Operation<Rele
       }),
       later((f) => (f.config ? [step("drop config snapshot", removeSnapshot(f.config.snapshot))] : [])),
     ],
-    undo: (f) => rollbackSteps(env, f, { ...record, durationMs: Date.now() - started }, timing),
+    undo: (f, cause) =>
+      rollbackSteps(env, f, { ...record, durationMs: Date.now() - started }, timing, {
+        why: cause instanceof Interrupted ? cause.message : `failed: ${cause.message.split("\n")[0]}`,
+      }),
+    journal: {
+      record: (f) => journalText(record, f),
+      write: (text) => writeJournal(env.stateDirectory, text),
+      clear: clearJournal(env.stateDirectory),
+    },
     failed: async (cause, at, undone, f, x) => {
       const lines = undone.map((u) =>
         u.error ? `  NOT undone: ${u.name}: ${u.error.message}` : `  undone: ${u.name}`,
@@ -365,8 +448,13 @@ export function release(ctx: DeployContext, input: ReleaseInput): Operation<Rele
           lines.push(`  WARNING: ${(error as Error).message}`);
         }
       }
+      const what =
+        cause instanceof Interrupted
+          ? `deploy of ${request.release} was ${cause.message}${at ? ` (at "${at}")` : ""}; it was undone`
+          : `deploy of ${request.release} failed at "${at ?? "setup"}": ${cause.message}`;
       return new DeployFailed(
-        `deploy of ${request.release} failed at "${at ?? "setup"}": ${cause.message}\n${lines.join("\n")}`,
+        `${what}\n${lines.join("\n")}`,
+        cause instanceof Interrupted ? cause.signalName : undefined,
       );
     },
   };
@@ -409,6 +497,7 @@ async function waitHealthy(
   runner: Runner,
   container: AppContainer,
   timing: ReleaseTiming,
+  signal?: AbortSignal,
 ): Promise<void> {
   const deadline = Date.now() + env.timeouts.healthSeconds * 1000;
   for (;;) {
@@ -421,7 +510,7 @@ async function waitHealthy(
         `${container.name} was not healthy after ${env.timeouts.healthSeconds} s (its healthcheck keeps failing)`,
       );
     }
-    await sleep(timing.healthPollSeconds * 1000);
+    await pause(timing.healthPollSeconds, signal);
   }
 }
 
@@ -435,9 +524,15 @@ async function waitHealthy(
  */
 export function rollbackSteps(
   env: Environment,
-  left: Pick<ReleaseFacts, "config" | "switched" | "previousUpstream" | "fresh" | "migrated">,
+  left: UndoFacts,
   record: ReleaseRecord,
   timing: ReleaseTiming = RELEASE_TIMING,
+  options: {
+    /** Why the release is undone, for the ledger. */
+    why?: string;
+    /** The undo of a killed run: what it left may be partly gone already, which is no failure then. */
+    ifPresent?: boolean;
+  } = {},
 ): Step<ReleaseFacts>[] {
   const steps: Step<ReleaseFacts>[] = [];
   if (left.config) {
@@ -451,12 +546,22 @@ export function rollbackSteps(
     steps.push(step("reload nginx", reloadNginx(env)));
   }
   if (left.fresh) {
-    steps.push(step(`stop ${left.fresh.name}`, stopContainer(left.fresh.id, timing.undoStopGraceSeconds)));
-    steps.push(step(`remove ${left.fresh.name}`, removeContainer(left.fresh.id)));
+    const { id, name } = left.fresh;
+    const grace = timing.undoStopGraceSeconds;
+    steps.push(
+      step(`stop ${name}`, options.ifPresent ? stopContainerIfPresent(id, grace) : stopContainer(id, grace)),
+      step(`remove ${name}`, options.ifPresent ? removeContainerIfPresent(id) : removeContainer(id)),
+    );
   }
-  const note = left.migrated
-    ? "migrations of this release stay applied; restore the pre-release backup if the previous release cannot run on them"
-    : undefined;
+  const note =
+    [
+      options.why,
+      left.migrated
+        ? "migrations of this release stay applied; restore the pre-release backup if the previous release cannot run on them"
+        : undefined,
+    ]
+      .filter(Boolean)
+      .join("; ") || undefined;
   steps.push(
     step(
       "ledger",
@@ -464,6 +569,30 @@ export function rollbackSteps(
     ),
   );
   return steps;
+}
+
+/**
+ * The undo of a release whose CLI was killed, from its journal, under this run's lock: the same steps a
+ * failure runs (upstream back, its container away, the ledger), tolerant of what is already gone.
+ */
+export function recoverySteps(
+  env: Environment,
+  interrupted: InterruptedRelease,
+  who: string,
+  timing: ReleaseTiming,
+): Step<ReleaseFacts>[] {
+  const { record, left } = interrupted;
+  const why = `interrupted (its CLI stopped mid-way); undone by the next run, ${who}`;
+  return [
+    ...rollbackSteps(env, left, record, timing, { why, ifPresent: true }).map((s) => ({
+      ...s,
+      name: `recover ${record.release}: ${s.name}`,
+    })),
+    step(`recover ${record.release}: clear journal`, clearJournal(env.stateDirectory), {
+      detail: () =>
+        `the ${record.note?.startsWith("rollback") ? "rollback" : "deploy"} of ${record.release} by ${record.who} (started ${record.at}) was interrupted; what it left is undone`,
+    }),
+  ];
 }
 
 /**
@@ -484,6 +613,7 @@ export function releasePlan(
     before: [...running],
     fresh: { id: "<new container>", name: "NEW-CONTAINER", image: request.image, state: "running" },
     old: [...running],
+    backups: env.watch.seconds > 0 ? running.filter(isRunning).map((c) => c.name) : [],
     config: ctx.config
       ? { base: configBase(env), snapshot: configSnapshot(env, request.release), added: [] }
       : null,

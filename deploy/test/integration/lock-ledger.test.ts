@@ -3,13 +3,14 @@
  * real SSH (OpenSSH on 127.0.0.1 with a pinned host key), with the same commands.
  */
 import { rm } from "node:fs/promises";
+import os from "node:os";
 import path from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { COMMAND_SECONDS, deadline } from "../../../test/harness/deadline.js";
 import { makeScratchDir } from "../../../test/harness/scratch-dir.js";
 import { appendRelease, parseLedger, type ReleaseRecord, recentReleases } from "../../src/commands/ledger.js";
-import { breakLock } from "../../src/commands/lock.js";
+import { acquireLock, breakLock } from "../../src/commands/lock.js";
 import { acquire, currentHolder, LockHeld, release, withLock } from "../../src/lock/lock.js";
 import { Progress } from "../../src/progress.js";
 import { localRunner, type Runner, sshRunner } from "../../src/runner.js";
@@ -62,7 +63,7 @@ describe.each(Object.keys(runners))("over %s", (kind) => {
       const refused = acquire(runner, env, { who: "ci@runner", purpose: "deploy r2" });
       await expect(refused).rejects.toThrow(LockHeld);
       await expect(refused).rejects.toThrow(
-        `local is locked on ${runner.where}: held by ana@laptop for deploy r1 since ${first.since} (0 min ago)`,
+        `local is locked on ${runner.where}: held by ana@laptop for deploy r1 since ${first.since} (0 min ago, process ${process.pid} on ${os.hostname()})`,
       );
       expect(await currentHolder(runner, env)).toEqual(first);
       expect(await release(runner, env, first)).toBe(true);
@@ -100,7 +101,7 @@ describe.each(Object.keys(runners))("over %s", (kind) => {
         new Date(Date.now() - 3 * 3600_000),
       );
       await expect(acquire(runner, env, { who: "ana", purpose: "deploy" })).rejects.toThrow(
-        /held by crashed@ci for deploy since .* \(180 min ago\); older than 60 min, .*shipyard lock break/,
+        /held by crashed@ci for deploy since .* \(180 min ago, process \d+ on .*\); older than 60 min, .*shipyard lock break/,
       );
       await runner.run(breakLock(env.stateDirectory));
       const next = await acquire(runner, env, { who: "ana", purpose: "deploy" });
@@ -110,6 +111,60 @@ describe.each(Object.keys(runners))("over %s", (kind) => {
       await release(runner, env, next);
     },
     deadline({ command: 8 }),
+  );
+
+  it(
+    "a lock whose process is gone from this machine (kill -9) is taken over, and says so; a live one is not",
+    async () => {
+      // A process that has ended: its pid is what a killed CLI leaves in the holder file.
+      const ended = execa("true");
+      await ended;
+      const pid = ended.pid as number;
+      const gone = { holder: "killed@laptop", purpose: "deploy r8", since: new Date().toISOString() };
+      await runner.run(
+        acquireLock(env.stateDirectory, {
+          ...gone,
+          token: "t".repeat(12),
+          pid,
+          host: os.hostname(),
+        }),
+      );
+      const lines: string[] = [];
+      const ran = await withLock(
+        runner,
+        env,
+        new Progress((l) => lines.push(l)),
+        { who: "ana", purpose: "deploy r9" },
+        async () => currentHolder(runner, env),
+      );
+      expect(ran).toMatchObject({
+        holder: "ana",
+        purpose: "deploy r9",
+        pid: process.pid,
+        host: os.hostname(),
+      });
+      expect(lines.join("\n")).toMatch(
+        new RegExp(
+          `✓ take over the lock of killed@laptop \\(deploy r8\\) \\([\\d.]+ s\\) its process ${pid} on this machine is gone`,
+        ),
+      );
+      expect(await currentHolder(runner, env)).toBeNull();
+
+      // The same holder on another machine: only its operator can know it has ended.
+      await runner.run(
+        acquireLock(env.stateDirectory, {
+          ...gone,
+          token: "u".repeat(12),
+          pid,
+          host: "ci-runner-7",
+        }),
+      );
+      await expect(acquire(runner, env, { who: "ana", purpose: "deploy r9" })).rejects.toThrow(
+        `held by killed@laptop for deploy r8 since ${gone.since} (0 min ago, process ${pid} on ci-runner-7); if that run has ended (killed, or its CI job cancelled), run \`shipyard lock break --env=local\`: the next deploy then undoes what it left`,
+      );
+      await runner.run(breakLock(env.stateDirectory));
+    },
+    deadline({ command: 10 }),
   );
 
   it(

@@ -1,7 +1,10 @@
 /** Many commands at once over the runner's one SSH connection, on a real OpenSSH server. */
 
-import { rm } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import { readdir, readFile, rm } from "node:fs/promises";
+import os from "node:os";
 import path from "node:path";
+import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { COMMAND_SECONDS, deadline } from "../../../test/harness/deadline.js";
 import { makeScratchDir } from "../../../test/harness/scratch-dir.js";
@@ -49,5 +52,45 @@ describe("a burst of commands over SSH", () => {
       // Twenty-four commands, eight at a time: three rounds, after the connection is opened.
     },
     deadline({ command: 4 }),
+  );
+});
+
+describe("what a killed CLI leaves of its SSH session", () => {
+  /** The master ssh process listening on `socket`, if one runs. */
+  const masterOf = async (socket: string) =>
+    (await execa("pgrep", ["-f", socket], { reject: false })).stdout.trim();
+
+  it(
+    "the next run closes its master connection and removes its directory with the key copy",
+    async () => {
+      // A CLI that opens its runner with the key given as text, then dies without running any cleanup.
+      const script = `
+        import { sshRunner } from ${JSON.stringify(path.resolve("deploy/src/runner.ts"))};
+        await sshRunner(${JSON.stringify(sshd.target)}, { SHIPYARD_SSH_KEY: process.env.KEY }, 60);
+        process.kill(process.pid, "SIGKILL");
+      `;
+      const key = await readFile(sshd.clientKeyFile, "utf8");
+      const killed = execa("node", ["--import", "tsx", "--input-type=module", "-e", script], {
+        reject: false,
+        env: { KEY: key },
+      });
+      const { signal } = await killed;
+      expect(signal).toBe("SIGKILL");
+      const left = (await readdir(os.tmpdir())).filter((n) => n.startsWith(`shipyard-ssh-${killed.pid}-`));
+      expect(left).toHaveLength(1);
+      const leftDir = path.join(os.tmpdir(), left[0] as string);
+      expect((await readdir(leftDir)).some((f) => f.startsWith("id-"))).toBe(true);
+      expect(await masterOf(path.join(leftDir, "master.sock"))).not.toBe("");
+
+      const next = await sshRunner(
+        sshd.target,
+        { SHIPYARD_SSH_KEY_FILE: sshd.clientKeyFile },
+        COMMAND_SECONDS,
+      );
+      await next.close();
+      expect(existsSync(leftDir)).toBe(false);
+      expect(await masterOf(path.join(leftDir, "master.sock"))).toBe("");
+    },
+    deadline({ command: 6 }),
   );
 });

@@ -35,9 +35,9 @@ http {
   env.compose.nginxConfDirectory = confDir;
   const runner = localRunner(COMMAND_SECONDS);
 
-  await runner.run(writeUpstream(env, upstreamConf("localhost", 3000)));
+  await runner.run(writeUpstream(env, upstreamConf("localhost", [], 3000)));
   // A second write replaces the first whole.
-  await runner.run(writeUpstream(env, upstreamConf("127.0.0.1", 3001)));
+  await runner.run(writeUpstream(env, upstreamConf("127.0.0.1", [], 3001)));
 
   expect(await readdir(confDir)).toEqual(["upstream.conf"]);
   expect((await runner.run(readUpstream(env))).stdout).toBe(

@@ -18,6 +18,7 @@ export function localEnvironment(dir: string, overrides: Partial<Environment> = 
     healthPath: "/healthz",
     database: { urlEnv: "DATABASE_URL" },
     timeouts: { commandSeconds: 120, healthSeconds: 60, lockStaleMinutes: 60 },
+    watch: { seconds: 30, maxErrorPercent: 1, minRequests: 20 },
     backup: { directory: `${dir}/backups`, retention: { last: 3, daily: 7, weekly: 4 }, encryptTo: [] },
     requireConfirmation: false,
     ...overrides,

@@ -31,7 +31,7 @@ describe("ssh wrapping", () => {
       `ssh ${common} -o ControlMaster=no prod.example.com -- docker ps`,
     );
     expect(sshMasterArgv(target, files).join(" ")).toBe(
-      `ssh ${common} -o ControlMaster=yes -o ControlPersist=yes prod.example.com -- true`,
+      `ssh ${common} -o ControlMaster=yes -o ControlPersist=60 prod.example.com -- true`,
     );
   });
 

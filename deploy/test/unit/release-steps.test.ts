@@ -14,6 +14,7 @@ import {
   snapshotConfig,
   unpackBundle,
 } from "../../src/commands/config.js";
+import { clearJournal, readJournal, writeJournal } from "../../src/commands/journal.js";
 import { appendRelease, recentReleases } from "../../src/commands/ledger.js";
 import { acquireLock, lockHolderSchema, releaseLock } from "../../src/commands/lock.js";
 import {
@@ -27,9 +28,11 @@ import {
   readUpstream,
   reloadNginx,
   removeContainer,
+  removeContainerIfPresent,
   runMigrations,
   startBeside,
   stopContainer,
+  stopContainerIfPresent,
   testNginx,
   upstreamConf,
   writeUpstream,
@@ -37,12 +40,15 @@ import {
 import { Progress } from "../../src/progress.js";
 import type { AppContainer } from "../../src/release/decisions.js";
 import { deploy } from "../../src/release/deploy.js";
+import { parseJournal } from "../../src/release/journal.js";
 import { type DeployContext, RELEASE_TIMING, releasePlan } from "../../src/release/release.js";
+import { Interrupted } from "../../src/steps.js";
 import { localEnvironment } from "../support/environment.js";
 import { type Answer, FakeRunner } from "../support/fake-runner.js";
 import { releaseRecord } from "../support/release-record.js";
 
-const env = localEnvironment("/srv/x");
+// A window of a tenth of a second, two looks (the schema's whole seconds would make each test wait).
+const env = localEnvironment("/srv/x", { watch: { seconds: 0.1, maxErrorPercent: 1, minRequests: 20 } });
 const state = env.stateDirectory;
 const digest = `sha256:${"c".repeat(64)}`;
 const image = `registry.example.com/shop/app@${digest}`;
@@ -93,10 +99,12 @@ function scene(failAt?: string, answers: (c: Command) => Answer = () => undefine
     if (text === line(listAppContainers(env))) return { stdout: ps(containers) };
     if (text.includes("--scale")) containers = [...containers, green];
     if (program === "docker" && sub === "inspect") return { stdout: "running healthy\n" };
+    if (readable(c) === EDGE_ANSWERS) return { stdout: "40 0\n" };
     return undefined;
   });
   const local = new FakeRunner(() => failing(), "local");
   const served: string[] = [];
+  const looked: string[] = [];
   const ctx: DeployContext = {
     environment: env,
     runner: host,
@@ -114,9 +122,13 @@ function scene(failAt?: string, answers: (c: Command) => Answer = () => undefine
       const failure = failing();
       if (failure) throw failure;
     },
-    timing: { ...RELEASE_TIMING, drainSeconds: 0 },
+    look: async (release) => {
+      looked.push(release);
+      return current === failAt ? `${failAt} broke` : undefined;
+    },
+    timing: { ...RELEASE_TIMING, drainSeconds: 0, watchPollSeconds: 0.1 },
   };
-  return { ctx, host, local, progress, stderr, served, after };
+  return { ctx, host, local, progress, stderr, served, looked, after };
 }
 
 /** The holder the release wrote when it took the lock: its token is what unlocking names. */
@@ -137,10 +149,14 @@ const ledgerLine = (host: FakeRunner) => {
 };
 
 const request = { image, release: "r2", migrate: true };
+/** Every edgeAnswers command is the same but for its --since, which follows the clock. */
+const EDGE_ANSWERS = "edge answers";
+const JOURNAL = line(writeJournal(state, ""));
+const readable = (c: Command) => (c.argv[3] === "shipyard-edge-answers" ? EDGE_ANSWERS : line(c));
 
 describe("a release, run against FakeRunner", () => {
   it("executes exactly these commands, in this order, and says what serves", async () => {
-    const { ctx, host, local, served, stderr } = scene();
+    const { ctx, host, local, served, looked, stderr } = scene();
     const result = await deploy(ctx, request);
     // Progress lines the e2e test reads, as it reads them.
     expect(stderr.join("\n")).toMatch(/✓ preflight: docker \([\d.]+ s\) engine 27\.3\.1 on fake@host:22\n/);
@@ -149,37 +165,37 @@ describe("a release, run against FakeRunner", () => {
     const bundle = local.ran[0]?.argv[3] ?? "";
     expect(bundle).toMatch(/shipyard-config-.*\/bundle\.tar$/);
     expect(local.lines).toEqual([line(packBundle("/repo", shipment.files, bundle))]);
-    expect(host.lines).toEqual(
-      [
-        dockerVersion(),
-        composeVersion(env),
-        diskFree(env),
-        acquireLock(state, lockHolder),
-        recentReleases(state, 200),
-        snapshotConfig(".", shipment.files, snapshot),
-        listArchive(snapshot),
-        unpackBundle(".", bundle),
-        pullImage(image),
-        readUpstream(env),
-        listAppContainers(env),
-        runMigrations(env, image, "r2"),
-        startBeside(env, image, "r2", 1),
-        listAppContainers(env),
-        containerHealth("bbb"),
-        writeUpstream(env, upstreamConf("shipyard-app-2")),
-        ensureNginx(env),
-        testNginx(env),
-        reloadNginx(env),
-        listAppContainers(env),
-        stopContainer("aaa", 15),
-        removeContainer("aaa"),
-        appendRelease(state, releaseRecord()),
-        removeSnapshot(snapshot),
-        releaseLock(state, token(host)),
-      ].map(line),
-    );
-    expect(host.ran[15]?.stdin).toBe(upstreamConf("shipyard-app-2"));
+    // The journal is rewritten before a step whenever what the undo needs has changed.
+    expect(host.ran.map(readable)).toEqual([
+      ...[dockerVersion(), composeVersion(env), diskFree(env), acquireLock(state, lockHolder)].map(line),
+      ...[readJournal(state), recentReleases(state, 200)].map(line),
+      JOURNAL,
+      ...[snapshotConfig(".", shipment.files, snapshot), listArchive(snapshot)].map(line),
+      JOURNAL,
+      ...[unpackBundle(".", bundle), pullImage(image), readUpstream(env)].map(line),
+      JOURNAL,
+      ...[listAppContainers(env), runMigrations(env, image, "r2")].map(line),
+      JOURNAL,
+      ...[startBeside(env, image, "r2", 1), listAppContainers(env)].map(line),
+      JOURNAL,
+      line(containerHealth("bbb")),
+      JOURNAL,
+      ...[writeUpstream(env, ""), ensureNginx(env), testNginx(env), reloadNginx(env)].map(line),
+      EDGE_ANSWERS,
+      EDGE_ANSWERS,
+      ...[writeUpstream(env, ""), testNginx(env), reloadNginx(env), clearJournal(state)].map(line),
+      ...[listAppContainers(env), stopContainer("aaa", 15), removeContainer("aaa")].map(line),
+      ...[appendRelease(state, releaseRecord()), removeSnapshot(snapshot)].map(line),
+      line(releaseLock(state, token(host))),
+    ]);
+    // The switch keeps r1 as nginx's backup through the watch window; then r2 serves alone.
+    const upstreams = host.ran.filter((c) => line(c) === line(writeUpstream(env, ""))).map((c) => c.stdin);
+    expect(upstreams).toEqual([
+      upstreamConf("shipyard-app-2", ["shipyard-app-1"]),
+      upstreamConf("shipyard-app-2"),
+    ]);
     expect(served).toEqual(["r2"]);
+    expect(looked).toEqual(["r2", "r2"]);
     expect(ledgerLine(host)).toMatchObject({
       release: "r2",
       image: "registry.example.com/shop/app",
@@ -214,6 +230,131 @@ describe("a release, run against FakeRunner", () => {
     expect(result.leftover).toEqual(["shipyard-app-1"]);
     expect(host.lines).not.toContain(line(removeContainer("aaa")));
     expect(ledgerLine(host)).toMatchObject({ result: "succeeded", note: "not removed: shipyard-app-1" });
+  });
+
+  it("rolls back a release that stops serving in the watch window, keeping r1 as nginx's backup until then", async () => {
+    const { ctx, host, looked } = scene();
+    let looks = 0;
+    ctx.look = async (release) => {
+      looked.push(release);
+      return ++looks > 1 ? "/healthz answered 500, /version named release r1" : undefined;
+    };
+    const longer = { ...env, watch: { ...env.watch, seconds: 0.3 } };
+    const error = await deploy({ ...ctx, environment: longer }, request).catch((e: Error) => e);
+    expect(String(error)).toMatch(
+      /^DeployFailed: deploy of r2 failed at "watch": release r2 stopped serving \d+ s into the watch window: \/healthz answered 500, \/version named release r1\n {2}undone: restore config/,
+    );
+    // The second failed look decides: one is a blip.
+    expect(looked).toEqual(["r2", "r2", "r2"]);
+    expect(host.lines).not.toContain(line(stopContainer("aaa", 15)));
+    expect(ledgerLine(host)).toMatchObject({ release: "r2", result: "rolled-back" });
+  });
+
+  it("rolls back a release whose share of 5xx in nginx's log passes the limit, though every look is fine", async () => {
+    const { ctx, host } = scene(undefined, (c) =>
+      readable(c) === EDGE_ANSWERS ? { stdout: "40 2\n" } : undefined,
+    );
+    const error = await deploy(ctx, request).catch((e: Error) => e);
+    expect(String(error)).toContain(
+      'failed at "watch": 2 of 40 requests through nginx (5.0 %) were answered 5xx by the new release; at most 1 % may be',
+    );
+    expect(ledgerLine(host)).toMatchObject({
+      result: "rolled-back",
+      note: expect.stringMatching(/^failed: 2 of 40 requests/),
+    });
+  });
+
+  it.each(["SIGINT", "SIGTERM"])(
+    "undoes a release interrupted by %s like a failure: r1 serves, the ledger says why, the lock is released",
+    async (signalName) => {
+      const interrupt = new AbortController();
+      // The interrupt comes while the release waits for its container to become healthy.
+      let polls = 0;
+      const healthy = scene(undefined, (c) => {
+        if (line(c) !== line(containerHealth("bbb"))) return undefined;
+        if (++polls === 1) interrupt.abort(new Interrupted(signalName));
+        return { stdout: "running starting\n" };
+      });
+      const error = await deploy({ ...healthy.ctx, signal: interrupt.signal }, request).catch(
+        (e: Error) => e,
+      );
+      expect(String(error)).toBe(
+        [
+          `DeployFailed: deploy of r2 was interrupted by ${signalName} (at "wait healthy"); it was undone`,
+          ...[...config, ...container, "ledger"].map((u) => `  undone: ${u}`),
+          "  migrations of r2 stay applied; restore the pre-release backup if r1 cannot run on them",
+          "  release r1 serves, verified through nginx at https://127.0.0.1:8443",
+        ].join("\n"),
+      );
+      expect(polls).toBe(1);
+      expect(ledgerLine(healthy.host)).toMatchObject({
+        release: "r2",
+        result: "rolled-back",
+        note: expect.stringMatching(new RegExp(`^interrupted by ${signalName}; migrations`)),
+      });
+      expect(healthy.host.lines.slice(-2)).toEqual([
+        line(clearJournal(state)),
+        line(releaseLock(state, token(healthy.host))),
+      ]);
+      expect(healthy.served).toEqual(["r1"]);
+    },
+  );
+
+  it("keeps in the journal, before each step, what the undo would need if the CLI were killed there", async () => {
+    const { ctx, host } = scene();
+    await deploy(ctx, request);
+    const journals = host.ran.filter((c) => line(c) === JOURNAL).map((c) => parseJournal(c.stdin ?? ""));
+    expect(journals.map((j) => j?.left)).toEqual([
+      { config: null, switched: false, previousUpstream: "", fresh: null, migrated: false },
+      expect.objectContaining({ config: { base: ".", snapshot, added: ["nginx/nginx.conf"] } }),
+      expect.objectContaining({ previousUpstream: OLD_UPSTREAM, migrated: false }),
+      expect.objectContaining({ migrated: true, fresh: null }),
+      expect.objectContaining({ fresh: green, switched: false }),
+      // Written before the switch runs: a run killed during it leaves the undo the previous upstream.
+      expect.objectContaining({ fresh: green, switched: true }),
+    ]);
+    expect(journals[0]?.record).toMatchObject({ release: "r2", result: "rolled-back", who: "ci" });
+  });
+
+  it("undoes what a killed release left (from its journal) before starting its own, and says so", async () => {
+    const killed = {
+      record: releaseRecord({ release: "r1b", who: "laptop", result: "rolled-back" }),
+      left: {
+        config: null,
+        switched: true,
+        previousUpstream: OLD_UPSTREAM,
+        fresh: { id: "ccc", name: "shipyard-app-3", image, state: "running" },
+        migrated: false,
+      },
+    };
+    const { ctx, host, stderr } = scene(undefined, (c) =>
+      line(c) === line(readJournal(state)) ? { stdout: `${JSON.stringify(killed)}\n` } : undefined,
+    );
+    await deploy(ctx, request);
+    const recovery = host.lines.slice(host.lines.indexOf(line(readJournal(state))) + 1);
+    expect(recovery.slice(0, 7)).toEqual(
+      [
+        writeUpstream(env, OLD_UPSTREAM),
+        testNginx(env),
+        reloadNginx(env),
+        stopContainerIfPresent("ccc", 5),
+        removeContainerIfPresent("ccc"),
+        appendRelease(state, releaseRecord()),
+        clearJournal(state),
+      ].map(line),
+    );
+    const recorded = JSON.parse(host.ran.find((c) => line(c) === LEDGER)?.stdin ?? "null");
+    expect(recorded).toMatchObject({
+      release: "r1b",
+      who: "laptop",
+      result: "rolled-back",
+      note: "interrupted (its CLI stopped mid-way); undone by the next run, ci",
+    });
+    expect(stderr.join("\n")).toMatch(
+      /✓ recover r1b: clear journal \([\d.]+ s\) the deploy of r1b by laptop \(started [^)]+\) was interrupted; what it left is undone/,
+    );
+    // Then r2 is released as usual, and succeeds.
+    expect(ledgerLine(host)).toMatchObject({ release: "r2", result: "succeeded" });
   });
 
   it("fails a migration that exits non-zero with the end of its log", async () => {
@@ -263,6 +404,10 @@ const undoneAfter: [step: string, undone: string[]][] = [
   ["nginx -t", [...config, ...upstream, ...container, "ledger"]],
   ["reload nginx", [...config, ...upstream, ...container, "ledger"]],
   ["verify through nginx", [...config, ...upstream, ...container, "ledger"]],
+  ["watch", [...config, ...upstream, ...container, "ledger"]],
+  ["upstream without backup", [...config, ...upstream, ...container, "ledger"]],
+  ["nginx -t (without backup)", [...config, ...upstream, ...container, "ledger"]],
+  ["reload nginx (without backup)", [...config, ...upstream, ...container, "ledger"]],
 ];
 
 describe("a release that fails, run against FakeRunner", () => {
@@ -287,15 +432,18 @@ describe("a release that fails, run against FakeRunner", () => {
           "  release r1 serves, verified through nginx at https://127.0.0.1:8443",
         ].join("\n"),
       );
-      // What ran after the failure: the undo, then the unlock, and nothing else.
-      expect(host.lines.slice(after.index)).toEqual([
+      // What ran after the failure: the undo, the journal cleared (all is undone), the unlock; nothing else.
+      expect(host.ran.slice(after.index).map(readable)).toEqual([
         ...undone.map((u) => line(UNDO[u] as Command)),
+        line(clearJournal(state)),
         line(releaseLock(state, token(host))),
       ]);
       expect(ledgerLine(host)).toMatchObject({
         release: "r2",
         result: "rolled-back",
-        ...(migrated ? { note: expect.stringMatching(/^migrations of this release stay applied/) } : {}),
+        note: migrated
+          ? `failed: ${step} broke; migrations of this release stay applied; restore the pre-release backup if the previous release cannot run on them`
+          : `failed: ${step} broke`,
       });
       expect(served.at(-1)).toBe("r1");
     },

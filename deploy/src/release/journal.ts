@@ -1,0 +1,42 @@
+/**
+ * What the release journal holds (commands/journal.ts keeps it on the host): the ledger record the release
+ * would write, and what its steps had changed so far, i.e. exactly what `rollbackSteps` needs.
+ */
+import { z } from "zod";
+import { type ReleaseRecord, releaseRecordSchema } from "../commands/ledger.js";
+import type { ReleaseFacts } from "./release.js";
+
+export type UndoFacts = Pick<ReleaseFacts, "config" | "switched" | "previousUpstream" | "fresh" | "migrated">;
+
+const undoFactsSchema = z.object({
+  config: z.object({ base: z.string(), snapshot: z.string(), added: z.array(z.string()) }).nullable(),
+  switched: z.boolean(),
+  previousUpstream: z.string(),
+  fresh: z.object({ id: z.string(), name: z.string(), image: z.string(), state: z.string() }).nullable(),
+  migrated: z.boolean(),
+});
+
+const journalSchema = z.object({ record: releaseRecordSchema, left: undoFactsSchema });
+export type InterruptedRelease = z.infer<typeof journalSchema>;
+
+/** The journal's text; the same facts give the same text, so it is rewritten only when the undo changes. */
+export function journalText(record: ReleaseRecord, f: ReleaseFacts): string {
+  const { config, switched, previousUpstream, fresh, migrated } = f;
+  const entry: InterruptedRelease = {
+    record: { ...record, result: "rolled-back" },
+    left: { config, switched, previousUpstream, fresh, migrated },
+  };
+  return `${JSON.stringify(entry)}\n`;
+}
+
+export function parseJournal(stdout: string): InterruptedRelease | null {
+  const text = stdout.trim();
+  if (!text) return null;
+  try {
+    return journalSchema.parse(JSON.parse(text));
+  } catch (error) {
+    throw new Error(
+      `the release journal on the host cannot be read (${(error as Error).message.split("\n")[0]}); inspect it and remove it by hand if no release is running`,
+    );
+  }
+}

@@ -1,0 +1,78 @@
+/**
+ * The watch window: after the switch the new release must keep serving for `watch.seconds` while the
+ * previous one stays running as nginx's backup. Two witnesses, both as users see the site: looks through
+ * the public URL (health 200 and /version naming the new release; once nginx gives up on a failing server
+ * its backup answers, and /version names the old one) and nginx's access log (the share of requests the
+ * new release answered 5xx first, which the backup then saved).
+ */
+import { edgeAnswers } from "../commands/release.js";
+import type { Environment } from "../config/environments.js";
+import type { Runner } from "../runner.js";
+import { pause } from "../steps.js";
+import { errorShareVerdict, FAILED_LOOKS_TO_FAIL, parseEdgeAnswers } from "./decisions.js";
+import { servedRelease } from "./verify.js";
+
+export interface WatchReport {
+  seconds: number;
+  looks: number;
+  proxied: number;
+  failed: number;
+}
+
+export class WatchFailed extends Error {
+  override name = "WatchFailed";
+}
+
+/** One look through the public URL: undefined when `release` serves, else what was seen. */
+export async function lookThroughPublicUrl(env: Environment, release: string): Promise<string | undefined> {
+  try {
+    const served = await servedRelease(env);
+    if (served.health === 200 && served.release === release) return undefined;
+    return `${env.healthPath} answered ${served.health}, /version named release ${served.release ?? "(none)"}`;
+  } catch (error) {
+    const cause = (error as Error & { cause?: Error }).cause;
+    return cause?.message ?? (error as Error).message;
+  }
+}
+
+export interface WatchOptions {
+  pollSeconds: number;
+  look: (release: string) => Promise<string | undefined>;
+  signal?: AbortSignal;
+}
+
+/**
+ * Looks at the start of the window and every `pollSeconds` until `watch.seconds` have passed: a fixed
+ * number of looks, so a slow host lengthens the window rather than thinning it.
+ */
+export async function watchRelease(
+  env: Environment,
+  runner: Runner,
+  release: string,
+  switchedAt: number,
+  { pollSeconds, look, signal }: WatchOptions,
+): Promise<WatchReport> {
+  const started = Date.now();
+  const looks = Math.floor(env.watch.seconds / pollSeconds) + 1;
+  const report: WatchReport = { seconds: env.watch.seconds, looks: 0, proxied: 0, failed: 0 };
+  let failedLooks = 0;
+  for (let i = 0; i < looks; i++) {
+    if (i > 0) await pause(pollSeconds, signal);
+    report.looks++;
+    const problem = await look(release);
+    failedLooks = problem ? failedLooks + 1 : 0;
+    if (problem && failedLooks >= FAILED_LOOKS_TO_FAIL) {
+      throw new WatchFailed(
+        `release ${release} stopped serving ${Math.round((Date.now() - started) / 1000)} s into the watch window: ${problem}`,
+      );
+    }
+    // Since the switch, so requests that the first reload still sent to the old release count as proxied.
+    const answers = parseEdgeAnswers(
+      (await runner.run(edgeAnswers(env, (Date.now() - switchedAt) / 1000 + 1))).stdout,
+    );
+    Object.assign(report, answers);
+    const verdict = errorShareVerdict(answers, env.watch);
+    if (verdict) throw new WatchFailed(`${verdict} (watch window, ${env.watch.seconds} s)`);
+  }
+  return report;
+}
