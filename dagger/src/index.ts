@@ -6,7 +6,6 @@
  * --source at another repository (npm workspaces, lockfile at the root, a Dockerfile built from the root)
  * and --dockerfile at its Dockerfile to run the same pipeline on your own service.
  */
-import { randomBytes } from "node:crypto";
 import {
   argument,
   CacheSharingMode,
@@ -15,12 +14,12 @@ import {
   dag,
   type File,
   func,
-  ImageMediaTypes,
   object,
   ReturnType,
   type Secret,
   type Socket,
 } from "@dagger.io/dagger";
+import { type Deployer, type EnvironmentAccess, openDeployer } from "./deployer.js";
 import { ReportFormat, ScanTarget } from "./enums.js";
 import { ciReport, settledStep } from "./lib/ci-report.js";
 import {
@@ -37,27 +36,17 @@ import { deployImage } from "./lib/deploy-image.js";
 import {
   backupFilePath,
   DEPLOYER_SYSTEM_PACKAGES,
-  type DeployerInput,
-  type DeployerOutcome,
-  type DeployerWiring,
   DOCKER_CLI_FILES,
   DOCKER_SOCKET_PATH,
-  deployerOutcome,
-  deployerWiring,
-  pinnedReference,
-  RESTORE_FILE_PATH,
-  SCRATCH_DATABASE,
-  SCRATCH_POSTGRES_HOST,
-  SSH_KEY_PATH,
-  scratchDatabaseUrl,
   WORKDIR,
 } from "./lib/deployer.js";
-import { ENVIRONMENTS_FILE, targetKind } from "./lib/environments.js";
-import { DEPLOYER_TARBALL_PATH, hostFileArgv } from "./lib/host-run.js";
+import { ENVIRONMENTS_FILE, environmentFacts } from "./lib/environments.js";
 import { imageReferences, parsePublishTarget } from "./lib/image-tags.js";
 import { ociLabels } from "./lib/oci-labels.js";
 import { parseModuleOptions } from "./lib/options.js";
 import { type CheckResult, publishDecision } from "./lib/publish-gate.js";
+import { type PublishedImage, publishedImage, publishReport } from "./lib/published-image.js";
+import { generatedPassword, runId } from "./lib/run-secrets.js";
 import { formatScanSummary, gateScan, parseSeverityThreshold } from "./lib/scan-gate.js";
 import { SOURCE_IGNORE } from "./lib/source-scope.js";
 import {
@@ -80,45 +69,6 @@ import { REPORT_FILES, reportFileName } from "./lib/trivy-commands.js";
 import { findings, parseTrivyReport, type Severity } from "./lib/trivy-report.js";
 import { postgresService, redisService } from "./services.js";
 import { trivyReports } from "./trivy.js";
-
-/** Where the source is copied inside the Node container. */
-
-/** A password for a throwaway service that lives only as long as one test run. */
-function generatedPassword(): string {
-  return randomBytes(24).toString("base64url");
-}
-
-/** What a deployer run may be handed; deployerWiring decides which of them it gets. */
-interface DeployerResources {
-  sshKey?: Secret;
-  dockerSocket?: Socket;
-  databaseUrl?: Secret;
-  restoreFile?: File;
-  s3AccessKeyId?: Secret;
-  s3SecretAccessKey?: Secret;
-}
-
-/** A deployer run's arguments; which resources it was handed is read from the resources themselves. */
-type DeployerRequest = Omit<
-  DeployerInput,
-  | "targetKind"
-  | "hasSshKey"
-  | "hasDockerSocket"
-  | "hasDatabaseUrl"
-  | "hasS3AccessKeyId"
-  | "hasS3SecretAccessKey"
-  | "runId"
->;
-
-function given(resources: DeployerResources) {
-  return {
-    hasSshKey: resources.sshKey !== undefined,
-    hasDockerSocket: resources.dockerSocket !== undefined,
-    hasDatabaseUrl: resources.databaseUrl !== undefined,
-    hasS3AccessKeyId: resources.s3AccessKeyId !== undefined,
-    hasS3SecretAccessKey: resources.s3SecretAccessKey !== undefined,
-  };
-}
 
 /** The pipeline for one repository: its source and the images every step runs in. */
 @object()
@@ -300,23 +250,11 @@ export class Shipyard {
     /** Block on vulnerabilities that have no fixed version yet too (default: list them, do not block). */
     blockUnfixed = false,
   ): Promise<string> {
-    // Bad arguments fail here, before anything runs.
-    const target = parsePublishTarget({ registry, repository, revision, version });
-    const references = imageReferences(target);
-    const threshold = parseSeverityThreshold(severity);
-    const image = this.build(target.revision, sourceUrl, target.version ?? "");
-
-    const [test, scan] = await Promise.all([
-      this.testCheck(),
-      this.scanCheck(this.image(), threshold, blockUnfixed),
-    ]);
-    const decision = publishDecision({ test, scan }, allowFailedChecks);
-    if (!decision.publish) throw new Error(decision.reason);
-
-    const authenticated = image.withRegistryAuth(target.registry, username, password);
-    const published: string[] = [];
-    for (const reference of references) published.push(await authenticated.publish(reference));
-    return decision.overridden ? [decision.reason, ...published].join("\n") : published.join("\n");
+    const published = await this.publishImage(
+      { registry, repository, username, password, revision, version, sourceUrl },
+      { severity, allowFailedChecks, blockUnfixed },
+    );
+    return publishReport(published);
   }
 
   /**
@@ -389,10 +327,8 @@ export class Shipyard {
     dockerSocketPath: string = DOCKER_SOCKET_PATH,
     /** The checkout's absolute path on the host, for target.kind local: --host-path=$PWD (the CLI then runs there). */
     hostPath = "",
-    /** The database URL, for environments that back up by URL (database.dumpFrom: url). */
+    /** The database URL, for environments with database.dumpFrom: url; exported under the environment's database.urlEnv. */
     databaseUrl?: Secret,
-    /** The variable the environment's database.urlEnv names; --database-url is exported under it. */
-    databaseUrlVariable = "DATABASE_URL",
     /** Release version, pushed as a second tag, e.g. 1.4.0. */
     version = "",
     /** Release name shown by /version and kept in the ledger (default: a UTC timestamp). */
@@ -408,43 +344,42 @@ export class Shipyard {
     /** The off-site store's secret access key, e.g. env://S3_SECRET_ACCESS_KEY. */
     s3SecretAccessKey?: Secret,
   ): Promise<string> {
-    const resources = { sshKey, dockerSocket, databaseUrl, s3AccessKeyId, s3SecretAccessKey };
-    const request: DeployerRequest = {
-      command: "deploy",
-      env,
-      release,
-      databaseUrlVariable,
-      hostPath,
-      dockerSocketPath,
-    };
     // Bad arguments fail here, before the tests, the scan and the push.
     const source = deployImage({
       image,
       registry,
       repository,
       username,
-      hasRegistryPassword: registryPassword !== undefined,
+      registryPassword,
       revision,
     });
-    await this.wiring({ ...request, image: `checked@sha256:${"0".repeat(64)}` }, resources);
-    let pinned = source.publish ? "" : source.image;
-    if (source.publish && registryPassword) {
-      const published = await this.publish(
-        registry,
-        repository,
-        username,
-        registryPassword,
-        revision,
-        version,
-        sourceUrl,
-        severity,
-        false,
-        blockUnfixed,
-      );
-      pinned = pinnedReference(published);
-    }
-    const outcome = await this.shipyardRun({ ...request, image: pinned }, resources);
-    return outcome.json;
+    const deployer = await this.deployer({
+      env,
+      sshKey,
+      dockerSocket,
+      dockerSocketPath,
+      hostPath,
+      databaseUrl,
+      s3AccessKeyId,
+      s3SecretAccessKey,
+    });
+    const released = source.publish
+      ? (
+          await this.publishImage(
+            {
+              registry,
+              repository,
+              username,
+              password: source.registryPassword,
+              revision,
+              version,
+              sourceUrl,
+            },
+            { severity, allowFailedChecks: false, blockUnfixed },
+          )
+        ).pinned
+      : source.image;
+    return (await deployer.run({ command: "deploy", image: released, release })).outcome.json;
   }
 
   /**
@@ -464,32 +399,25 @@ export class Shipyard {
     dockerSocketPath: string = DOCKER_SOCKET_PATH,
     /** The checkout's absolute path on the host, for target.kind local: --host-path=$PWD (the CLI then runs there). */
     hostPath = "",
-    /** The database URL, for environments that back up by URL (database.dumpFrom: url). */
+    /** The database URL, for environments with database.dumpFrom: url; exported under the environment's database.urlEnv. */
     databaseUrl?: Secret,
-    /** The variable the environment's database.urlEnv names; --database-url is exported under it. */
-    databaseUrlVariable = "DATABASE_URL",
     /** The off-site store's access key id, for environments with backup.upload, e.g. env://S3_ACCESS_KEY_ID. */
     s3AccessKeyId?: Secret,
     /** The off-site store's secret access key, e.g. env://S3_SECRET_ACCESS_KEY. */
     s3SecretAccessKey?: Secret,
   ): Promise<File> {
-    const { container, outcome, wiring } = await this.shipyardRunIn(
-      {
-        command: "backup",
-        env,
-        databaseUrlVariable,
-        hostPath,
-        dockerSocketPath,
-      },
-      { sshKey, dockerSocket, databaseUrl, s3AccessKeyId, s3SecretAccessKey },
-    );
-    const path = backupFilePath(outcome.result);
-    if (!wiring.onHost) return container.file(path);
-    // The backup is on the host, in the environment's backup directory: read it through the image there.
-    const copy = "/run/shipyard/backup.dump";
-    return container
-      .withExec(hostFileArgv(wiring.onHost.hostPath, path), { redirectStdout: copy })
-      .file(copy);
+    const deployer = await this.deployer({
+      env,
+      sshKey,
+      dockerSocket,
+      dockerSocketPath,
+      hostPath,
+      databaseUrl,
+      s3AccessKeyId,
+      s3SecretAccessKey,
+    });
+    const run = await deployer.run({ command: "backup" });
+    return deployer.file(run, backupFilePath(run.outcome.result));
   }
 
   /**
@@ -513,27 +441,24 @@ export class Shipyard {
     dockerSocketPath: string = DOCKER_SOCKET_PATH,
     /** The checkout's absolute path on the host, for target.kind local: --host-path=$PWD (the CLI then runs there). */
     hostPath = "",
-    /** The database URL, for environments restored by URL (database.dumpFrom: url). */
+    /** The database URL, for environments with database.dumpFrom: url; exported under the environment's database.urlEnv. */
     databaseUrl?: Secret,
-    /** The variable the environment's database.urlEnv names; --database-url is exported under it. */
-    databaseUrlVariable = "DATABASE_URL",
     /** The off-site store's access key id, for environments with backup.upload, e.g. env://S3_ACCESS_KEY_ID. */
     s3AccessKeyId?: Secret,
     /** The off-site store's secret access key, e.g. env://S3_SECRET_ACCESS_KEY. */
     s3SecretAccessKey?: Secret,
   ): Promise<string> {
-    const outcome = await this.shipyardRun(
-      {
-        command: "restore",
-        env,
-        confirm,
-        databaseUrlVariable,
-        hostPath,
-        dockerSocketPath,
-      },
-      { sshKey, dockerSocket, databaseUrl, restoreFile: backupFile, s3AccessKeyId, s3SecretAccessKey },
-    );
-    return outcome.json;
+    const deployer = await this.deployer({
+      env,
+      sshKey,
+      dockerSocket,
+      dockerSocketPath,
+      hostPath,
+      databaseUrl,
+      s3AccessKeyId,
+      s3SecretAccessKey,
+    });
+    return (await deployer.run({ command: "restore", confirm }, backupFile)).outcome.json;
   }
 
   /**
@@ -554,27 +479,24 @@ export class Shipyard {
     dockerSocketPath: string = DOCKER_SOCKET_PATH,
     /** The checkout's absolute path on the host, for target.kind local: --host-path=$PWD (the CLI then runs there). */
     hostPath = "",
-    /** The database URL, for environments that back up by URL (database.dumpFrom: url). */
+    /** The database URL, for environments with database.dumpFrom: url; exported under the environment's database.urlEnv. */
     databaseUrl?: Secret,
-    /** The variable the environment's database.urlEnv names; --database-url is exported under it. */
-    databaseUrlVariable = "DATABASE_URL",
     /** The off-site store's access key id, for environments with backup.upload, e.g. env://S3_ACCESS_KEY_ID. */
     s3AccessKeyId?: Secret,
     /** The off-site store's secret access key, e.g. env://S3_SECRET_ACCESS_KEY. */
     s3SecretAccessKey?: Secret,
   ): Promise<string> {
-    const outcome = await this.shipyardRun(
-      {
-        command: "rollback",
-        env,
-        to,
-        databaseUrlVariable,
-        hostPath,
-        dockerSocketPath,
-      },
-      { sshKey, dockerSocket, databaseUrl, s3AccessKeyId, s3SecretAccessKey },
-    );
-    return outcome.json;
+    const deployer = await this.deployer({
+      env,
+      sshKey,
+      dockerSocket,
+      dockerSocketPath,
+      hostPath,
+      databaseUrl,
+      s3AccessKeyId,
+      s3SecretAccessKey,
+    });
+    return (await deployer.run({ command: "rollback", to })).outcome.json;
   }
 
   /** Health through the public URL, the current release, the deploy lock, recent releases and backups, as JSON. */
@@ -591,17 +513,8 @@ export class Shipyard {
     /** The checkout's absolute path on the host, for target.kind local: --host-path=$PWD (the CLI then runs there). */
     hostPath = "",
   ): Promise<string> {
-    const outcome = await this.shipyardRun(
-      {
-        command: "status",
-        env,
-        databaseUrlVariable: "DATABASE_URL",
-        hostPath,
-        dockerSocketPath,
-      },
-      { sshKey, dockerSocket },
-    );
-    return outcome.json;
+    const deployer = await this.deployer({ env, sshKey, dockerSocket, dockerSocketPath, hostPath });
+    return (await deployer.run({ command: "status" })).outcome.json;
   }
 
   /**
@@ -616,86 +529,51 @@ export class Shipyard {
   }
 
   /**
-   * The deploy CLI run once in a deployer container; fails with the CLI's own account of what happened.
-   * Everything it is given comes from deployerWiring, which checks the arguments first.
+   * Tests and scans the image, then pushes it under each of its tags: what publish and deploy share. Bad
+   * arguments fail before anything runs; failed checks stop the push unless allowFailedChecks.
    */
-  private async shipyardRun(input: DeployerRequest, resources: DeployerResources): Promise<DeployerOutcome> {
-    return (await this.shipyardRunIn(input, resources)).outcome;
+  private async publishImage(
+    to: {
+      registry: string;
+      repository: string;
+      username: string;
+      password: Secret;
+      revision: string;
+      version: string;
+      sourceUrl: string;
+    },
+    checks: { severity: string; allowFailedChecks: boolean; blockUnfixed: boolean },
+  ): Promise<PublishedImage> {
+    const target = parsePublishTarget(to);
+    const references = imageReferences(target);
+    const threshold = parseSeverityThreshold(checks.severity);
+    const image = this.build(target.revision, to.sourceUrl, target.version ?? "");
+
+    const [test, scan] = await Promise.all([
+      this.testCheck(),
+      this.scanCheck(this.image(), threshold, checks.blockUnfixed),
+    ]);
+    const decision = publishDecision({ test, scan }, checks.allowFailedChecks);
+    if (!decision.publish) throw new Error(decision.reason);
+
+    const authenticated = image.withRegistryAuth(target.registry, to.username, to.password);
+    const pushed: string[] = [];
+    for (const reference of references) pushed.push(await authenticated.publish(reference));
+    return publishedImage(pushed, decision);
   }
 
-  /** The deployer's wiring for a request; how the environment is reached comes from its target.kind. */
-  private async wiring(
-    input: DeployerRequest,
-    resources: DeployerResources,
-    runId?: string,
-  ): Promise<DeployerWiring> {
-    const kind = targetKind(await this.source.file(ENVIRONMENTS_FILE).contents(), input.env);
-    return deployerWiring({ ...input, targetKind: kind, ...given(resources), ...(runId ? { runId } : {}) });
-  }
-
-  private async shipyardRunIn(
-    input: DeployerRequest,
-    resources: DeployerResources,
-  ): Promise<{ container: Container; outcome: DeployerOutcome; wiring: DeployerWiring }> {
-    const run = randomBytes(4).toString("hex");
-    const wiring = await this.wiring(input, resources, run);
-    const secret = (name: string, value: string) => dag.setSecret(`${name}-${run}`, value);
+  /**
+   * The deployer for the environment `access.env` names, built once from the arguments every deploy function
+   * shares. How it is reached and where its database URL goes are read from the source's environments file.
+   */
+  private async deployer(access: EnvironmentAccess): Promise<Deployer> {
+    const file = await this.source.file(ENVIRONMENTS_FILE).contents();
+    const environment = environmentFacts(file, access.env.trim());
     const dockerCli = dag.container().from(this.dockerCliImage);
     const image = await this.installed(DEPLOYER_SYSTEM_PACKAGES, (container) =>
       DOCKER_CLI_FILES.reduce((c, { from, to }) => c.withFile(to, dockerCli.file(from)), container),
     );
-    let deployer = Object.entries(wiring.variables).reduce(
-      (container, [name, value]) => container.withEnvVariable(name, value),
-      image,
-    );
-    if (wiring.mountSshKey && resources.sshKey)
-      deployer = deployer.withMountedSecret(SSH_KEY_PATH, resources.sshKey, { owner: "root", mode: 0o600 });
-    if (wiring.mountDockerSocket && resources.dockerSocket)
-      deployer = deployer.withUnixSocket(DOCKER_SOCKET_PATH, resources.dockerSocket);
-    if (wiring.secretVariables.databaseUrl && resources.databaseUrl)
-      deployer = deployer.withSecretVariable(wiring.secretVariables.databaseUrl, resources.databaseUrl);
-    if (wiring.secretVariables.s3AccessKeyId && resources.s3AccessKeyId)
-      deployer = deployer.withSecretVariable(wiring.secretVariables.s3AccessKeyId, resources.s3AccessKeyId);
-    if (wiring.secretVariables.s3SecretAccessKey && resources.s3SecretAccessKey)
-      deployer = deployer.withSecretVariable(
-        wiring.secretVariables.s3SecretAccessKey,
-        resources.s3SecretAccessKey,
-      );
-    if (wiring.mountRestoreFile && resources.restoreFile)
-      deployer = deployer.withFile(RESTORE_FILE_PATH, resources.restoreFile);
-    // For local, the deployer image runs the CLI on the host's engine (lib/host-run.ts): the image as
-    // installed, before any secret, key or dump was added. Docker media types load into any engine version.
-    if (wiring.onHost)
-      deployer = deployer.withFile(
-        DEPLOYER_TARBALL_PATH,
-        image.asTarball({ mediaTypes: ImageMediaTypes.DockerMediaTypes }),
-      );
-    if (wiring.scratchPostgres && wiring.secretVariables.scratchDatabaseUrl) {
-      const password = generatedPassword();
-      const scratch = postgresService(
-        this.postgresImage,
-        SCRATCH_DATABASE,
-        secret("scratch-postgres-password", password),
-      );
-      deployer = deployer
-        .withServiceBinding(SCRATCH_POSTGRES_HOST, scratch)
-        .withSecretVariable(
-          wiring.secretVariables.scratchDatabaseUrl,
-          secret("scratch-database-url", scratchDatabaseUrl(password)),
-        );
-    }
-    // Every call acts on the world as it is now: never reuse an earlier run's result for the same inputs.
-    const container = deployer
-      .withEnvVariable("SHIPYARD_RUN", `${new Date().toISOString()}-${run}`)
-      .withExec(wiring.argv, { expect: ReturnType.Any });
-    const [exitCode, stdout, stderr] = await Promise.all([
-      container.exitCode(),
-      container.stdout(),
-      container.stderr(),
-    ]);
-    const outcome = deployerOutcome(exitCode, stdout, stderr);
-    if (!outcome.ok) throw new Error(outcome.summary);
-    return { container, outcome, wiring };
+    return openDeployer({ image, environment, postgresImage: this.postgresImage }, access);
   }
 
   /** The source in a Node container with dependencies installed; npm's download cache survives between runs. */
@@ -735,7 +613,7 @@ export class Shipyard {
     });
     const redisPassword = generatedPassword();
     // Names unique to this run, so two runs in one session never share a secret by name.
-    const run = randomBytes(4).toString("hex");
+    const run = runId();
     const secret = (name: string, value: string) => dag.setSecret(`${name}-${run}`, value);
     const postgres = postgresService(this.postgresImage, db, secret("test-postgres-password", db.password));
     const redis = redisService(

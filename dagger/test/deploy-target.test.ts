@@ -4,8 +4,13 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { deployImage } from "../src/lib/deploy-image.js";
-import { DEPLOYER_SYSTEM_PACKAGES, DOCKER_CLI_FILES, deployerWiring } from "../src/lib/deployer.js";
-import { ENVIRONMENTS_FILE, targetKind } from "../src/lib/environments.js";
+import {
+  DEPLOYER_SYSTEM_PACKAGES,
+  type DeployerInput,
+  DOCKER_CLI_FILES,
+  deployerWiring,
+} from "../src/lib/deployer.js";
+import { ENVIRONMENTS_FILE, environmentFacts } from "../src/lib/environments.js";
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const digest = `sha256:${"cd".repeat(32)}`;
@@ -16,18 +21,33 @@ version: 1
 environments:
   laptop:
     target: { kind: local }
+    database: { urlEnv: LAPTOP_DATABASE_URL }
   local:
     target: { kind: ssh, host: build-box.internal, user: deploy, hostKey: "ssh-ed25519 AAAA" }
+    database: { urlEnv: BUILD_BOX_DATABASE_URL }
 `;
 
-const resources = { hasDatabaseUrl: false, databaseUrlVariable: "DATABASE_URL" };
+const resources = { hasDatabaseUrl: false };
 
-describe("local or SSH, by target.kind", () => {
+describe("local or SSH, by target.kind; the database URL under database.urlEnv", () => {
   it("reads the repository's environments: local runs on the host, staging and prod over SSH", () => {
     const file = readFileSync(path.join(repoRoot, ENVIRONMENTS_FILE), "utf8");
-    expect(targetKind(file, "local")).toBe("local");
-    expect(targetKind(file, "staging")).toBe("ssh");
-    expect(targetKind(file, "prod")).toBe("ssh");
+    expect(environmentFacts(file, "local")).toEqual({ targetKind: "local", urlEnv: "DATABASE_URL" });
+    expect(environmentFacts(file, "staging")).toEqual({ targetKind: "ssh", urlEnv: "STAGING_DATABASE_URL" });
+    expect(environmentFacts(file, "prod")).toEqual({ targetKind: "ssh", urlEnv: "PROD_DATABASE_URL" });
+  });
+
+  it("exports --database-url under the name the file gives, so no flag repeats it", () => {
+    const wiring = deployerWiring({
+      ...resources,
+      command: "backup",
+      env: "local",
+      environment: environmentFacts(renamed, "local"),
+      hasSshKey: true,
+      hasDockerSocket: false,
+      hasDatabaseUrl: true,
+    });
+    expect(wiring.secretVariables.databaseUrl).toBe("BUILD_BOX_DATABASE_URL");
   });
 
   it("never by the name: a laptop environment runs on the host, a server named local is reached over SSH", () => {
@@ -35,7 +55,7 @@ describe("local or SSH, by target.kind", () => {
       ...resources,
       command: "status",
       env: "laptop",
-      targetKind: targetKind(renamed, "laptop"),
+      environment: environmentFacts(renamed, "laptop"),
       hasSshKey: false,
       hasDockerSocket: true,
       hostPath: "/home/dev/shop",
@@ -47,7 +67,7 @@ describe("local or SSH, by target.kind", () => {
       ...resources,
       command: "status",
       env: "local",
-      targetKind: targetKind(renamed, "local"),
+      environment: environmentFacts(renamed, "local"),
       hasSshKey: true,
       hasDockerSocket: false,
     });
@@ -56,14 +76,20 @@ describe("local or SSH, by target.kind", () => {
     expect(server.argv.slice(0, 4)).toEqual(["npm", "run", "--silent", "shipyard"]);
   });
 
-  it("an unknown environment or a file without target.kind is one line saying what to fix", () => {
-    expect(() => targetKind(renamed, "prod")).toThrow(
+  it("an unknown environment or a file without target.kind or database.urlEnv is one line saying what to fix", () => {
+    expect(() => environmentFacts(renamed, "prod")).toThrow(
       /^--env: unknown environment "prod"; valid environments in deploy\/environments.yaml: laptop, local$/,
     );
-    expect(() => targetKind("environments:\n  x: { target: { kind: ftp } }\n", "x")).toThrow(
-      /deploy\/environments.yaml: environments.x.target.kind: .*; each environment needs target.kind local or ssh/,
+    expect(() => environmentFacts(renamed, "toString")).toThrow(/unknown environment "toString"/);
+    expect(() =>
+      environmentFacts("environments:\n  x: { target: { kind: ftp }, database: { urlEnv: U } }\n", "x"),
+    ).toThrow(
+      /deploy\/environments.yaml: environments.x.target.kind: .*; each environment needs target.kind \(local or ssh\) and database.urlEnv/,
     );
-    expect(() => targetKind("environments: [", "x")).toThrow(/is not valid YAML/);
+    expect(() => environmentFacts("environments:\n  x: { target: { kind: ssh } }\n", "x")).toThrow(
+      /environments.x.database: /,
+    );
+    expect(() => environmentFacts("environments: [", "x")).toThrow(/is not valid YAML/);
   });
 });
 
@@ -72,7 +98,7 @@ describe("the host's Docker socket", () => {
     ...resources,
     command: "status" as const,
     env: "local",
-    targetKind: "local" as const,
+    environment: { targetKind: "local", urlEnv: "DATABASE_URL" } as const,
     hasSshKey: false,
     hasDockerSocket: true,
     hostPath: "/home/dev/shop",
@@ -108,7 +134,7 @@ describe("the image a deploy releases", () => {
     registry: "",
     repository: "",
     username: "",
-    hasRegistryPassword: false,
+    registryPassword: undefined as string | undefined,
     revision: "",
   };
   const publishing = {
@@ -116,7 +142,7 @@ describe("the image a deploy releases", () => {
     registry: "ghcr.io",
     repository: "acme/shop",
     username: "acme",
-    hasRegistryPassword: true,
+    registryPassword: "a Secret",
     revision: "0123456789abcdef0123456789abcdef01234567",
   };
 
@@ -126,12 +152,18 @@ describe("the image a deploy releases", () => {
     expect(deployImage({ ...none, image: `ghcr.io/acme/shop@${digest}` }).publish).toBe(false);
   });
 
+  it("an image not pinned by digest goes to the CLI as given: refusing it is the CLI's check", () => {
+    expect(deployImage({ ...none, image: "ghcr.io/acme/shop:1.4.0" })).toEqual({
+      publish: false,
+      image: "ghcr.io/acme/shop:1.4.0",
+    });
+  });
+
   it("otherwise it tests, scans and publishes one from the registry arguments", () => {
-    expect(deployImage(publishing)).toEqual({ publish: true });
+    expect(deployImage(publishing)).toEqual({ publish: true, registryPassword: "a Secret" });
   });
 
   it.each([
-    [{ ...none, image: "ghcr.io/acme/shop:1.4.0" }, /^--image: must be an image pinned by digest/],
     [
       { ...publishing, image: `ghcr.io/acme/shop@${digest}` },
       /^--image deploys an image already published: leave out --registry, --repository, --username, --registry-password, --revision/,
@@ -140,13 +172,13 @@ describe("the image a deploy releases", () => {
       none,
       /^deploy needs --image=name@sha256:… .*\(missing: --registry, --repository, --username, --registry-password, --revision\)$/,
     ],
-    [{ ...publishing, hasRegistryPassword: false }, /\(missing: --registry-password\)$/],
+    [{ ...publishing, registryPassword: undefined }, /\(missing: --registry-password\)$/],
   ])("refuses %o with one line", (input, message) => {
     expect(() => deployImage(input)).toThrow(message);
   });
 });
 
-describe("a wiring without target.kind", () => {
+describe("a wiring without the environment's entry", () => {
   it("is refused with one line, never guessed from the environment's name", () => {
     expect(() =>
       deployerWiring({
@@ -156,7 +188,7 @@ describe("a wiring without target.kind", () => {
         hasSshKey: false,
         hasDockerSocket: true,
         hostPath: "/home/dev/shop",
-      }),
-    ).toThrow(/--target-kind: say how "local" is reached: its target.kind in deploy\/environments.yaml/);
+      } as unknown as DeployerInput),
+    ).toThrow(/--environment: /);
   });
 });

@@ -43,8 +43,7 @@ function launcherArgv(): string[] {
   const wiring = deployerWiring({
     command: "status",
     env: "local",
-    targetKind: "local",
-    databaseUrlVariable: "DATABASE_URL",
+    environment: { targetKind: "local", urlEnv: "DATABASE_URL" },
     hasSshKey: false,
     hasDockerSocket: true,
     hasDatabaseUrl: false,

@@ -5,10 +5,10 @@ import { execa } from "execa";
 import { describe, expect, it } from "vitest";
 import {
   backupFilePath,
+  checkDeployerAccess,
   type DeployerInput,
   deployerOutcome,
   deployerWiring,
-  pinnedReference,
   RESTORE_FILE_PATH,
   SSH_KEY_PATH,
   scratchDatabaseUrl,
@@ -18,8 +18,7 @@ const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../
 const digest = `sha256:${"ab".repeat(32)}`;
 const overSsh = {
   env: "prod",
-  targetKind: "ssh",
-  databaseUrlVariable: "DATABASE_URL",
+  environment: { targetKind: "ssh", urlEnv: "DATABASE_URL" },
   hasSshKey: true,
   hasDockerSocket: false,
   hasDatabaseUrl: false,
@@ -76,13 +75,13 @@ describe("what the deployer container is given", () => {
     expect(wiring.mountDockerSocket).toBe(false);
   });
 
-  it("the database URL as a secret under the environment's variable, only when given", () => {
+  it("the database URL as a secret under the variable the environment's database.urlEnv names, only when given", () => {
     expect(deployerWiring({ ...overSsh, command: "backup" }).secretVariables.databaseUrl).toBeUndefined();
     const wiring = deployerWiring({
       ...overSsh,
       command: "backup",
       hasDatabaseUrl: true,
-      databaseUrlVariable: "PROD_DATABASE_URL",
+      environment: { targetKind: "ssh", urlEnv: "PROD_DATABASE_URL" },
     });
     expect(wiring.secretVariables.databaseUrl).toBe("PROD_DATABASE_URL");
   });
@@ -115,7 +114,7 @@ describe("what the deployer container is given", () => {
       ...overSsh,
       command: "backup",
       env: "local",
-      targetKind: "local",
+      environment: { targetKind: "local", urlEnv: "DATABASE_URL" },
       hasSshKey: false,
       hasDockerSocket: true,
       hasDatabaseUrl: true,
@@ -149,9 +148,13 @@ describe("bad arguments are named by their flag", () => {
   const bad = (input: Partial<DeployerInput>) => () =>
     deployerWiring({ ...overSsh, command: "status", ...input } as DeployerInput);
 
-  const local = { env: "laptop", targetKind: "local" as const, hasSshKey: false };
+  const local = {
+    env: "laptop",
+    environment: { targetKind: "local", urlEnv: "DATABASE_URL" } as const,
+    hasSshKey: false,
+  };
   it.each([
-    [{ env: "Prod!" }, /--env: must name an environment/],
+    [{ env: " " }, /--env: must name an environment/],
     [local, /--docker-socket: "laptop" runs on the host's Docker engine \(target.kind: local\)/],
     [
       { ...local, hasDockerSocket: true },
@@ -167,24 +170,31 @@ describe("bad arguments are named by their flag", () => {
       { env: "local", hasSshKey: false, hasDockerSocket: true },
       /--ssh-key: "local" is reached over SSH \(target.kind: ssh\)/,
     ],
-    [{ databaseUrlVariable: "prod-url" }, /--database-url-variable: must be an environment variable name/],
-    [{ command: "rollback" as const, to: "a b" }, /--to: must be a release name/],
     [{ hasS3AccessKeyId: true }, /--s3-secret-access-key: the off-site store's key is a pair/],
     [{ hasS3SecretAccessKey: true }, /--s3-access-key-id: the off-site store's key is a pair/],
     [
-      { command: "deploy" as const, image: "ghcr.io/acme/shop:latest" },
-      /--image: must be an image reference pinned by digest/,
+      { command: "deploy" as const, image: `a@${digest}`, release: "../etc" },
+      /--release: must be a release name/,
     ],
   ])("%o", (input, message) => {
     expect(bad(input)).toThrow(message);
   });
+
+  it("the access arguments alone, before anything runs (deploy checks them before it publishes)", () => {
+    expect(() => checkDeployerAccess({ ...overSsh, hasSshKey: false })).toThrow(/--ssh-key:/);
+    expect(() => checkDeployerAccess(overSsh)).not.toThrow();
+  });
 });
 
-describe("publish's answer", () => {
-  it("deploys the first reference with a digest", () => {
-    const output = `published despite failed checks\nghcr.io/acme/shop:sha-0123456789ab@${digest}\nghcr.io/acme/shop:1.4.0@${digest}`;
-    expect(pinnedReference(output)).toBe(`ghcr.io/acme/shop:sha-0123456789ab@${digest}`);
-    expect(() => pinnedReference("ghcr.io/acme/shop:1.4.0")).toThrow(/no reference with a digest/);
+describe("what the CLI checks goes to it as given", () => {
+  it("the image, the release to roll back to and the confirmation: the CLI refuses them, not the module", () => {
+    expect(
+      deployerWiring({ ...overSsh, command: "deploy", image: "ghcr.io/acme/shop:latest" }).argv,
+    ).toContain("--image=ghcr.io/acme/shop:latest");
+    expect(deployerWiring({ ...overSsh, command: "rollback", to: "a b" }).argv).toContain("--to=a b");
+    expect(deployerWiring({ ...overSsh, command: "restore", confirm: "staging" }).argv).toContain(
+      "--confirm=staging",
+    );
   });
 });
 
@@ -241,6 +251,15 @@ describe("the argv the functions build, run for real on the host", () => {
       expect(outcome.ok, outcome.summary).toBe(true);
       expect(JSON.parse(outcome.json).plan.length).toBeGreaterThan(3);
     }
+  }, 60_000);
+
+  it("an image not pinned by digest comes back as the CLI's own refusal", async () => {
+    const { exitCode, stdout, stderr } = await cli(
+      deployerWiring({ ...staging, command: "deploy", image: "ghcr.io/acme/shop:1.4.0" }).argv,
+    );
+    const outcome = deployerOutcome(exitCode ?? -1, stdout, stderr);
+    expect(outcome.ok).toBe(false);
+    expect(outcome.summary).toMatch(/^deploy failed \(exit 2\): --image must be pinned by digest/);
   }, 60_000);
 
   it("an unknown environment comes back as the CLI's own error", async () => {

@@ -232,10 +232,46 @@ describe("the deploy functions as Dagger registers them", () => {
     expect(required("restore")).toEqual(["env", "backupFile"]);
     expect(required("rollback")).toEqual(["env"]);
     expect(required("status")).toEqual(["env"]);
-    expect(fn("deploy").arguments.databaseUrlVariable?.defaultValue).toBe("DATABASE_URL");
     expect(fn("deploy").arguments.severity?.defaultValue).toBe(DEFAULT_SEVERITY_THRESHOLD);
     expect(fn("rollback").arguments.to?.defaultValue).toBe("");
     expect(fn("restore").arguments.confirm?.defaultValue).toBe("");
+  });
+
+  it("takes the access arguments every function shares alike: same names, types, defaults and help", () => {
+    // EnvironmentAccess in src/deployer.ts: what openDeployer builds every deployer from.
+    const reach = ["env", "sshKey", "dockerSocket", "dockerSocketPath", "hostPath"];
+    const backups = ["databaseUrl", "s3AccessKeyId", "s3SecretAccessKey"];
+    const takes: Record<string, string[]> = {
+      deploy: [...reach, ...backups],
+      backup: [...reach, ...backups],
+      restore: [...reach, ...backups],
+      rollback: [...reach, ...backups],
+      status: reach,
+    };
+    for (const [name, shared] of Object.entries(takes)) {
+      const args = fn(name).arguments;
+      for (const argName of shared) {
+        const { description, type, defaultValue, isOptional } = args[argName] ?? {};
+        const {
+          description: d,
+          type: t,
+          defaultValue: v,
+          isOptional: o,
+        } = fn("backup").arguments[argName] ?? {};
+        expect({ description, type, defaultValue, isOptional }, `${name} ${argName}`).toEqual({
+          description: d,
+          type: t,
+          defaultValue: v,
+          isOptional: o,
+        });
+      }
+    }
+  });
+
+  it("asks for nothing the environments file already says: the database URL goes under its database.urlEnv", () => {
+    for (const name of ["deploy", "backup", "restore", "rollback", "status"])
+      expect(Object.keys(fn(name).arguments), name).not.toContain("databaseUrlVariable");
+    expect(fn("backup").arguments.databaseUrl?.description).toMatch(/database\.urlEnv/);
   });
 
   it("backup returns the verified dump as a File, restore takes one; the others report in text", () => {

@@ -13,7 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type DeployerInput, deployerWiring, RESTORE_FILE_PATH } from "../../dagger/src/lib/deployer.js";
+import { type DeployerCommand, deployerWiring, RESTORE_FILE_PATH } from "../../dagger/src/lib/deployer.js";
 import {
   DEPLOYER_TARBALL_PATH,
   HOST_DEPLOYER_TAG,
@@ -112,11 +112,10 @@ afterAll(async () => {
 });
 
 /** The launcher's argv from the wiring, with the Dagger container's paths swapped for this host's. */
-function launcherArgv(input: Partial<DeployerInput> & Pick<DeployerInput, "command">, restoreFrom?: string) {
+function launcherArgv(command: DeployerCommand, restoreFrom?: string) {
   const wiring = deployerWiring({
     env: "local",
-    databaseUrlVariable: "DATABASE_URL",
-    targetKind: "local",
+    environment: { targetKind: "local", urlEnv: "DATABASE_URL" },
     hasSshKey: false,
     hasDockerSocket: true,
     // The host's engine is the run's test engine, whose socket is not at the default path.
@@ -124,7 +123,7 @@ function launcherArgv(input: Partial<DeployerInput> & Pick<DeployerInput, "comma
     hasDatabaseUrl: true,
     hostPath,
     runId: "t1",
-    ...input,
+    ...command,
   });
   expect(wiring.onHost).toEqual({ hostPath });
   expect(wiring.argv).toContain(`--volume=${engineSocket()}:/var/run/docker.sock`);

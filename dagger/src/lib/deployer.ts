@@ -5,7 +5,7 @@
  */
 import { z } from "zod";
 import { hostPathSchema, hostRunArgv } from "./host-run.js";
-import { asCliFlag, InvalidInputError, parseOrExplain } from "./invalid-input.js";
+import { asCliFlag, parseOrExplain } from "./invalid-input.js";
 
 /**
  * What the CLI needs besides Node, from Debian: ssh, the Postgres client tools (bookworm's are 15, the major
@@ -44,42 +44,41 @@ export const WORKDIR = "/src";
 export const SCRATCH_POSTGRES_HOST = "scratch-postgres";
 export const SCRATCH_DATABASE = { user: "shipyard", database: "scratch" } as const;
 
-export type DeployerCommand = "deploy" | "backup" | "restore" | "rollback" | "status";
+/**
+ * What the CLI is asked to do, with the arguments of that command alone. The values go to the CLI as they
+ * were given: it checks the image's digest, the release to roll back to and the confirmation itself.
+ */
+export type DeployerCommand =
+  | {
+      command: "deploy";
+      /** The image to release; the CLI refuses one not pinned by digest. */
+      image: string;
+      release?: string;
+    }
+  | { command: "backup" }
+  | { command: "restore"; confirm?: string }
+  | { command: "rollback"; to?: string }
+  | { command: "status" };
 
-const environmentName = z
+/**
+ * The one value the module checks before the CLI sees it, because the CLI does not check it: the CLI takes
+ * any --release, and the name becomes part of paths and container names on the host. The check belongs in
+ * the CLI; it can leave here when the CLI makes it.
+ */
+const releaseName = z
   .string()
   .trim()
-  .regex(/^[a-z][a-z0-9-]*$/, "must name an environment of deploy/environments.yaml, e.g. prod or local");
+  .regex(/^([A-Za-z0-9][A-Za-z0-9._-]*)?$/, "must be a release name ([A-Za-z0-9._-])");
 
-const variableName = z
-  .string()
-  .regex(/^[A-Z_][A-Z0-9_]*$/, "must be an environment variable name, e.g. PROD_DATABASE_URL");
-
-const optionalName = (what: string) =>
-  z
-    .string()
-    .trim()
-    .regex(/^([A-Za-z0-9][A-Za-z0-9._-]*)?$/, `must be ${what}`)
-    .optional();
-
-const deployerInput = z
+/**
+ * How one environment is reached, shared by every function that acts on one: what its entry in the
+ * environments file says (environments.ts) and which of the access arguments the caller gave.
+ */
+const deployerAccess = z
   .object({
-    command: z.enum(["deploy", "backup", "restore", "rollback", "status"]),
-    env: environmentName,
-    /**
-     * How the environment is reached: its target.kind in deploy/environments.yaml (see environments.ts).
-     * Optional in the type only so a caller that leaves it out gets the line below, not a guess by name.
-     */
-    targetKind: z.enum(["local", "ssh"]).optional(),
-    /** Only for deploy: the image published moments before, by digest. */
-    image: z
-      .string()
-      .regex(/^[^\s@]+@sha256:[a-f0-9]{64}$/, "must be an image reference pinned by digest (name@sha256:…)")
-      .optional(),
-    release: optionalName("a release name ([A-Za-z0-9._-])"),
-    to: optionalName("a release name from the ledger (see the status function)"),
-    confirm: optionalName("the environment's name"),
-    databaseUrlVariable: variableName,
+    env: z.string().trim().min(1, "must name an environment of deploy/environments.yaml, e.g. prod or local"),
+    /** The environment's entry, as environments.ts read it from the source. */
+    environment: z.object({ targetKind: z.enum(["local", "ssh"]), urlEnv: z.string() }),
     hasSshKey: z.boolean(),
     hasDockerSocket: z.boolean(),
     hasDatabaseUrl: z.boolean(),
@@ -97,12 +96,7 @@ const deployerInput = z
       .default("run"),
   })
   .superRefine((input, ctx) => {
-    if (input.targetKind === undefined)
-      ctx.addIssue({
-        code: "custom",
-        path: ["targetKind"],
-        message: `say how "${input.env}" is reached: its target.kind in deploy/environments.yaml (local or ssh)`,
-      });
+    const { targetKind } = input.environment;
     if (input.hasS3AccessKeyId !== input.hasS3SecretAccessKey)
       ctx.addIssue({
         code: "custom",
@@ -110,13 +104,13 @@ const deployerInput = z
         message:
           "the off-site store's key is a pair: pass both --s3-access-key-id and --s3-secret-access-key, or neither",
       });
-    if (input.targetKind === "local" && !input.hasDockerSocket)
+    if (targetKind === "local" && !input.hasDockerSocket)
       ctx.addIssue({
         code: "custom",
         path: ["dockerSocket"],
         message: `"${input.env}" runs on the host's Docker engine (target.kind: local): pass --docker-socket=/var/run/docker.sock (or your engine's socket)`,
       });
-    if (input.targetKind === "local") {
+    if (targetKind === "local") {
       const hostPath = hostPathSchema.safeParse(input.hostPath ?? "");
       if (!hostPath.success)
         ctx.addIssue({
@@ -133,7 +127,7 @@ const deployerInput = z
             "must be the absolute path --docker-socket names, without ':' or ',', e.g. /run/user/1000/docker.sock",
         });
     }
-    if (input.targetKind === "ssh" && !input.hasSshKey)
+    if (targetKind === "ssh" && !input.hasSshKey)
       ctx.addIssue({
         code: "custom",
         path: ["sshKey"],
@@ -141,7 +135,15 @@ const deployerInput = z
       });
   });
 
-export type DeployerInput = z.input<typeof deployerInput>;
+export type DeployerAccessInput = z.input<typeof deployerAccess>;
+type DeployerAccess = z.output<typeof deployerAccess>;
+
+/** Checks the access arguments alone, so a deploy fails on them before it tests, scans and publishes. */
+export function checkDeployerAccess(raw: DeployerAccessInput): void {
+  parseOrExplain(deployerAccess, raw, "arguments", asCliFlag);
+}
+
+export type DeployerInput = DeployerAccessInput & DeployerCommand;
 
 /** What one deployer run needs; index.ts turns each field into the matching Dagger call. */
 export interface DeployerWiring {
@@ -168,65 +170,89 @@ export interface DeployerWiring {
   onHost?: { hostPath: string };
 }
 
-type ParsedInput = z.output<typeof deployerInput>;
-
 /** Where a restore's file is staged on the host, beside the environment's other state. */
 export const stagedRestorePath = (hostPath: string, runId: string) =>
   `${hostPath}/.shipyard/incoming/restore-${runId}.dump`;
 
 /** The CLI's own arguments: `<command> --env=E … --json`, the restore file at `restoreFile`. */
-function cliArgs(input: ParsedInput, restoreFile: string): string[] {
+function cliArgs(env: string, command: DeployerCommand, restoreFile: string): string[] {
   const flags: string[] = [];
-  if (input.command === "deploy") {
-    if (!input.image) throw new InvalidInputError("deploy needs the published image (name@sha256:…)");
-    flags.push(`--image=${input.image}`);
-    if (input.release) flags.push(`--release=${input.release}`);
+  if (command.command === "deploy") {
+    flags.push(`--image=${command.image}`);
+    if (command.release) flags.push(`--release=${command.release}`);
   }
-  if (input.command === "rollback" && input.to) flags.push(`--to=${input.to}`);
-  if (input.command === "restore") {
+  if (command.command === "rollback" && command.to) flags.push(`--to=${command.to}`);
+  if (command.command === "restore") {
     flags.push(`--file=${restoreFile}`);
-    if (input.confirm) flags.push(`--confirm=${input.confirm}`);
+    if (command.confirm) flags.push(`--confirm=${command.confirm}`);
   }
-  return [input.command, `--env=${input.env}`, ...flags, "--json"];
+  return [command.command, `--env=${env}`, ...flags, "--json"];
 }
 
 /** The CLI call, exactly as a person runs it: `npm run shipyard -- <command> --env=E … --json`. */
-export function shipyardArgv(input: ParsedInput): string[] {
+function shipyardArgv(env: string, command: DeployerCommand): string[] {
   // --silent: npm's own banner would otherwise come before the JSON on stdout.
-  return ["npm", "run", "--silent", "shipyard", "--", ...cliArgs(input, RESTORE_FILE_PATH)];
+  return ["npm", "run", "--silent", "shipyard", "--", ...cliArgs(env, command, RESTORE_FILE_PATH)];
+}
+
+/** The command's own arguments, as given; only a release name is checked here (see releaseName). */
+function commandOf(input: DeployerInput): DeployerCommand {
+  switch (input.command) {
+    case "deploy": {
+      const release = parseOrExplain(
+        releaseName,
+        input.release ?? "",
+        "arguments for deploy",
+        () => "--release",
+      );
+      return { command: "deploy", image: input.image.trim(), ...(release ? { release } : {}) };
+    }
+    case "rollback":
+      return { command: "rollback", ...(input.to?.trim() ? { to: input.to.trim() } : {}) };
+    case "restore":
+      return { command: "restore", ...(input.confirm?.trim() ? { confirm: input.confirm.trim() } : {}) };
+    default:
+      return { command: input.command };
+  }
 }
 
 export function deployerWiring(raw: DeployerInput): DeployerWiring {
-  const input = parseOrExplain(deployerInput, raw, `arguments for ${raw.command}`, asCliFlag);
-  const takesBackup = input.command !== "status";
+  const access: DeployerAccess = parseOrExplain(
+    deployerAccess,
+    raw,
+    `arguments for ${raw.command}`,
+    asCliFlag,
+  );
+  const command = commandOf(raw);
+  const takesBackup = command.command !== "status";
   const secretVariables = {
-    ...(input.hasDatabaseUrl ? { databaseUrl: input.databaseUrlVariable } : {}),
+    ...(access.hasDatabaseUrl ? { databaseUrl: access.environment.urlEnv } : {}),
     // Every command that takes a backup uploads it where the environment says so.
-    ...(takesBackup && input.hasS3AccessKeyId && input.hasS3SecretAccessKey
+    ...(takesBackup && access.hasS3AccessKeyId && access.hasS3SecretAccessKey
       ? { s3AccessKeyId: "AWS_ACCESS_KEY_ID", s3SecretAccessKey: "AWS_SECRET_ACCESS_KEY" }
       : {}),
   };
   // The lock and the ledger record who acted.
   const who = { SHIPYARD_WHO: "dagger" };
   const common = {
-    mountSshKey: input.hasSshKey,
-    mountDockerSocket: input.hasDockerSocket,
-    mountRestoreFile: input.command === "restore",
+    mountSshKey: access.hasSshKey,
+    mountDockerSocket: access.hasDockerSocket,
+    mountRestoreFile: command.command === "restore",
   };
-  if (input.targetKind === "local" && input.hostPath) {
-    const hostPath = input.hostPath.trim();
-    const staged = stagedRestorePath(hostPath, input.runId);
+  if (access.environment.targetKind === "local" && access.hostPath) {
+    const hostPath = access.hostPath.trim();
+    const staged = stagedRestorePath(hostPath, access.runId);
     return {
       ...common,
       argv: hostRunArgv({
         hostPath,
-        dockerSocket: input.dockerSocketPath.trim(),
+        dockerSocket: access.dockerSocketPath.trim(),
         workdir: WORKDIR,
-        cliArgs: cliArgs(input, staged),
+        cliArgs: cliArgs(access.env, command, staged),
         // The checkout is the host's configuration already: a deploy has nothing to ship into it.
         variables: { ...who, SHIPYARD_CONFIG_SOURCE: hostPath },
         forward: Object.values(secretVariables),
-        ...(input.command === "restore" ? { stage: { from: RESTORE_FILE_PATH, to: staged } } : {}),
+        ...(command.command === "restore" ? { stage: { from: RESTORE_FILE_PATH, to: staged } } : {}),
       }),
       variables: {},
       secretVariables,
@@ -237,9 +263,9 @@ export function deployerWiring(raw: DeployerInput): DeployerWiring {
   }
   return {
     ...common,
-    argv: shipyardArgv(input),
+    argv: shipyardArgv(access.env, command),
     variables: {
-      ...(input.hasSshKey ? { SHIPYARD_SSH_KEY_FILE: SSH_KEY_PATH } : {}),
+      ...(access.hasSshKey ? { SHIPYARD_SSH_KEY_FILE: SSH_KEY_PATH } : {}),
       ...who,
     },
     secretVariables: {
@@ -248,16 +274,6 @@ export function deployerWiring(raw: DeployerInput): DeployerWiring {
     },
     scratchPostgres: takesBackup,
   };
-}
-
-/** The reference a deploy pins: the first line of publish's answer that names an image by digest. */
-export function pinnedReference(publishOutput: string): string {
-  const reference = publishOutput
-    .split("\n")
-    .map((line) => line.trim())
-    .find((line) => /^[^\s@]+@sha256:[a-f0-9]{64}$/.test(line));
-  if (!reference) throw new Error(`publish returned no reference with a digest:\n${publishOutput}`);
-  return reference;
 }
 
 const cliAnswer = z.object({

@@ -1,8 +1,9 @@
 /**
- * What the module needs to know of deploy/environments.yaml before it wires a deployer: how the
- * environment is reached. The deploy CLI validates the whole file (deploy/src/config/environments.ts) when
- * it runs; the module reads only `target.kind`, so an environment named anything can be local, and one
- * named "local" can be a server reached over SSH.
+ * What the module must know of deploy/environments.yaml before it wires a deployer, because nothing the CLI
+ * prints can tell it sooner: how the environment is reached (`target.kind`: run the CLI in the deployer, or
+ * on the host's engine) and the name the database URL is exported under (`database.urlEnv`). Both are read
+ * as the file states them; the deploy CLI validates the whole file (deploy/src/config/environments.ts) when
+ * it runs, so nothing here checks a value the CLI checks again.
  */
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
@@ -13,12 +14,25 @@ export const ENVIRONMENTS_FILE = "deploy/environments.yaml";
 
 export type TargetKind = "local" | "ssh";
 
+/** One environment as the module reads it: the two fields the deployer's wiring depends on. */
+export interface EnvironmentFacts {
+  targetKind: TargetKind;
+  /** The variable the CLI reads the database URL from; --database-url is exported under it. */
+  urlEnv: string;
+}
+
 const environmentsFile = z.object({
-  environments: z.record(z.string(), z.object({ target: z.object({ kind: z.enum(["local", "ssh"]) }) })),
+  environments: z.record(
+    z.string(),
+    z.object({
+      target: z.object({ kind: z.enum(["local", "ssh"]) }),
+      database: z.object({ urlEnv: z.string() }),
+    }),
+  ),
 });
 
-/** How `env` is reached, by its `target.kind`; an unknown name is one line listing the valid ones. */
-export function targetKind(yamlText: string, env: string): TargetKind {
+/** How `env` is reached and where its database URL goes; an unknown name is one line listing the valid ones. */
+export function environmentFacts(yamlText: string, env: string): EnvironmentFacts {
   let data: unknown;
   try {
     data = parseYaml(yamlText);
@@ -29,15 +43,15 @@ export function targetKind(yamlText: string, env: string): TargetKind {
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     throw new InvalidInputError(
-      `${ENVIRONMENTS_FILE}: ${issue?.path.join(".") || "(file)"}: ${issue?.message}; each environment needs target.kind local or ssh`,
+      `${ENVIRONMENTS_FILE}: ${issue?.path.join(".") || "(file)"}: ${issue?.message}; each environment needs target.kind (local or ssh) and database.urlEnv`,
     );
   }
-  const environment = parsed.data.environments[env];
+  const { environments } = parsed.data;
+  const environment = Object.hasOwn(environments, env) ? environments[env] : undefined;
   if (!environment) {
-    const names = Object.keys(parsed.data.environments).join(", ");
     throw new InvalidInputError(
-      `--env: unknown environment "${env}"; valid environments in ${ENVIRONMENTS_FILE}: ${names}`,
+      `--env: unknown environment "${env}"; valid environments in ${ENVIRONMENTS_FILE}: ${Object.keys(environments).join(", ")}`,
     );
   }
-  return environment.target.kind;
+  return { targetKind: environment.target.kind, urlEnv: environment.database.urlEnv };
 }
