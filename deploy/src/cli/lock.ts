@@ -1,6 +1,6 @@
 /** lock status | lock break: the deploy lock on the environment's host. */
 import { breakLock, describeHolder } from "../commands/lock.js";
-import { currentHolder } from "../lock/lock.js";
+import { currentHolder } from "../locking.js";
 import { limitOption, refuseDryRun } from "./args.js";
 import type { CliCommand } from "./command.js";
 import { UsageError } from "./usage.js";

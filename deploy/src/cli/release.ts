@@ -2,8 +2,8 @@
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { type BackupResult, backup } from "../backup/backup.js";
+import { listAppContainers } from "../commands/docker.js";
 import { parseLedger, recentReleases } from "../commands/ledger.js";
-import { listAppContainers } from "../commands/release.js";
 import {
   defaultReleaseName,
   parseContainers,

@@ -3,8 +3,9 @@ import path from "node:path";
 import { readCatalog } from "../backup/catalog.js";
 import { parseLedger, type ReleaseRecord, recentReleases } from "../commands/ledger.js";
 import { describeHolder } from "../commands/lock.js";
-import { currentHolder } from "../lock/lock.js";
-import { checkHealth, currentRelease } from "../status.js";
+import { checkHealth } from "../health.js";
+import { currentHolder } from "../locking.js";
+import { currentRelease } from "../release/decisions.js";
 import { limitOption, refuseDryRun } from "./args.js";
 import type { CliCommand } from "./command.js";
 

@@ -5,6 +5,7 @@
  * `rollbackSteps`, built from what the steps left behind.
  */
 import { setTimeout as sleep } from "node:timers/promises";
+import { composeVersion, runMigrations, startBeside, startStack } from "../commands/compose.js";
 import {
   addedFiles,
   type ConfigShipment,
@@ -16,34 +17,32 @@ import {
   restoreConfig,
   shipCommands,
 } from "../commands/config.js";
-import { appendRelease, parseLedger, type ReleaseRecord, recentReleases } from "../commands/ledger.js";
-import type { LockHolder } from "../commands/lock.js";
 import {
-  composeVersion,
   containerHealth,
   diskFree,
   dockerVersion,
-  ensureNginx,
   listAppContainers,
   pullImage,
+  removeContainer,
+  stopContainer,
+} from "../commands/docker.js";
+import { appendRelease, parseLedger, type ReleaseRecord, recentReleases } from "../commands/ledger.js";
+import type { LockHolder } from "../commands/lock.js";
+import {
+  ensureNginx,
   readUpstream,
   reloadNginx,
-  removeContainer,
-  runMigrations,
-  startBeside,
-  startStack,
-  stopContainer,
   testNginx,
   upstreamConf,
   writeUpstream,
-} from "../commands/release.js";
+} from "../commands/nginx.js";
 import type { Environment } from "../config/environments.js";
 import type { PlannedStep, Progress } from "../progress.js";
 import type { Runner } from "../runner.js";
-import { currentRelease } from "../status.js";
 import { effect, later, type Operation, planOperation, type Step, step } from "../steps.js";
 import {
   type AppContainer,
+  currentRelease,
   healthVerdict,
   MIN_FREE_BYTES,
   newContainer,

@@ -10,7 +10,7 @@ import { freePort } from "../../../test/harness/network.js";
 import { makeScratchDir } from "../../../test/harness/scratch-dir.js";
 import { query as sqlQuery } from "../../../test/harness/sql.js";
 import { appendRelease } from "../../src/commands/ledger.js";
-import { acquire } from "../../src/lock/lock.js";
+import { acquire } from "../../src/locking.js";
 import { localRunner, sshRunner } from "../../src/runner.js";
 import { localEnvironment } from "../support/environment.js";
 import { startSshServer } from "../support/ssh-server.js";
