@@ -10,7 +10,7 @@
 import type { Command } from "./commands/argv.js";
 import { acquireLock, type LockHolder, releaseLock } from "./commands/lock.js";
 import type { Environment } from "./config/environments.js";
-import { withLock } from "./lock/lock.js";
+import { withLock } from "./locking.js";
 import { type PlannedStep, type Progress, planned } from "./progress.js";
 import type { Runner, RunResult } from "./runner.js";
 

@@ -6,7 +6,7 @@
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type BackupContext, backup } from "../../deploy/src/backup/backup.js";
@@ -16,6 +16,12 @@ import { parseDatabaseUrl } from "../../deploy/src/commands/postgres.js";
 import type { Environment } from "../../deploy/src/config/environments.js";
 import { Progress } from "../../deploy/src/progress.js";
 import { localRunner, sshRunner } from "../../deploy/src/runner.js";
+import { runCli } from "../../deploy/test/support/cli.js";
+import {
+  type EnvironmentEntry,
+  environmentFrom,
+  writeEnvironmentsFile,
+} from "../../deploy/test/support/environment.js";
 import { startSshServer } from "../../deploy/test/support/ssh-server.js";
 import { type ComposeCli, detectComposeCli } from "../docker/compose-cli.js";
 import { ComposeProject } from "../docker/compose-project.js";
@@ -25,7 +31,6 @@ import { choosePostgresBinDir } from "../harness/server-plans.js";
 import { query } from "../harness/sql.js";
 import { REPO_ROOT } from "./support/nginx-host.js";
 
-const CLI = resolve(REPO_ROOT, "deploy/src/cli.ts");
 const SEED = `
 CREATE TABLE products (id serial PRIMARY KEY, name text NOT NULL, price numeric(10,2));
 CREATE TABLE orders (id bigserial PRIMARY KEY, product_id int REFERENCES products(id), note jsonb);
@@ -45,32 +50,31 @@ let workDir: string;
 let cli: ComposeCli;
 let binDir: string | null;
 
-function environment(overrides: Partial<Environment["database"]> = {}): Environment {
+/** The environment as its file spells it; each call gets a backup directory of its own. */
+function prodEntry(database: Partial<EnvironmentEntry["database"]> = {}): EnvironmentEntry {
   return {
-    name: "prod",
     target: { kind: "local" },
     compose: {
       project: project?.spec.name ?? "",
       directory: workDir,
       cli: cli.version === "v2" ? "docker compose" : "docker-compose",
-      appService: "app",
-      nginxService: "nginx",
       nginxConfDirectory: join(workDir, "conf.d"),
     },
     stateDirectory: join(workDir, "state"),
     publicUrl: "https://127.0.0.1:1",
-    healthPath: "/healthz",
-    database: { urlEnv: "UNUSED_DATABASE_URL", dumpFrom: "compose-service", ...overrides },
+    database: { urlEnv: "UNUSED_DATABASE_URL", dumpFrom: "compose-service", ...database },
     timeouts: { commandSeconds: 120, healthSeconds: 60, lockStaleMinutes: 60 },
     watch: { seconds: 0, maxErrorPercent: 1, minRequests: 20 },
     backup: {
       directory: join(workDir, `backups-${randomBytes(3).toString("hex")}`),
       retention: { last: 3, daily: 3, weekly: 1 },
-      encryptTo: [],
     },
     requireConfirmation: true,
   };
 }
+
+const environment = (database: Partial<EnvironmentEntry["database"]> = {}): Environment =>
+  environmentFrom("prod", prodEntry(database));
 
 function context(env: Environment): BackupContext {
   if (!scratchServer) throw new Error("no scratch server");
@@ -256,25 +260,13 @@ describe("backup with pg_dump inside the compose service's container", () => {
   });
 
   it("the CLI backs up such an environment with SHIPYARD_SCRATCH_DATABASE_URL, and names it when missing", async () => {
-    const env = environment();
-    const config = join(workDir, "environments.yaml");
-    writeFileSync(
-      config,
-      `version: 1
-environments:
-  prod:
-    target: { kind: local }
-    compose: { project: ${env.compose.project}, directory: ${workDir}, cli: ${env.compose.cli}, nginxConfDirectory: ${workDir}/conf.d }
-    stateDirectory: ${workDir}/state
-    publicUrl: https://127.0.0.1:1
-    database: { urlEnv: UNUSED_DATABASE_URL, dumpFrom: compose-service }
-    backup: { directory: ${env.backup.directory}, retention: { daily: 3, weekly: 1 } }
-`,
-    );
+    const entry = prodEntry();
+    const env = environmentFrom("prod", entry);
+    const config = await writeEnvironmentsFile(join(workDir, "environments.yaml"), { prod: entry });
     const run = (extraEnv: Record<string, string>) =>
-      execa("node", ["--import", "tsx", CLI, "backup", "--env=prod", `--config=${config}`, "--json"], {
+      runCli(["backup", "--env=prod", "--json"], {
+        config,
         cwd: REPO_ROOT,
-        reject: false,
         env: { ...extraEnv, ...(binDir ? { PG_BIN_DIR: binDir } : {}) },
       });
 

@@ -20,6 +20,7 @@ import {
   hostFileArgv,
   RUN_ON_HOST_SCRIPT,
 } from "../../dagger/src/lib/host-run.js";
+import { environmentsYaml, localEntry } from "../../deploy/test/support/environment.js";
 import { ensureImages } from "../docker/standin-images.js";
 import { type EphemeralPostgres, startPostgres } from "../harness/ephemeral-postgres.js";
 import { query } from "../harness/sql.js";
@@ -92,16 +93,15 @@ beforeAll(async () => {
      INSERT INTO products (name) SELECT 'p' || i FROM generate_series(1, 120) i;`,
   );
   // Relative paths, as the committed local environment has them: they must land in the host's checkout.
-  await buildDeployerImage(`version: 1
-environments:
-  local:
-    target: { kind: local }
-    compose: { project: shipyard, directory: compose, nginxConfDirectory: nginx/conf.d }
-    stateDirectory: .shipyard/local
-    publicUrl: http://127.0.0.1:${sitePort}
-    database: { urlEnv: DATABASE_URL }
-    backup: { directory: .shipyard/backups/local, retention: { daily: 3, weekly: 1 } }
-`);
+  await buildDeployerImage(
+    environmentsYaml({
+      local: localEntry(".shipyard", {
+        stateDirectory: ".shipyard/local",
+        publicUrl: `http://127.0.0.1:${sitePort}`,
+        backup: { directory: ".shipyard/backups/local", retention: { daily: 3, weekly: 1 } },
+      }),
+    }),
+  );
 }, 600_000);
 
 afterAll(async () => {

@@ -7,6 +7,7 @@ import { chmod, copyFile, mkdir, open, rename, rm } from "node:fs/promises";
 import path from "node:path";
 import { ageEncrypt } from "../commands/age.js";
 import type { Command } from "../commands/argv.js";
+import { compose } from "../commands/compose.js";
 import {
   type ComposeExecTarget,
   type Connection,
@@ -20,7 +21,6 @@ import {
   pgRestoreList,
   type Tools,
 } from "../commands/postgres.js";
-import { compose } from "../commands/release.js";
 import type { Environment } from "../config/environments.js";
 import { type PlannedStep, type Progress, planned } from "../progress.js";
 import { type Runner, runnerFor } from "../runner.js";

@@ -11,7 +11,7 @@ import path from "node:path";
 import { ageDecrypt } from "../commands/age.js";
 import type { Command } from "../commands/argv.js";
 import { containerCounts, containerRestore, parseContainerCounts, pgRestore } from "../commands/postgres.js";
-import { withLock } from "../lock/lock.js";
+import { withLock } from "../locking.js";
 import { type PlannedStep, planned } from "../progress.js";
 import type { Runner } from "../runner.js";
 import {

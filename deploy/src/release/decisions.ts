@@ -1,7 +1,6 @@
 /** The small decisions a deploy and a rollback make from what the host reports; pure. */
 import { z } from "zod";
 import type { ReleaseRecord } from "../commands/ledger.js";
-import { currentRelease } from "../status.js";
 
 /** A tag can move between deploy and rollback; a digest cannot, so only digests are deployed. */
 export function requirePinnedImage(ref: string): string {
@@ -78,6 +77,11 @@ export function defaultReleaseName(now: Date): string {
     .toISOString()
     .replace(/\.\d+Z$/, "Z")
     .replaceAll(/[-:]/g, "");
+}
+
+/** The newest release that succeeded: a failed or rolled-back one never became (or stayed) current. */
+export function currentRelease(newestLast: readonly ReleaseRecord[]): ReleaseRecord | null {
+  return [...newestLast].reverse().find((r) => r.result === "succeeded") ?? null;
 }
 
 /**

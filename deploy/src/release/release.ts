@@ -5,6 +5,7 @@
  * `rollbackSteps`, built from what the steps left behind.
  */
 import { setTimeout as sleep } from "node:timers/promises";
+import { composeVersion, runMigrations, startBeside, startStack } from "../commands/compose.js";
 import {
   addedFiles,
   type ConfigShipment,
@@ -16,35 +17,32 @@ import {
   restoreConfig,
   shipCommands,
 } from "../commands/config.js";
+import {
+  containerHealth,
+  diskFree,
+  dockerVersion,
+  listAppContainers,
+  pullImage,
+  removeContainer,
+  removeContainerIfPresent,
+  stopContainer,
+  stopContainerIfPresent,
+} from "../commands/docker.js";
 import { clearJournal, readJournal, writeJournal } from "../commands/journal.js";
 import { appendRelease, parseLedger, type ReleaseRecord, recentReleases } from "../commands/ledger.js";
 import type { LockHolder } from "../commands/lock.js";
 import {
-  composeVersion,
-  containerHealth,
-  diskFree,
-  dockerVersion,
   edgeAnswers,
   ensureNginx,
-  listAppContainers,
-  pullImage,
   readUpstream,
   reloadNginx,
-  removeContainer,
-  removeContainerIfPresent,
-  runMigrations,
-  startBeside,
-  startStack,
-  stopContainer,
-  stopContainerIfPresent,
   testNginx,
   upstreamConf,
   writeUpstream,
-} from "../commands/release.js";
+} from "../commands/nginx.js";
 import type { Environment } from "../config/environments.js";
 import type { PlannedStep, Progress } from "../progress.js";
 import type { Runner } from "../runner.js";
-import { currentRelease } from "../status.js";
 import {
   effect,
   Interrupted,
@@ -57,6 +55,7 @@ import {
 } from "../steps.js";
 import {
   type AppContainer,
+  currentRelease,
   healthVerdict,
   MIN_FREE_BYTES,
   newContainer,

@@ -5,7 +5,7 @@
  * its backup answers, and /version names the old one) and nginx's access log (the share of requests the
  * new release answered 5xx first, which the backup then saved).
  */
-import { edgeAnswers } from "../commands/release.js";
+import { edgeAnswers } from "../commands/nginx.js";
 import type { Environment } from "../config/environments.js";
 import type { Runner } from "../runner.js";
 import { pause } from "../steps.js";

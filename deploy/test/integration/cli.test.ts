@@ -2,7 +2,6 @@
 import { readdir, readFile, rm, writeFile } from "node:fs/promises";
 import http from "node:http";
 import path from "node:path";
-import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { COMMAND_SECONDS, deadline } from "../../../test/harness/deadline.js";
 import { type EphemeralPostgres, startPostgres } from "../../../test/harness/ephemeral-postgres.js";
@@ -10,12 +9,12 @@ import { freePort } from "../../../test/harness/network.js";
 import { makeScratchDir } from "../../../test/harness/scratch-dir.js";
 import { query as sqlQuery } from "../../../test/harness/sql.js";
 import { appendRelease } from "../../src/commands/ledger.js";
-import { acquire } from "../../src/lock/lock.js";
+import { acquire } from "../../src/locking.js";
 import { localRunner, sshRunner } from "../../src/runner.js";
-import { localEnvironment } from "../support/environment.js";
+import { runCli } from "../support/cli.js";
+import { localEntry, localEnvironment, writeEnvironmentsFile } from "../support/environment.js";
 import { startSshServer } from "../support/ssh-server.js";
 
-const cli = path.resolve(import.meta.dirname, "../../src/cli.ts");
 let server: EphemeralPostgres;
 let dir: string;
 let databaseUrl: string;
@@ -37,28 +36,17 @@ beforeAll(async () => {
     `CREATE TABLE products (id serial PRIMARY KEY, name text);
      INSERT INTO products (name) SELECT 'p' || i FROM generate_series(1, 50) i;`,
   );
-  config = path.join(dir, "environments.yaml");
-  await writeFile(
-    config,
-    `version: 1
-environments:
-  local:
-    target: { kind: local }
-    compose: { project: shipyard, directory: compose, nginxConfDirectory: nginx/conf.d }
-    stateDirectory: ${dir}/state
-    publicUrl: http://127.0.0.1:${sitePort}
-    database: { urlEnv: SHOP_URL }
-    backup: { directory: ${dir}/backups, retention: { daily: 7, weekly: 4 } }
-  prod:
-    target: { kind: local }
-    compose: { project: shipyard, directory: compose, nginxConfDirectory: nginx/conf.d }
-    stateDirectory: ${dir}/prod-state
-    publicUrl: http://127.0.0.1:${closedPort}
-    database: { urlEnv: SHOP_URL }
-    backup: { directory: ${dir}/prod-backups, retention: { daily: 7, weekly: 4 } }
-    requireConfirmation: true
-`,
-  );
+  const database = { urlEnv: "SHOP_URL" };
+  config = await writeEnvironmentsFile(path.join(dir, "environments.yaml"), {
+    local: localEntry(dir, { publicUrl: `http://127.0.0.1:${sitePort}`, database }),
+    prod: localEntry(dir, {
+      stateDirectory: `${dir}/prod-state`,
+      publicUrl: `http://127.0.0.1:${closedPort}`,
+      database,
+      backup: { directory: `${dir}/prod-backups`, retention: { daily: 7, weekly: 4 } },
+      requireConfirmation: true,
+    }),
+  });
 });
 afterAll(async () => {
   await new Promise((resolve) => site?.close(resolve));
@@ -68,12 +56,7 @@ afterAll(async () => {
 
 const query = (text: string) => sqlQuery(databaseUrl, text);
 
-function shipyard(...args: string[]) {
-  return execa("node", ["--import", "tsx", cli, ...args, `--config=${config}`], {
-    reject: false,
-    env: { SHOP_URL: databaseUrl },
-  });
-}
+const shipyard = (...args: string[]) => runCli(args, { config, env: { SHOP_URL: databaseUrl } });
 
 describe("shipyard CLI", () => {
   it(
@@ -217,7 +200,7 @@ describe("shipyard CLI", () => {
   it(
     "names an unknown command and the valid ones before asking for anything else",
     async () => {
-      const { exitCode, stderr } = await execa("node", ["--import", "tsx", cli, "bakup"], { reject: false });
+      const { exitCode, stderr } = await runCli(["bakup"]);
       expect(exitCode).toBe(2);
       expect(stderr).toContain(
         'unknown command "bakup"; valid commands: deploy, rollback, backup, upload, restore, backups, releases, lock, status',
@@ -242,25 +225,22 @@ describe("shipyard CLI", () => {
       const sshd = await startSshServer();
       try {
         const t = sshd.target;
-        const sshConfig = path.join(dir, "ssh-environments.yaml");
-        await writeFile(
-          sshConfig,
-          `version: 1
-environments:
-  staging:
-    target: { kind: ssh, host: ${t.host}, port: ${t.port}, user: ${t.user}, hostKey: "${t.hostKey}" }
-    compose: { project: shipyard, directory: /srv/compose, nginxConfDirectory: /srv/nginx/conf.d }
-    stateDirectory: ${dir}/remote-state
-    publicUrl: https://staging.example.com
-    database: { urlEnv: SHOP_URL }
-    backup: { directory: ${dir}/staging-backups, retention: { daily: 7, weekly: 4 } }
-`,
-        );
+        const sshConfig = await writeEnvironmentsFile(path.join(dir, "ssh-environments.yaml"), {
+          staging: localEntry(dir, {
+            target: { kind: "ssh", host: t.host, port: t.port, user: t.user, hostKey: t.hostKey },
+            compose: {
+              project: "shipyard",
+              directory: "/srv/compose",
+              nginxConfDirectory: "/srv/nginx/conf.d",
+            },
+            stateDirectory: `${dir}/remote-state`,
+            publicUrl: "https://staging.example.com",
+            database: { urlEnv: "SHOP_URL" },
+            backup: { directory: `${dir}/staging-backups`, retention: { daily: 7, weekly: 4 } },
+          }),
+        });
         const run = (...args: string[]) =>
-          execa("node", ["--import", "tsx", cli, ...args, `--config=${sshConfig}`], {
-            reject: false,
-            env: { SHIPYARD_SSH_KEY_FILE: sshd.clientKeyFile },
-          });
+          runCli(args, { config: sshConfig, env: { SHIPYARD_SSH_KEY_FILE: sshd.clientKeyFile } });
         expect((await run("lock", "status", "--env=staging")).stdout).toContain("lock: free");
 
         const host = await sshRunner(t, { SHIPYARD_SSH_KEY_FILE: sshd.clientKeyFile }, COMMAND_SECONDS);
@@ -278,14 +258,10 @@ environments:
         expect(broken.stdout).toMatch(/^removed the lock held by ana@laptop for deploy r9 since /);
         expect((await run("lock", "status", "--env=staging")).stdout).toContain("lock: free");
 
-        const noKey = await execa(
-          "node",
-          ["--import", "tsx", cli, "status", "--env=staging", `--config=${sshConfig}`],
-          {
-            reject: false,
-            env: { SHIPYARD_SSH_KEY_FILE: "", SHIPYARD_SSH_KEY: "" },
-          },
-        );
+        const noKey = await runCli(["status", "--env=staging"], {
+          config: sshConfig,
+          env: { SHIPYARD_SSH_KEY_FILE: "", SHIPYARD_SSH_KEY: "" },
+        });
         expect(noKey.exitCode).toBe(1);
         expect(noKey.stderr).toContain(
           "set SHIPYARD_SSH_KEY (the private key) or SHIPYARD_SSH_KEY_FILE (its path)",

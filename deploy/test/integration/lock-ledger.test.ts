@@ -11,7 +11,7 @@ import { COMMAND_SECONDS, deadline } from "../../../test/harness/deadline.js";
 import { makeScratchDir } from "../../../test/harness/scratch-dir.js";
 import { appendRelease, parseLedger, type ReleaseRecord, recentReleases } from "../../src/commands/ledger.js";
 import { acquireLock, breakLock } from "../../src/commands/lock.js";
-import { acquire, currentHolder, LockHeld, release, withLock } from "../../src/lock/lock.js";
+import { acquire, currentHolder, LockHeld, release, withLock } from "../../src/locking.js";
 import { Progress } from "../../src/progress.js";
 import { localRunner, type Runner, sshRunner } from "../../src/runner.js";
 import { localEnvironment } from "../support/environment.js";

@@ -5,15 +5,15 @@
  */
 import { readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type EphemeralPostgres, startPostgres } from "../../../test/harness/ephemeral-postgres.js";
 import { makeScratchDir } from "../../../test/harness/scratch-dir.js";
 import { query } from "../../../test/harness/sql.js";
 import { readCatalog } from "../../src/backup/catalog.js";
+import { runCli } from "../support/cli.js";
+import { type EnvironmentEntry, localEntry, writeEnvironmentsFile } from "../support/environment.js";
 import { type S3StandIn, sha256, startS3StandIn } from "../support/s3-stand-in.js";
 
-const cli = path.resolve(import.meta.dirname, "../../src/cli.ts");
 let server: EphemeralPostgres;
 let store: S3StandIn;
 let dir: string;
@@ -32,22 +32,20 @@ beforeAll(async () => {
     `CREATE TABLE products (id serial PRIMARY KEY, name text);
      INSERT INTO products (name) SELECT 'p' || i FROM generate_series(1, 300) i;`,
   );
-  const environment = (name: string, bucketUrl: string) => `  ${name}:
-    target: { kind: local }
-    compose: { project: shipyard, directory: compose, nginxConfDirectory: nginx/conf.d }
-    stateDirectory: ${dir}/${name}/state
-    publicUrl: http://127.0.0.1:9
-    database: { urlEnv: SHOP_URL }
-    backup:
-      directory: ${dir}/${name}/backups
-      retention: { daily: 7, weekly: 4 }
-      upload: { url: "${bucketUrl}", endpoint: "${store.endpoint}", pathStyle: true }
-`;
-  config = path.join(dir, "environments.yaml");
-  await writeFile(
-    config,
-    `version: 1\nenvironments:\n${environment("local", "s3://backups/shop/local")}${environment("nobucket", "s3://missing-bucket/x/")}`,
-  );
+  const environment = (name: string, bucketUrl: string): EnvironmentEntry =>
+    localEntry(`${dir}/${name}`, {
+      publicUrl: "http://127.0.0.1:9",
+      database: { urlEnv: "SHOP_URL" },
+      backup: {
+        directory: `${dir}/${name}/backups`,
+        retention: { daily: 7, weekly: 4 },
+        upload: { url: bucketUrl, endpoint: store.endpoint, pathStyle: true },
+      },
+    });
+  config = await writeEnvironmentsFile(path.join(dir, "environments.yaml"), {
+    local: environment("local", "s3://backups/shop/local"),
+    nobucket: environment("nobucket", "s3://missing-bucket/x/"),
+  });
 });
 afterAll(async () => {
   await Promise.all([server?.stop(), store?.stop()]);
@@ -55,8 +53,8 @@ afterAll(async () => {
 });
 
 function shipyard(env: Record<string, string>, ...args: string[]) {
-  return execa("node", ["--import", "tsx", cli, ...args, `--config=${config}`], {
-    reject: false,
+  return runCli(args, {
+    config,
     // Only what the test names: AWS_* of whoever runs the tests must not leak in.
     env: { PATH: process.env.PATH ?? "", SHOP_URL: databaseUrl, ...env },
     extendEnv: false,

@@ -5,7 +5,7 @@ import { execa } from "execa";
 import { afterEach, beforeEach, expect, it } from "vitest";
 import { COMMAND_SECONDS } from "../../../test/harness/deadline.js";
 import { makeScratchDir } from "../../../test/harness/scratch-dir.js";
-import { readUpstream, upstreamConf, writeUpstream } from "../../src/commands/release.js";
+import { readUpstream, upstreamConf, writeUpstream } from "../../src/commands/nginx.js";
 import { localRunner } from "../../src/runner.js";
 import { localEnvironment } from "../support/environment.js";
 

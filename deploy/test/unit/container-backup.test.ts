@@ -16,7 +16,7 @@ import {
 import { ConfigError, parseEnvironments, selectEnvironment } from "../../src/config/environments.js";
 import { Progress } from "../../src/progress.js";
 import { localRunner } from "../../src/runner.js";
-import { localEnvironment } from "../support/environment.js";
+import { localEntry, localEnvironment, uncheckedEnvironmentsYaml } from "../support/environment.js";
 
 const environment = localEnvironment("/backups", {
   compose: {
@@ -171,37 +171,38 @@ describe("backup plan", () => {
 });
 
 describe("environments file: database.dumpFrom", () => {
-  const file = (database: string) => `
-version: 1
-environments:
-  prod:
-    target: { kind: local }
-    compose: { project: shop, directory: compose, nginxConfDirectory: nginx/conf.d }
-    stateDirectory: state
-    publicUrl: https://example.com
-    database: ${database}
-    backup: { directory: backups, retention: { daily: 3, weekly: 1 } }
-`;
+  const file = (database: Record<string, string>) =>
+    uncheckedEnvironmentsYaml({
+      prod: {
+        ...localEntry(".", {
+          compose: { project: "shop", directory: "compose", nginxConfDirectory: "nginx/conf.d" },
+          stateDirectory: "state",
+          publicUrl: "https://example.com",
+          backup: { directory: "backups", retention: { daily: 3, weekly: 1 } },
+        }),
+        database,
+      },
+    });
 
   it("accepts compose-service with an optional service name, and leaves url the default", () => {
     const env = selectEnvironment(
-      parseEnvironments(file("{ urlEnv: DATABASE_URL, dumpFrom: compose-service, service: db }"), "f"),
+      parseEnvironments(file({ urlEnv: "DATABASE_URL", dumpFrom: "compose-service", service: "db" }), "f"),
       "prod",
       "f",
     );
     expect(env.database).toEqual({ urlEnv: "DATABASE_URL", dumpFrom: "compose-service", service: "db" });
-    const plain = selectEnvironment(parseEnvironments(file("{ urlEnv: DATABASE_URL }"), "f"), "prod", "f");
+    const plain = selectEnvironment(parseEnvironments(file({ urlEnv: "DATABASE_URL" }), "f"), "prod", "f");
     expect(plain.database.dumpFrom).toBeUndefined();
   });
 
   it("names the field and the valid choices for a wrong source", () => {
-    expect(() => parseEnvironments(file("{ urlEnv: DATABASE_URL, dumpFrom: container }"), "f")).toThrow(
+    expect(() => parseEnvironments(file({ urlEnv: "DATABASE_URL", dumpFrom: "container" }), "f")).toThrow(
       ConfigError,
     );
-    expect(() => parseEnvironments(file("{ urlEnv: DATABASE_URL, dumpFrom: container }"), "f")).toThrow(
+    expect(() => parseEnvironments(file({ urlEnv: "DATABASE_URL", dumpFrom: "container" }), "f")).toThrow(
       /environments\.prod\.database\.dumpFrom: .*"url"\|"compose-service"/,
     );
-    expect(() => parseEnvironments(file("{ urlEnv: DATABASE_URL, service: 'no spaces' }"), "f")).toThrow(
+    expect(() => parseEnvironments(file({ urlEnv: "DATABASE_URL", service: "no spaces" }), "f")).toThrow(
       /environments\.prod\.database\.service: expected a compose service name/,
     );
   });

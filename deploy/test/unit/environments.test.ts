@@ -1,25 +1,18 @@
 import { readFile } from "node:fs/promises";
 import { describe, expect, it } from "vitest";
 import { ConfigError, parseEnvironments, selectEnvironment } from "../../src/config/environments.js";
+import { environmentsYaml, localEntry, uncheckedEnvironmentsYaml } from "../support/environment.js";
 
 const committed = new URL("../../environments.yaml", import.meta.url);
 
-const minimal = (env: string) => `
-version: 1
-environments:
-  local:
-${env
-  .split("\n")
-  .map((l) => `    ${l}`)
-  .join("\n")}
-`;
-
-const localBody = `target: { kind: local }
-compose: { project: shipyard, directory: compose, nginxConfDirectory: nginx/conf.d }
-stateDirectory: .shipyard/local
-publicUrl: https://127.0.0.1:8443
-database: { urlEnv: DATABASE_URL }
-backup: { directory: .shipyard/backups/local, retention: { daily: 3, weekly: 1 } }`;
+const local = localEntry(".shipyard", {
+  stateDirectory: ".shipyard/local",
+  backup: { directory: ".shipyard/backups/local", retention: { daily: 3, weekly: 1 } },
+});
+const minimal = environmentsYaml({ local });
+/** The minimal file with one change the schema should refuse. */
+const broken = (change: Record<string, unknown>) =>
+  uncheckedEnvironmentsYaml({ local: { ...local, ...change } });
 
 describe("environments file", () => {
   it("the committed file has local, staging and prod, with prod restores needing confirmation", async () => {
@@ -32,7 +25,7 @@ describe("environments file", () => {
   });
 
   it("fills defaults for health path and timeouts", () => {
-    const env = selectEnvironment(parseEnvironments(minimal(localBody), "f"), "local", "f");
+    const env = selectEnvironment(parseEnvironments(minimal, "f"), "local", "f");
     expect(env.healthPath).toBe("/healthz");
     expect(env.timeouts).toEqual({ commandSeconds: 600, healthSeconds: 120, lockStaleMinutes: 60 });
     expect(env.backup.encryptTo).toEqual([]);
@@ -40,7 +33,7 @@ describe("environments file", () => {
   });
 
   it("an unknown --env names it and the valid choices", () => {
-    const file = parseEnvironments(minimal(localBody), "envs.yaml");
+    const file = parseEnvironments(minimal, "envs.yaml");
     expect(() => selectEnvironment(file, "prdo", "envs.yaml")).toThrow(
       'unknown environment "prdo"; valid environments in envs.yaml: local',
     );
@@ -48,41 +41,34 @@ describe("environments file", () => {
   });
 
   it("a bad field is named with its path and what is expected", () => {
-    const badPort = minimal(
-      localBody.replace(
-        "target: { kind: local }",
-        "target: { kind: ssh, host: h, user: deploy, port: 70000, hostKey: 'ssh-ed25519 AAAA' }",
-      ),
-    );
+    const badPort = broken({
+      target: { kind: "ssh", host: "h", user: "deploy", port: 70000, hostKey: "ssh-ed25519 AAAA" },
+    });
     expect(() => parseEnvironments(badPort, "envs.yaml")).toThrow(
       /environments\.local\.target\.port: .*65535/,
     );
   });
 
   it("a typo in a key is an error, not silently ignored", () => {
-    const typo = minimal(localBody.replace("stateDirectory", "stateDirectroy"));
+    const { stateDirectory, ...rest } = local;
+    const typo = uncheckedEnvironmentsYaml({ local: { ...rest, stateDirectroy: stateDirectory } });
     expect(() => parseEnvironments(typo, "envs.yaml")).toThrow(/stateDirectroy/);
   });
 
   it("an unknown target kind lists the valid ones", () => {
-    const bad = minimal(localBody.replace("kind: local", "kind: kubernetes"));
+    const bad = broken({ target: { kind: "kubernetes" } });
     expect(() => parseEnvironments(bad, "envs.yaml")).toThrow(
       /environments\.local\.target\.kind: .*'local' \| 'ssh'/,
     );
   });
 
   it("a host key that is not '<type> <base64>' is refused with how to get one", () => {
-    const bad = minimal(
-      localBody.replace(
-        "target: { kind: local }",
-        "target: { kind: ssh, host: h, user: deploy, hostKey: 'h ssh-ed25519 AAAA' }",
-      ),
-    );
+    const bad = broken({ target: { kind: "ssh", host: "h", user: "deploy", hostKey: "h ssh-ed25519 AAAA" } });
     expect(() => parseEnvironments(bad, "envs.yaml")).toThrow(/hostKey: .*ssh-keyscan/);
   });
 
   it("a secret-looking database URL in the file is refused: the file names a variable", () => {
-    const bad = minimal(localBody.replace("urlEnv: DATABASE_URL", "urlEnv: 'postgres://u:pw@h/db'"));
+    const bad = broken({ database: { urlEnv: "postgres://u:pw@h/db" } });
     expect(() => parseEnvironments(bad, "envs.yaml")).toThrow(
       /database\.urlEnv: expected an environment variable name/,
     );

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { explainS3Error, s3Credentials, uploadLocation } from "../../src/backup/offsite.js";
 import { parseEnvironments } from "../../src/config/environments.js";
+import { localEntry, uncheckedEnvironmentsYaml } from "../support/environment.js";
 
 const target = (url: string) => ({ url, region: "us-east-1", pathStyle: false });
 const entry = { id: "prod-20261123t140000z-abc123", file: "prod-20261123t140000z-abc123.dump.age" };
@@ -19,16 +20,13 @@ describe("where a backup goes off-site", () => {
   });
 
   it("the environments file rejects a URL that is not s3://BUCKET[/PREFIX], naming the field", () => {
-    const file = (url: string) => `version: 1
-environments:
-  prod:
-    target: { kind: local }
-    compose: { project: shipyard, directory: compose, nginxConfDirectory: nginx/conf.d }
-    stateDirectory: state
-    publicUrl: https://127.0.0.1:8443
-    database: { urlEnv: DATABASE_URL }
-    backup: { directory: b, retention: { daily: 3, weekly: 1 }, upload: { url: "${url}" } }
-`;
+    const file = (url: string) =>
+      uncheckedEnvironmentsYaml({
+        prod: localEntry(".", {
+          stateDirectory: "state",
+          backup: { directory: "b", retention: { daily: 3, weekly: 1 }, upload: { url } },
+        }),
+      });
     expect(() => parseEnvironments(file("https://acme-backups.s3.amazonaws.com/x"), "envs.yaml")).toThrow(
       /environments\.prod\.backup\.upload\.url: expected s3:\/\/BUCKET or s3:\/\/BUCKET\/PREFIX\//,
     );

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { compose, startBeside, upstreamConf } from "../../src/commands/release.js";
+import { compose, startBeside } from "../../src/commands/compose.js";
+import { upstreamConf } from "../../src/commands/nginx.js";
 import { Progress } from "../../src/progress.js";
 import {
   type AppContainer,

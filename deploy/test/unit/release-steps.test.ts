@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from "vitest";
 import type { Command } from "../../src/commands/argv.js";
+import { composeVersion, runMigrations, startBeside } from "../../src/commands/compose.js";
 import {
   listArchive,
   packBundle,
@@ -14,29 +15,28 @@ import {
   snapshotConfig,
   unpackBundle,
 } from "../../src/commands/config.js";
+import {
+  containerHealth,
+  diskFree,
+  dockerVersion,
+  listAppContainers,
+  pullImage,
+  removeContainer,
+  removeContainerIfPresent,
+  stopContainer,
+  stopContainerIfPresent,
+} from "../../src/commands/docker.js";
 import { clearJournal, readJournal, writeJournal } from "../../src/commands/journal.js";
 import { appendRelease, recentReleases } from "../../src/commands/ledger.js";
 import { acquireLock, lockHolderSchema, releaseLock } from "../../src/commands/lock.js";
 import {
-  composeVersion,
-  containerHealth,
-  diskFree,
-  dockerVersion,
   ensureNginx,
-  listAppContainers,
-  pullImage,
   readUpstream,
   reloadNginx,
-  removeContainer,
-  removeContainerIfPresent,
-  runMigrations,
-  startBeside,
-  stopContainer,
-  stopContainerIfPresent,
   testNginx,
   upstreamConf,
   writeUpstream,
-} from "../../src/commands/release.js";
+} from "../../src/commands/nginx.js";
 import { Progress } from "../../src/progress.js";
 import type { AppContainer } from "../../src/release/decisions.js";
 import { deploy } from "../../src/release/deploy.js";

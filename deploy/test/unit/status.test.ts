@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { ReleaseRecord } from "../../src/commands/ledger.js";
-import { currentRelease } from "../../src/status.js";
+import { currentRelease } from "../../src/release/decisions.js";
 
 const release = (name: string, result: ReleaseRecord["result"]): ReleaseRecord => ({
   release: name,

@@ -10,10 +10,10 @@ import {
   parseLockHolder,
   readLock,
   releaseLock,
-} from "../commands/lock.js";
-import type { Environment } from "../config/environments.js";
-import type { Progress } from "../progress.js";
-import type { Runner } from "../runner.js";
+} from "./commands/lock.js";
+import type { Environment } from "./config/environments.js";
+import type { Progress } from "./progress.js";
+import type { Runner } from "./runner.js";
 
 export class LockHeld extends Error {
   override name = "LockHeld";

@@ -1,10 +1,4 @@
-/** What `status` reports: the lock, the release running now, recent releases and backups, and health. */
-import type { ReleaseRecord } from "./commands/ledger.js";
-
-/** The newest release that succeeded: a failed or rolled-back one never became (or stayed) current. */
-export function currentRelease(newestLast: readonly ReleaseRecord[]): ReleaseRecord | null {
-  return [...newestLast].reverse().find((r) => r.result === "succeeded") ?? null;
-}
+/** The site's health as `status` reports it: one request to the health path through the public URL. */
 
 export interface Health {
   url: string;

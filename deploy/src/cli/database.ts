@@ -1,0 +1,66 @@
+/**
+ * The database a command reaches, from the variable the environment names, and what backups run with:
+ * the connection, the scratch server that checks them, the tools and runners.
+ */
+import path from "node:path";
+import { type BackupContext, dumpsInContainer } from "../backup/backup.js";
+import { type Connection, parseDatabaseUrl } from "../commands/postgres.js";
+import type { Environment } from "../config/environments.js";
+import type { Runner } from "../runner.js";
+import type { CliContext } from "./context.js";
+import { UsageError } from "./usage.js";
+
+/** The database's URL; an environment backed up and restored inside its container never needs one. */
+export function connectionFor(environment: Environment, required: boolean): Connection {
+  const variable = environment.database.urlEnv;
+  const url = process.env[variable];
+  if (url) return parseDatabaseUrl(url, variable);
+  if (required && !dumpsInContainer(environment))
+    throw new UsageError(`${variable} is not set: it must hold the database URL of "${environment.name}"`);
+  const placeholder = `<database from $${variable}>`;
+  return {
+    host: placeholder,
+    port: "5432",
+    user: "",
+    password: "",
+    database: placeholder,
+    sslmode: undefined,
+  };
+}
+
+const SCRATCH_URL = "SHIPYARD_SCRATCH_DATABASE_URL";
+
+/** Where a backup is restored and counted before it counts; without one, a scratch database beside the source. */
+function scratchServer(environment: Environment, required: boolean): Connection | undefined {
+  const url = process.env[SCRATCH_URL];
+  if (url) return parseDatabaseUrl(url, SCRATCH_URL);
+  if (required)
+    throw new UsageError(
+      `${SCRATCH_URL} is not set: "${environment.name}" dumps inside its Postgres container (database.dumpFrom: compose-service), ` +
+        "so the backup is checked on a separate server; set it to a URL whose user may create databases there",
+    );
+  return undefined;
+}
+
+/**
+ * `checks`: whether this run restores dumps to check them (not a dry run, not an upload of a made backup).
+ * `host`: the host's runner when the command has it open (the dump in the Postgres container runs there).
+ */
+export function backupContext(
+  ctx: CliContext,
+  conn: Connection,
+  { checks = true, host }: { checks?: boolean; host?: Runner } = {},
+): BackupContext {
+  const { environment } = ctx;
+  const scratch = scratchServer(environment, dumpsInContainer(environment) && checks);
+  return {
+    environment,
+    conn,
+    ...(scratch ? { scratch } : {}),
+    tools: { binDir: process.env.PG_BIN_DIR || null },
+    runner: ctx.local,
+    ...(host ? { host } : {}),
+    progress: ctx.progress,
+    directory: path.resolve(environment.backup.directory),
+  };
+}

@@ -1,0 +1,145 @@
+/** deploy and rollback: the zero-downtime release (release/release.ts), its --dry-run plan and its summary. */
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { type BackupResult, backup } from "../backup/backup.js";
+import { listAppContainers } from "../commands/docker.js";
+import { parseLedger, recentReleases } from "../commands/ledger.js";
+import { withInterrupts } from "../interrupts.js";
+import {
+  defaultReleaseName,
+  parseContainers,
+  requirePinnedImage,
+  rollbackRequest,
+} from "../release/decisions.js";
+import { configToShip, type DeployResult, deploy } from "../release/deploy.js";
+import { type DeployContext, type DeployRequest, releasePlan } from "../release/release.js";
+import type { Runner } from "../runner.js";
+import type { CliCommand, Outcome } from "./command.js";
+import type { CliContext } from "./context.js";
+import { backupContext, connectionFor } from "./database.js";
+import { UsageError } from "./usage.js";
+
+/** The repository this CLI belongs to: a deploy ships its compose and nginx configuration. */
+const configSource = () =>
+  path.resolve(process.env.SHIPYARD_CONFIG_SOURCE ?? fileURLToPath(new URL("../../../", import.meta.url)));
+
+export const deployCommand: CliCommand = {
+  name: "deploy",
+  usage: [
+    [
+      "deploy --image=NAME@sha256:…",
+      "zero-downtime release (lock, backup, pull, migrate, start beside, healthy, switch nginx, verify, stop old); rolls back on failure",
+    ],
+  ],
+  options: ["dry-run", "json", "release", "no-backup"],
+  async run(ctx) {
+    const { image } = ctx.options;
+    if (!image)
+      throw new UsageError("deploy needs --image=NAME@sha256:<digest> (the image pinned by its digest)");
+    requirePinnedImageOrUsage(image);
+    // A deploy ships this repository's configuration; a rollback changes only the image.
+    return releaseCommand(ctx, { shipsConfig: true }, async () => ({
+      image,
+      release: ctx.options.release ?? defaultReleaseName(new Date()),
+      migrate: true,
+    }));
+  },
+};
+
+export const rollbackCommand: CliCommand = {
+  name: "rollback",
+  usage: [
+    [
+      "rollback [--to=RELEASE]",
+      "bring back the previous succeeded release (or the one named) the same zero-downtime way",
+    ],
+  ],
+  options: ["dry-run", "json", "no-backup"],
+  run: (ctx) =>
+    releaseCommand(ctx, { shipsConfig: false }, async (host) =>
+      rollbackRequest(
+        parseLedger((await host.run(recentReleases(ctx.environment.stateDirectory, 200))).stdout),
+        ctx.options.to,
+      ),
+    ),
+};
+
+function requirePinnedImageOrUsage(image: string): void {
+  try {
+    requirePinnedImage(image);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
+
+/** A deploy and a rollback differ only in what they release: `request`, which a rollback reads from the ledger. */
+async function releaseCommand(
+  ctx: CliContext,
+  { shipsConfig }: { shipsConfig: boolean },
+  request: (host: Runner) => Promise<DeployRequest>,
+): Promise<Outcome> {
+  const { environment, options, progress } = ctx;
+  const conn = options["no-backup"] ? null : connectionFor(environment, !options["dry-run"]);
+  const host = await ctx.host();
+  const wanted = await request(host);
+  const shipped = shipsConfig ? await configToShip(environment, configSource()) : null;
+  // The release needs the verified backup here; an off-site store that is down is a warning, not a stop.
+  let taken: BackupResult | undefined;
+  const release: DeployContext = {
+    environment,
+    runner: host,
+    local: ctx.local,
+    progress,
+    who: ctx.who,
+    ...(shipped ? { config: shipped } : {}),
+    ...(conn
+      ? {
+          backup: async () => {
+            // On the release's own connection to the host: no second one opened in the middle of a deploy.
+            taken = await backup(backupContext(ctx, conn, { host }), { reason: `before ${wanted.release}` });
+            return taken.entry.id;
+          },
+        }
+      : {}),
+  };
+  if (options["dry-run"]) {
+    const running = parseContainers((await host.run(listAppContainers(environment))).stdout).filter(
+      (c) => c.state === "running",
+    );
+    const holder = {
+      holder: ctx.who,
+      purpose: `deploy ${wanted.release}`,
+      since: new Date().toISOString(),
+      token: "<random>",
+    };
+    return { plan: releasePlan(release, wanted, running, holder), summary: [] };
+  }
+  const result = await withInterrupts(
+    { operation: shipsConfig ? "deploy" : "rollback", envName: environment.name },
+    (signal) => deploy({ ...release, signal }, wanted),
+  );
+  return {
+    result: { ...result, ...(taken?.upload ? { backupUpload: taken.upload } : {}) },
+    summary: releaseSummary(ctx, result, taken),
+  };
+}
+
+function releaseSummary(ctx: CliContext, result: DeployResult, taken: BackupResult | undefined): string[] {
+  const { environment } = ctx;
+  const uploadFailure = taken?.upload?.ok === false ? taken.upload.error : undefined;
+  return [
+    `release ${result.release} serves through nginx at ${environment.publicUrl} (${result.image}@${result.digest})`,
+    result.previous ? `previous release: ${result.previous}` : "first release of this environment",
+    result.backup ? `verified backup before the release: ${result.backup}` : "no backup taken (--no-backup)",
+    ...(result.stopped.length ? [`stopped ${result.stopped.join(", ")}`] : []),
+    ...(result.leftover.length
+      ? [`WARNING: could not stop or remove ${result.leftover.join(", ")}; remove them with docker rm -f`]
+      : []),
+    ...(uploadFailure
+      ? [
+          `WARNING: the backup's off-site copy failed (${uploadFailure}); ` +
+            `retry with: shipyard upload --env=${environment.name} --backup=${result.backup}`,
+        ]
+      : []),
+  ];
+}

@@ -1,0 +1,66 @@
+/** status and releases: what the environment runs now, from the host's ledger, its lock, its backups and its site. */
+import path from "node:path";
+import { readCatalog } from "../backup/catalog.js";
+import { parseLedger, type ReleaseRecord, recentReleases } from "../commands/ledger.js";
+import { describeHolder } from "../commands/lock.js";
+import { checkHealth } from "../health.js";
+import { currentHolder } from "../locking.js";
+import { currentRelease } from "../release/decisions.js";
+import { limitOption, refuseDryRun } from "./args.js";
+import type { CliCommand } from "./command.js";
+
+const releaseLine = (r: ReleaseRecord) =>
+  `release ${r.release}  ${r.at}  ${r.result}  ${r.image}@${r.digest}  by ${r.who}`;
+
+export const releasesCommand: CliCommand = {
+  name: "releases",
+  usage: [["releases [--limit=N]", "the last releases from the ledger on the host"]],
+  options: ["json"],
+  async run(ctx) {
+    refuseDryRun(ctx.options, "releases");
+    const limit = limitOption(ctx.options);
+    const host = await ctx.host();
+    const releases = parseLedger(
+      (await host.run(recentReleases(ctx.environment.stateDirectory, limit))).stdout,
+    );
+    return {
+      result: { releases },
+      summary: releases.length ? releases.map(releaseLine) : ["no releases recorded"],
+    };
+  },
+};
+
+export const statusCommand: CliCommand = {
+  name: "status",
+  usage: [["status", "health through the public URL, current release, lock, recent releases and backups"]],
+  options: ["json"],
+  async run(ctx) {
+    const { environment } = ctx;
+    refuseDryRun(ctx.options, "status");
+    const limit = limitOption(ctx.options);
+    const host = await ctx.host();
+    const [holder, releases, backups, health] = await Promise.all([
+      currentHolder(host, environment),
+      host.run(recentReleases(environment.stateDirectory, limit)).then((r) => parseLedger(r.stdout)),
+      readCatalog(path.resolve(environment.backup.directory)).then((b) => b.slice(-limit)),
+      checkHealth(new URL(environment.healthPath, environment.publicUrl).toString(), 5_000),
+    ]);
+    const current = currentRelease(releases);
+    const stale = environment.timeouts.lockStaleMinutes;
+    return {
+      result: { lock: holder, current, health, releases, backups },
+      summary: [
+        `health: ${health.ok ? "ok" : "FAILING"} ${health.url} ${health.status ?? health.error} (${health.ms} ms)`,
+        `current release: ${current ? `${current.release} (${current.image}@${current.digest}, ${current.at})` : "none recorded"}`,
+        holder ? `lock: ${describeHolder(holder, new Date(), stale)}` : "lock: free",
+        ...(releases.length ? releases.map(releaseLine) : ["no releases recorded"]),
+        ...(backups.length
+          ? backups.map(
+              (b) =>
+                `backup ${b.id}  ${b.createdAt}  verified${b.offsite ? `  off-site ${b.offsite.url}` : ""}`,
+            )
+          : ["no verified backups"]),
+      ],
+    };
+  },
+};
