@@ -3,7 +3,7 @@
  * verified are ever written to it, so everything it lists is good by construction.
  */
 import { randomBytes } from "node:crypto";
-import { mkdir, readFile, rename, rmdir, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rename, rm, rmdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { z } from "zod";
 
@@ -63,8 +63,14 @@ export async function writeCatalog(directory: string, backups: readonly BackupEn
   await mkdir(directory, { recursive: true, mode: 0o700 });
   const sorted = [...backups].sort((a, b) => a.createdAt.localeCompare(b.createdAt));
   const temp = `${catalogFile(directory)}.${randomBytes(4).toString("hex")}.tmp`;
-  await writeFile(temp, `${JSON.stringify({ version: 1, backups: sorted }, null, 2)}\n`, { mode: 0o600 });
-  await rename(temp, catalogFile(directory));
+  try {
+    await writeFile(temp, `${JSON.stringify({ version: 1, backups: sorted }, null, 2)}\n`, { mode: 0o600 });
+    await rename(temp, catalogFile(directory));
+  } catch (error) {
+    // A write cut short (a full disk) leaves no half file beside the catalog.
+    await rm(temp, { force: true });
+    throw error;
+  }
 }
 
 /**

@@ -1,31 +1,33 @@
 /**
- * Restore a catalogued backup over the environment's database: the file must still match its
- * recorded sha256 and hold what its entry records (database, tables, row counts: a scratch restore),
- * prod-like environments need an explicit confirmation, a verified safety backup of
- * the current data is taken first, the deploy lock is held throughout, and the result is checked
- * against the row counts recorded when the backup was verified.
+ * Restore a catalogued backup over the environment's database, as an operation of steps (steps.ts runs
+ * it, or prints it for --dry-run): the file must still match its recorded sha256 and hold what its entry
+ * records (database, tables, row counts: a scratch restore); prod-like environments need an explicit
+ * confirmation; under the deploy lock a verified safety backup of the current data is taken first, and the
+ * result is checked against the row counts recorded when the backup was verified. A failure after the
+ * safety backup says how to put the data from before back.
  */
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { ageDecrypt } from "../commands/age.js";
 import type { Command } from "../commands/argv.js";
-import { containerCounts, containerRestore, parseContainerCounts, pgRestore } from "../commands/postgres.js";
-import { withLock } from "../locking.js";
-import { type PlannedStep, planned } from "../progress.js";
-import type { Runner } from "../runner.js";
 import {
-  type BackupContext,
-  BackupRefused,
-  backup,
-  dumpsInContainer,
-  postgresContainer,
-  verifyHoldsEntry,
-} from "./backup.js";
-import type { TableCount } from "./catalog.js";
+  containerCounts,
+  containerRestore,
+  dumpedDatabase,
+  parseContainerCounts,
+  pgRestore,
+  pgRestoreList,
+} from "../commands/postgres.js";
+import type { PlannedStep } from "../progress.js";
+import type { Runner } from "../runner.js";
+import { attemptSteps, effect, type Operation, planOperation, runOperation, step } from "../steps.js";
+import { type BackupContext, BackupRefused, backup, planImportSteps } from "./backup.js";
 import { type BackupEntry, findBackup, readCatalog } from "./catalog.js";
+import { dumpsInContainer, execFor, POSTGRES_QUERIES, pathsFor, postgresContainer } from "./context.js";
 import { sha256File } from "./files.js";
-import { compareCounts, countRows } from "./table-counts.js";
+import { type ScratchFacts, scratchCheck, scratchLeftBehind } from "./scratch-check.js";
+import { compareCounts } from "./table-counts.js";
 
 export interface RestoreRequest {
   id: string;
@@ -38,6 +40,11 @@ export interface RestoreRequest {
   justVerified?: boolean;
 }
 
+/** A restore that failed once the safety backup was taken; its message says how to put that data back. */
+export class RestoreFailed extends Error {
+  override name = "RestoreFailed";
+}
+
 export function checkConfirmation(ctx: BackupContext, confirm: string | undefined): void {
   const name = ctx.environment.name;
   if (ctx.environment.requireConfirmation && confirm !== name) {
@@ -48,35 +55,198 @@ export function checkConfirmation(ctx: BackupContext, confirm: string | undefine
   }
 }
 
-export function planRestore(ctx: BackupContext, entry: BackupEntry, justVerified = false): PlannedStep[] {
-  const file = path.join(ctx.directory, entry.file);
-  const plain = entry.encrypted ? "<temp>/backup.dump" : file;
-  return [
-    planned("checksum", undefined, `sha256 of ${file} must be ${entry.sha256}`),
-    ...(entry.encrypted ? [planned("decrypt", ageDecrypt("$SHIPYARD_AGE_IDENTITY_FILE", file, plain))] : []),
-    ...(justVerified
-      ? []
-      : [
-          planned(
-            "contents",
-            undefined,
-            `the dump must be of database ${entry.database} and restore into a scratch database with every table at its recorded row count`,
+/** What the steps of a restore find out and leave behind. */
+export interface RestoreFacts extends ScratchFacts {
+  /** The verified backup of the data before the restore. */
+  safety: BackupEntry | null;
+  /** Tables the backup does not contain; pg_restore --clean leaves them as they were. */
+  untouched: string[];
+}
+
+const startingFacts = (): RestoreFacts => ({ scratchLeft: null, restored: [], safety: null, untouched: [] });
+
+interface RestoreInput {
+  entry: BackupEntry;
+  /** The catalogued file. */
+  stored: string;
+  /** What pg_restore reads: the stored file, or its decrypted copy. */
+  plain: string;
+  /** age identity file; --dry-run prints the variable that names it. */
+  identity: string | undefined;
+  justVerified: boolean;
+  who: string;
+  /** The host the safety backup dumps on, for an environment dumped in its container. */
+  host: Runner | undefined;
+}
+
+/** Where the environment's backups are dumped, its restores are written: inside the container, or by URL. */
+function restoreCommand(ctx: BackupContext, file: string): Command {
+  return dumpsInContainer(ctx.environment)
+    ? containerRestore(postgresContainer(ctx.environment), file)
+    : pgRestore(ctx.tools, ctx.conn, file, ctx.conn.database, "replace");
+}
+
+async function checksum(entry: BackupEntry, stored: string): Promise<void> {
+  let actual: string;
+  try {
+    actual = await sha256File(stored);
+  } catch (error) {
+    throw new BackupRefused(`backup file ${stored} cannot be read: ${(error as Error).message}`);
+  }
+  if (actual !== entry.sha256) {
+    throw new BackupRefused(
+      `backup ${entry.id} is corrupted: ${stored} has sha256 ${actual}, the catalog recorded ${entry.sha256}`,
+    );
+  }
+}
+
+const here = { on: "local" } as const;
+
+/** The restore: checks of the file, then under the lock the safety backup, the restore and its check. */
+export function restoreOperation(ctx: BackupContext, input: RestoreInput): Operation<RestoreFacts> {
+  const { entry, stored, plain } = input;
+  const env = ctx.environment;
+  const inContainer = dumpsInContainer(env);
+  // A checksum only proves the file is the one the catalog names; an edited catalog can name another dump.
+  const refuse = (what: string) =>
+    new BackupRefused(
+      `backup ${entry.id} does not hold what the catalog records: ${what}; nothing was restored`,
+    );
+  const decrypt = ageDecrypt(input.identity ?? "$SHIPYARD_AGE_IDENTITY_FILE", stored, plain);
+  const counts = containerCounts(postgresContainer(env));
+  const queries = ctx.queries ?? POSTGRES_QUERIES;
+  const putBack = (safety: BackupEntry) =>
+    `shipyard restore --env=${env.name} --backup=${safety.id}${env.requireConfirmation ? ` --confirm=${env.name}` : ""}`;
+
+  return {
+    checks: [
+      effect("checksum", () => checksum(entry, stored), {
+        note: `sha256 of ${stored} must be ${entry.sha256}`,
+      }),
+      ...(entry.encrypted
+        ? [
+            effect<RestoreFacts, unknown>(
+              "decrypt",
+              async (_, x) => {
+                if (!input.identity)
+                  throw new BackupRefused(
+                    `backup ${entry.id} is encrypted: set SHIPYARD_AGE_IDENTITY_FILE to the age identity file`,
+                  );
+                return x.local.run(decrypt);
+              },
+              { shows: decrypt },
+            ),
+          ]
+        : []),
+      ...(input.justVerified
+        ? []
+        : [
+            step<RestoreFacts>("contents", pgRestoreList(ctx.tools, plain), {
+              ...here,
+              keep: (r) => {
+                const database = dumpedDatabase(r.stdout);
+                if (database !== entry.database)
+                  throw refuse(
+                    `it is a dump of database "${database}", the catalog says "${entry.database}"`,
+                  );
+              },
+              note: `the dump must be of database ${entry.database}, and restore below with every table at its recorded row count`,
+            }),
+            ...scratchCheck<RestoreFacts>(
+              ctx,
+              { file: plain, scratch: pathsFor(ctx, `check-${entry.id}`).scratch },
+              () => entry.tables,
+              refuse,
+            ),
+          ]),
+    ],
+    lock: { environment: env, who: input.who, purpose: `restore ${entry.id}` },
+    reads: [],
+    changes: [
+      effect(
+        "safety backup",
+        () =>
+          backup(
+            { ...ctx, ...(input.host ? { host: input.host } : {}) },
+            { reason: `safety backup before restoring ${entry.id}`, applyRetention: false },
           ),
-        ]),
-    planned(
-      "lock",
-      undefined,
-      `deploy lock in ${ctx.environment.stateDirectory} on ${ctx.environment.target.kind === "ssh" ? ctx.environment.target.host : "this machine"}`,
-    ),
-    planned(
-      "safety backup",
-      undefined,
-      "a full verified backup of the current data (see `backup --dry-run`)",
-    ),
-    planned("restore", restoreCommand(ctx, plain)),
-    planned("verify row counts", undefined, `every table of the backup has exactly its recorded row count`),
-    planned("unlock"),
-  ];
+        {
+          keep: (taken, f: RestoreFacts) => {
+            f.safety = taken.entry;
+          },
+          detail: (taken) => taken.entry.id,
+          note: "a full verified backup of the current data (see `backup --dry-run`)",
+        },
+      ),
+      // In the container, pg_restore runs on the host; by URL, here.
+      step("restore", restoreCommand(ctx, plain), { on: inContainer ? "host" : "local" }),
+      effect(
+        "verify row counts",
+        async (_, x) => {
+          const actual = inContainer
+            ? parseContainerCounts((await x.runner.run(counts)).stdout).tables
+            : await queries.countRows(ctx.conn, ctx.conn.database);
+          const inBackup = new Set(entry.tables.map((t) => t.table));
+          const problems = compareCounts(
+            entry.tables,
+            actual.filter((t) => inBackup.has(t.table)),
+          );
+          if (problems.length > 0)
+            throw new Error(
+              `restore finished but the data differs from backup ${entry.id}: ${problems.join("; ")}.`,
+            );
+          return actual.filter((t) => !inBackup.has(t.table)).map((t) => t.table);
+        },
+        {
+          ...(inContainer ? { shows: counts } : {}),
+          keep: (extra, f: RestoreFacts) => {
+            f.untouched = extra;
+          },
+          detail: (extra) =>
+            extra.length ? `tables not in the backup, left as they were: ${extra.join(", ")}` : undefined,
+          note: "every table of the backup has exactly its recorded row count",
+        },
+      ),
+    ],
+    after: [],
+    // pg_restore runs in one transaction, and the safety backup is a good backup: nothing to take back.
+    undo: () => [],
+    failed: async (cause, at, _undone, f) => {
+      if (!f.safety) {
+        cause.message = `the safety backup failed, so nothing was restored: ${cause.message}`;
+        return cause;
+      }
+      const state =
+        at === "restore"
+          ? "pg_restore runs in one transaction, so the data should be as it was"
+          : "the data was replaced";
+      return new RestoreFailed(
+        `restore of ${entry.id} failed at "${at ?? "restore"}": ${cause.message}\n` +
+          `  ${state}; the data from before the restore is in backup ${f.safety.id}\n` +
+          `  to put it back: ${putBack(f.safety)}`,
+      );
+    },
+  };
+}
+
+/** The plan --dry-run prints; the lock's holder and the decrypted copy are placeholders for a run's. */
+export function planRestore(ctx: BackupContext, entry: BackupEntry, justVerified = false): PlannedStep[] {
+  const stored = path.join(ctx.directory, entry.file);
+  const op = restoreOperation(ctx, {
+    entry,
+    stored,
+    plain: entry.encrypted ? "<temp>/backup.dump" : stored,
+    identity: undefined,
+    justVerified,
+    who: "<you>",
+    host: undefined,
+  });
+  return planOperation(op, startingFacts(), {
+    holder: "<you>",
+    purpose: `restore ${entry.id}`,
+    since: "<now>",
+    token: "<random>",
+  });
 }
 
 /** restore --file: the dump joins the catalog after a scratch restore, then is restored like any backup. */
@@ -94,33 +264,7 @@ export function planImport(ctx: BackupContext, file: string): PlannedStep[] {
     database: ctx.conn.database,
     tables: [],
   };
-  return [
-    planned(
-      "import",
-      undefined,
-      `copy ${file} into ${ctx.directory}; it must be a pg_dump custom-format archive`,
-    ),
-    planned(
-      "verify",
-      undefined,
-      "restore into a scratch database (see `backup --dry-run`); its row counts become the record",
-    ),
-    planned("record", undefined, `add it to ${path.join(ctx.directory, "catalog.json")}`),
-    ...planRestore(ctx, placeholder, true),
-  ];
-}
-
-/** Where the environment's backups are dumped, its restores are written: inside the container, or by URL. */
-function restoreCommand(ctx: BackupContext, file: string): Command {
-  return dumpsInContainer(ctx.environment)
-    ? containerRestore(postgresContainer(ctx.environment), file)
-    : pgRestore(ctx.tools, ctx.conn, file, ctx.conn.database, "replace");
-}
-
-async function currentCounts(ctx: BackupContext, hostRunner: Runner): Promise<TableCount[]> {
-  if (!dumpsInContainer(ctx.environment)) return countRows(ctx.conn, ctx.conn.database);
-  const { stdout } = await hostRunner.run(containerCounts(postgresContainer(ctx.environment)));
-  return parseContainerCounts(stdout).tables;
+  return [...planImportSteps(ctx, file), ...planRestore(ctx, placeholder, true)];
 }
 
 export interface RestoreResult {
@@ -138,72 +282,27 @@ export async function restore(
   checkConfirmation(ctx, request.confirm);
   const entry = findBackup(await readCatalog(ctx.directory), request.id);
   const stored = path.join(ctx.directory, entry.file);
-
-  await ctx.progress.step("checksum", async () => {
-    let actual: string;
-    try {
-      actual = await sha256File(stored);
-    } catch (error) {
-      throw new BackupRefused(`backup file ${stored} cannot be read: ${(error as Error).message}`);
-    }
-    if (actual !== entry.sha256) {
-      throw new BackupRefused(
-        `backup ${entry.id} is corrupted: ${stored} has sha256 ${actual}, the catalog recorded ${entry.sha256}`,
-      );
-    }
-  });
-
   const work = await mkdtemp(path.join(os.tmpdir(), "shipyard-restore-"));
   try {
-    let plain = stored;
-    if (entry.encrypted) {
-      const identity = request.ageIdentityFile;
-      if (!identity)
-        throw new BackupRefused(
-          `backup ${entry.id} is encrypted: set SHIPYARD_AGE_IDENTITY_FILE to the age identity file`,
-        );
-      plain = path.join(work, "backup.dump");
-      const decrypt = ageDecrypt(identity, stored, plain);
-      await ctx.progress.step("decrypt", () => ctx.runner.run(decrypt));
+    const op = restoreOperation(ctx, {
+      entry,
+      stored,
+      plain: entry.encrypted ? path.join(work, "backup.dump") : stored,
+      identity: request.ageIdentityFile,
+      justVerified: request.justVerified ?? false,
+      who: request.who,
+      // The restore's own host: a container dump needs no second connection.
+      host: ctx.host ?? hostRunner,
+    });
+    const facts = startingFacts();
+    const exec = execFor(ctx, hostRunner);
+    try {
+      await runOperation(op, facts, exec);
+    } catch (error) {
+      await attemptSteps(scratchLeftBehind(ctx, facts), facts, exec, "");
+      throw error;
     }
-    if (!request.justVerified) await verifyHoldsEntry(ctx, plain, entry);
-
-    return await withLock(
-      hostRunner,
-      ctx.environment,
-      ctx.progress,
-      { who: request.who, purpose: `restore ${entry.id}` },
-      async () => {
-        const safety = await backup(ctx, {
-          reason: `safety backup before restoring ${entry.id}`,
-          applyRetention: false,
-        });
-        // In the container, pg_restore runs on the host; by URL, here.
-        const runner = dumpsInContainer(ctx.environment) ? hostRunner : ctx.runner;
-        await ctx.progress.step("restore", () => runner.run(restoreCommand(ctx, plain)));
-        const untouchedTables = await ctx.progress.step(
-          "verify row counts",
-          async () => {
-            const actual = await currentCounts(ctx, hostRunner);
-            const inBackup = new Set(entry.tables.map((t) => t.table));
-            const problems = compareCounts(
-              entry.tables,
-              actual.filter((t) => inBackup.has(t.table)),
-            );
-            if (problems.length > 0) {
-              throw new Error(
-                `restore finished but the data differs from backup ${entry.id}: ${problems.join("; ")}. ` +
-                  `The data before the restore is in backup ${safety.entry.id}.`,
-              );
-            }
-            return actual.filter((t) => !inBackup.has(t.table)).map((t) => t.table);
-          },
-          (extra) =>
-            extra.length ? `tables not in the backup, left as they were: ${extra.join(", ")}` : undefined,
-        );
-        return { restored: entry, safetyBackup: safety.entry, untouchedTables };
-      },
-    );
+    return { restored: entry, safetyBackup: facts.safety as BackupEntry, untouchedTables: facts.untouched };
   } finally {
     await rm(work, { recursive: true, force: true });
   }

@@ -201,6 +201,37 @@ export function containerRestore(target: ComposeExecTarget, file: string): Comma
   };
 }
 
+/** Marks the line that carries the database's size in bytes. */
+export const SIZE_MARKER = "SHIPYARD-SIZE";
+
+/** pg_database_size of the connected database, printed as one marked line (psql --quiet prints nothing else). */
+const SIZE_SCRIPT = `\\set ON_ERROR_STOP on
+SELECT pg_database_size(current_database()) AS shipyard_size \\gset
+\\echo ${SIZE_MARKER} :shipyard_size
+`;
+
+/** The database's size on disk, read by psql over the connection pg_dump uses; parse with parseDatabaseSize. */
+export function databaseSize(tools: Tools, conn: Connection): Command {
+  return {
+    argv: [tool(tools.binDir, "psql"), "--no-psqlrc", "--quiet", "--no-password"],
+    env: pgEnv(conn, conn.database),
+    stdin: SIZE_SCRIPT,
+  };
+}
+
+/** The same, read inside the container as the container dump connects. */
+export function containerDatabaseSize(target: ComposeExecTarget): Command {
+  return { argv: inContainer(target, PSQL), stdin: SIZE_SCRIPT };
+}
+
+export function parseDatabaseSize(stdout: string): number {
+  const line = stdout.split("\n").find((l) => l.trim().startsWith(`${SIZE_MARKER} `));
+  const bytes = Number(line?.trim().slice(SIZE_MARKER.length + 1));
+  if (!line || !Number.isSafeInteger(bytes) || bytes < 0)
+    throw new Error(`psql reported no database size: ${JSON.stringify(stdout.trim())}`);
+  return bytes;
+}
+
 /** The database's exact row counts, read inside the container; parse the stdout with parseContainerCounts. */
 export function containerCounts(target: ComposeExecTarget): Command {
   return {

@@ -139,7 +139,7 @@ describe("backup", () => {
     // A pg_dump whose output is cut short, as a full disk or a dying connection would leave it.
     const faulty = path.join(dir, "faulty-bin");
     await mkdir(faulty);
-    for (const tool of ["pg_restore", "createdb", "dropdb"]) {
+    for (const tool of ["pg_restore", "createdb", "dropdb", "psql"]) {
       await symlink(
         binDir ? path.join(binDir, tool) : (await execa("which", [tool])).stdout,
         path.join(faulty, tool),

@@ -65,7 +65,7 @@ describe("shipyard CLI", () => {
       const { exitCode, stdout } = await shipyard("backup", "--env=local", "--dry-run");
       expect(exitCode).toBe(0);
       expect(stdout).toMatch(
-        /^2\. dump\n {3}pg_dump --format=custom .*--snapshot=<exported-at-run-time> --dbname=shop$/m,
+        /^4\. dump\n {3}pg_dump --format=custom .*--snapshot=<exported-at-run-time> --dbname=shop$/m,
       );
       expect(stdout).toContain("pg_restore --no-password --exit-on-error --single-transaction --no-owner");
       expect(stdout).not.toContain(new URL(databaseUrl).password);
@@ -83,8 +83,11 @@ describe("shipyard CLI", () => {
       const summary = JSON.parse(made.stdout);
       expect(summary).toMatchObject({ ok: true, command: "backup", env: "local" });
       expect(summary.steps.map((s: { step: string }) => s.step)).toEqual([
+        "preflight: database size",
+        "preflight: free space",
         "snapshot",
         "dump",
+        "clear scratch database",
         "scratch database",
         "restore into scratch",
         "verify row counts",

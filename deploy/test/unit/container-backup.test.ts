@@ -148,25 +148,38 @@ describe("backup plan", () => {
     directory: "/backups",
   });
 
-  it("dumps in the container, then restores and counts before recording", () => {
+  it("measures the database in the container and the space here, dumps there, then restores and counts before recording", () => {
     const plan = planBackup(ctx(), "b1");
-    expect(plan.map((s) => s.step).slice(0, 5)).toEqual([
+    expect(plan.map((s) => s.step)).toEqual([
+      "preflight: database size",
+      "preflight: free space",
       "dump in container",
+      "clear scratch database",
       "scratch database",
       "restore into scratch",
       "verify row counts",
       "drop scratch database",
+      "record",
+      "retention",
     ]);
     expect(plan[0]?.argv).toContain("exec");
+    expect(plan[1]?.argv).toEqual(["df", "--output=avail", "-B1", "--", "/backups"]);
+    expect(plan[2]?.argv).toContain("exec");
     const restoreStep = plan.find((s) => s.step === "restore into scratch");
     expect(restoreStep?.argv?.[0]).toBe("pg_restore");
   });
 
-  it("by URL, the dump runs on this machine against the source server, as before", () => {
+  it("by URL, the size and the dump come from this machine against the source server, as before", () => {
     const byUrl = { ...environment, database: { urlEnv: "DATABASE_URL" } };
     const plan = planBackup(ctx(byUrl), "b1");
-    expect(plan.map((s) => s.step).slice(0, 2)).toEqual(["snapshot", "dump"]);
-    expect(plan[1]?.argv).toContain("--snapshot=<exported-at-run-time>");
+    expect(plan.map((s) => s.step).slice(0, 4)).toEqual([
+      "preflight: database size",
+      "preflight: free space",
+      "snapshot",
+      "dump",
+    ]);
+    expect(plan[0]?.argv?.[0]).toBe("psql");
+    expect(plan[3]?.argv).toContain("--snapshot=<exported-at-run-time>");
   });
 });
 

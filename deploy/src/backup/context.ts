@@ -1,0 +1,79 @@
+/** What every backup, import and restore works with: the environment, its connections, runners and paths. */
+import path from "node:path";
+import { compose } from "../commands/compose.js";
+import type { ComposeExecTarget, Connection, Tools } from "../commands/postgres.js";
+import type { Environment } from "../config/environments.js";
+import type { Progress } from "../progress.js";
+import type { Runner } from "../runner.js";
+import type { Exec } from "../steps.js";
+import { countRows, holdSnapshot } from "./table-counts.js";
+
+/** The queries made in process (node-postgres) rather than through a tool; a test can stand in for them. */
+export interface Queries {
+  holdSnapshot: typeof holdSnapshot;
+  countRows: typeof countRows;
+}
+
+export const POSTGRES_QUERIES: Queries = { holdSnapshot, countRows };
+
+export interface BackupContext {
+  environment: Environment;
+  conn: Connection;
+  tools: Tools;
+  /** Runs the Postgres and age tools; they run where the CLI runs and reach the database by URL. */
+  runner: Runner;
+  /** The server the verification restores into a scratch database on; default: the source's server. */
+  scratch?: Connection;
+  /**
+   * The environment's host, where pg_dump runs in the Postgres container (database.dumpFrom:
+   * compose-service); when left out, one is opened for the dump and closed after.
+   */
+  host?: Runner;
+  progress: Progress;
+  /** Resolved backup directory. */
+  directory: string;
+  now?: () => Date;
+  /** Where the off-site store's credentials are read from (default: process.env). */
+  env?: NodeJS.ProcessEnv;
+  /** Default: node-postgres against the servers above. */
+  queries?: Queries;
+}
+
+/** Where a backup's files go while it is made and once it is stored, and the name of its scratch database. */
+export interface Paths {
+  id: string;
+  /** The dump as it is written and checked; it never outlives a failure. */
+  partial: string;
+  stored: string;
+  scratch: string;
+}
+
+export function pathsFor(ctx: BackupContext, id: string): Paths {
+  const encrypted = ctx.environment.backup.encryptTo.length > 0;
+  return {
+    id,
+    partial: path.join(ctx.directory, `${id}.dump.partial`),
+    stored: path.join(ctx.directory, `${id}.dump${encrypted ? ".age" : ""}`),
+    // Postgres folds unquoted names to lower case and allows 63 bytes.
+    scratch: `shipyard_verify_${id.replaceAll("-", "_")}`.slice(0, 63),
+  };
+}
+
+export const dumpsInContainer = (environment: Environment) =>
+  environment.database.dumpFrom === "compose-service";
+
+/** The environment's Postgres service, reached with the same compose invocation every release step uses. */
+export function postgresContainer(environment: Environment): ComposeExecTarget {
+  return {
+    composePrefix: compose(environment, []).argv,
+    service: environment.database.service ?? "postgres",
+  };
+}
+
+/**
+ * How a backup's steps run: commands on the host (the container's psql, pg_dump, pg_restore) through
+ * `host`, everything else (the Postgres and age tools, df) here through the context's runner.
+ */
+export function execFor(ctx: BackupContext, host: Runner | undefined): Exec {
+  return { runner: host ?? ctx.runner, local: ctx.runner, progress: ctx.progress };
+}
