@@ -4,10 +4,12 @@
  */
 import { randomBytes } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
+import http from "node:http";
 import http2 from "node:http2";
 import { join } from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { COUNT_EDGE_ANSWERS } from "../../deploy/src/commands/release.js";
 import { freePort } from "../harness/network.js";
 import { type EdgeStack, startEdgeStack } from "./support/edge-stack.js";
 import type { HostApp } from "./support/host-app.js";
@@ -286,5 +288,43 @@ describe("limits", () => {
         )
       ).status,
     ).toBe(200);
+  });
+
+  it("in a watch window, a GET the new release fails with 500 is answered by the previous one; a POST is not retried; the log counts both", async () => {
+    const live = `127.0.0.1:${app?.port}`;
+    // The new release: answers 500 to everything.
+    const failing = http.createServer((_, res) => res.writeHead(500).end("{}"));
+    const port = await freePort();
+    await new Promise<void>((resolve) => failing.listen(port, "127.0.0.1", resolve));
+    const logged = edge().accessLog().length;
+    await edge().switchUpstream([`127.0.0.1:${port}`], [live]);
+    try {
+      const saved = await eventually(
+        () => get("/version"),
+        (reply) => reply.status === 200,
+      );
+      expect(saved.status).toBe(200);
+      const post = await request(`${edge().httpsUrl}/products`, {
+        ca,
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: "{}",
+      });
+      // A POST may have had its effect on the server that failed it: it is never sent twice.
+      expect(post.status).toBe(500);
+      const lines = edge().accessLog().slice(logged);
+      expect(lines.some((l) => l.includes('"upstream_status":"500, 200"'))).toBe(true);
+      const log = join(edge().prefix, "watch-window.log");
+      writeFileSync(log, `${lines.join("\n")}\n`);
+      const { stdout } = await execa("awk", [COUNT_EDGE_ANSWERS, log]);
+      const [proxied, failed] = stdout.trim().split(" ").map(Number);
+      expect(proxied).toBe(lines.filter((l) => /"upstream_status":"\d/.test(l)).length);
+      // The GET saved by the backup and the POST both count as the new release's failures.
+      expect(failed).toBe(lines.filter((l) => l.includes('"upstream_status":"500')).length);
+      expect(failed).toBeGreaterThanOrEqual(2);
+    } finally {
+      await edge().switchUpstream([live]);
+      await new Promise((resolve) => failing.close(resolve));
+    }
   });
 });

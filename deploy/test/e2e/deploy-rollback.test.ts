@@ -4,7 +4,8 @@
  * real Docker engine, images pulled by digest from a registry on 127.0.0.1, traffic through nginx over
  * HTTPS. The tests run in order; each starts from the state the previous one left.
  */
-import { cpSync, existsSync, readFileSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { execa } from "execa";
@@ -22,14 +23,14 @@ const image = (variant: string) => {
   if (!ref) throw new Error(`no image for ${variant}`);
   return ref;
 };
-const deploy = (variant: string, release: string) =>
-  target.shipyard([
-    "deploy",
-    "--env=remote",
-    `--image=${image(variant)}`,
-    `--release=${release}`,
-    "--no-backup",
-  ]);
+const deployArgs = (variant: string, release: string) => [
+  "deploy",
+  "--env=remote",
+  `--image=${image(variant)}`,
+  `--release=${release}`,
+  "--no-backup",
+];
+const deploy = (variant: string, release: string) => target.shipyard(deployArgs(variant, release));
 const servedRelease = async () =>
   (JSON.parse((await target.edge("/version")).text) as { release: string }).release;
 const ledger = async (): Promise<ReleaseRecord[]> => {
@@ -37,8 +38,10 @@ const ledger = async (): Promise<ReleaseRecord[]> => {
   return (JSON.parse(stdout) as { result: { releases: ReleaseRecord[] } }).result.releases;
 };
 
-/** A failed release left v2 serving, with its data, in one container, and the ledger says so. */
+/** A failed release left v2 serving, with its data, in one container, and the ledger says so; no lock, no journal. */
 async function expectRolledBack(run: ShipyardRun, release: string): Promise<void> {
+  expect(existsSync(path.join(target.stateDirectory, "deploy.lock"))).toBe(false);
+  expect(existsSync(path.join(target.stateDirectory, "release-journal.json"))).toBe(false);
   expect(run.stderr).toMatch(/release v2 serves, verified through nginx/);
   expect(await servedRelease()).toBe("v2");
   const product = await target.edge(`/products/${productId}`);
@@ -160,7 +163,10 @@ describe("deploy and rollback on a real engine through nginx", () => {
   it("rolls back after the switch when the new release fails through nginx: upstream restored, v2 verified", async () => {
     const run = await deploy("wrong-answers", "v3b");
     expect(run.exitCode).toBe(1);
-    expect(run.stderr).toMatch(/deploy of v3b failed at "verify through nginx": .*answered 500/);
+    // Its 500s were retried on v2, nginx's backup during the switch: users were answered by v2 all along.
+    expect(run.stderr).toMatch(
+      /deploy of v3b failed at "verify through nginx": .* did not serve release v3b within 20 s: \/healthz answered 200, \/version names release v2/,
+    );
     expect(run.stderr).toMatch(/undone: restore upstream\n {2}undone: nginx -t\n {2}undone: reload nginx/);
     await expectRolledBack(run, "v3b");
   });
@@ -190,6 +196,45 @@ describe("deploy and rollback on a real engine through nginx", () => {
     expect(run.stderr).toMatch(/deploy of v4 failed at "migrate"/);
     expect(run.stderr).toMatch(/no_such_table/);
     await expectRolledBack(run, "v4");
+  });
+
+  it("rolls back a release that starts failing inside the watch window, under load with zero failed requests: v2 stayed nginx's backup", async () => {
+    const load = startLoad(() => target.edge("/healthz"), { workers: 4, maxMs: 180_000 });
+    const run = await deploy("fails-later", "v3d");
+    const report = await load.stop();
+    expect(run.exitCode).toBe(1);
+    expect(run.stderr).toMatch(/✓ verify through nginx[\s\S]*deploy of v3d failed at "watch": /);
+    expect(run.stderr).toMatch(/undone: restore upstream\n {2}undone: nginx -t\n {2}undone: reload nginx/);
+    expect(report.failures).toEqual([]);
+    expect(report.requests).toBeGreaterThan(50);
+    await expectRolledBack(run, "v3d");
+    expect((await ledger()).at(-1)?.note).toMatch(/^failed: /);
+  });
+
+  it("undoes a deploy interrupted by SIGINT while its container starts: v2 serves, the lock is free, the ledger says why", async () => {
+    const running = target.startShipyard(deployArgs("v1", "v3e"));
+    await running.waitFor(/→ wait healthy/);
+    running.signal("SIGINT");
+    const run = await running.done;
+    expect(run.exitCode, run.stderr).toBe(130);
+    expect(run.stderr).toContain("SIGINT: stopping the deploy at its next step and undoing it");
+    expect(run.stderr).toMatch(
+      /deploy of v3e was interrupted by SIGINT \(at "wait healthy"\); it was undone\n {2}undone: restore config/,
+    );
+    await expectRolledBack(run, "v3e");
+    expect((await ledger()).at(-1)?.note).toMatch(/^interrupted by SIGINT/);
+  });
+
+  it("undoes a deploy stopped by SIGTERM in its watch window: the upstream back on v2, the new container gone", async () => {
+    const running = target.startShipyard(deployArgs("v1", "v3f"));
+    await running.waitFor(/→ watch/);
+    running.signal("SIGTERM");
+    const run = await running.done;
+    expect(run.exitCode, run.stderr).toBe(143);
+    expect(run.stderr).toMatch(
+      /deploy of v3f was interrupted by SIGTERM \(at "watch"\); it was undone\n[\s\S]*undone: restore upstream/,
+    );
+    await expectRolledBack(run, "v3f");
   });
 
   it("refuses a second deploy while one holds the lock, naming the holder; the first completes", async () => {
@@ -235,5 +280,45 @@ describe("deploy and rollback on a real engine through nginx", () => {
     expect(await servedRelease()).toBe("v7");
     expect(await target.appContainers()).toHaveLength(1);
     expect((await ledger()).at(-1)).toMatchObject({ release: "v7", env: "local", result: "succeeded" });
+  });
+
+  it("after a kill -9 right after the switch, the next deploy takes over the lock, undoes what was left and says so", async () => {
+    const killed = target.startShipyard(deployArgs("v1", "v8"));
+    await killed.waitFor(/✓ switch upstream/);
+    killed.signal("SIGKILL");
+    await killed.done;
+    // What it left: the lock, its container, an upstream file naming that unverified container, the journal.
+    const lock = path.join(target.stateDirectory, "deploy.lock");
+    const journalFile = path.join(target.stateDirectory, "release-journal.json");
+    expect(existsSync(lock)).toBe(true);
+    const journal = JSON.parse(readFileSync(journalFile, "utf8")) as {
+      left: { switched: boolean; fresh: { name: string } };
+    };
+    expect(journal.left.switched).toBe(true);
+    expect(readFileSync(path.join(target.dir, "nginx/conf.d/upstream.conf"), "utf8")).toContain(
+      `server ${journal.left.fresh.name}:`,
+    );
+    expect(await target.appContainers()).toHaveLength(2);
+
+    const next = await deploy("v2", "v9");
+    expect(next.exitCode, next.stderr).toBe(0);
+    expect(next.stderr).toMatch(
+      /✓ take over the lock of e2e@test \(deploy v8\) \([\d.]+ s\) its process \d+ on this machine is gone/,
+    );
+    expect(next.stderr).toMatch(
+      /✓ recover v8: clear journal \([\d.]+ s\) the deploy of v8 by e2e@test \(started [^)]+\) was interrupted; what it left is undone/,
+    );
+    expect(await servedRelease()).toBe("v9");
+    expect(await target.appContainers()).toHaveLength(1);
+    const records = await ledger();
+    expect(records.slice(-2).map((r) => [r.release, r.result])).toEqual([
+      ["v8", "rolled-back"],
+      ["v9", "succeeded"],
+    ]);
+    expect(records.at(-2)?.note).toMatch(/^interrupted \(its CLI stopped mid-way\); undone by the next run/);
+    expect(existsSync(lock)).toBe(false);
+    expect(existsSync(journalFile)).toBe(false);
+    // The killed run's SSH session directory (its key copy, its master connection) is gone too.
+    expect(readdirSync(tmpdir()).filter((n) => n.startsWith(`shipyard-ssh-${killed.pid}-`))).toEqual([]);
   });
 });

@@ -44,9 +44,12 @@ function replaceAll(text: string, from: string, to: string, file: string): strin
   return text.split(from).join(to);
 }
 
-/** The upstream file a deploy writes: same shape as nginx/conf.d/upstream.conf. */
-export function upstreamConf(servers: readonly string[]): string {
-  const lines = servers.map((server) => `  server ${server} max_fails=3 fail_timeout=10s;`);
+/** The upstream file a deploy writes: same shape as nginx/conf.d/upstream.conf (`backups`: its watch window). */
+export function upstreamConf(servers: readonly string[], backups: readonly string[] = []): string {
+  const lines = [
+    ...servers.map((server) => `  server ${server} max_fails=3 fail_timeout=10s;`),
+    ...backups.map((server) => `  server ${server} backup;`),
+  ];
   return `upstream app {\n${lines.join("\n")}\n  keepalive 32;\n}\n`;
 }
 
@@ -101,7 +104,7 @@ export interface HostNginx {
   /** Access-log lines written so far (the config logs JSON to stdout). */
   accessLog(): string[];
   /** Rewrites the upstream file and reloads, as a deploy does. */
-  switchUpstream(servers: readonly string[]): Promise<void>;
+  switchUpstream(servers: readonly string[], backups?: readonly string[]): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -175,8 +178,8 @@ export async function startHostNginx(upstream: string, options: { rate?: string 
       (existsSync(accessLogFile) ? readFileSync(accessLogFile, "utf8") : "")
         .split("\n")
         .filter((line) => line !== ""),
-    async switchUpstream(servers) {
-      writeFileSync(join(prefix, "conf.d", "upstream.conf"), upstreamConf(servers));
+    async switchUpstream(servers, backups = []) {
+      writeFileSync(join(prefix, "conf.d", "upstream.conf"), upstreamConf(servers, backups));
       await execa("nginx", nginxArgs(prefix, "-s", "reload"));
     },
     async stop() {

@@ -47,6 +47,12 @@ const VARIANTS: Record<string, string> = {
     'LABEL org.shipyard.e2e.variant="wrong-answers"',
     `CMD ["node", "-e", "require('node:http').createServer((q, r) => r.writeHead(q.url === '/readyz' ? 200 : 500).end('{}')).listen(3000)"]`,
   ].join("\n"),
+  // Serves well (health, /version naming its release) until 4 s after nginx's first /version (the deploy's
+  // verify), then answers 500 to everything but the healthcheck's /readyz: a failure the watch window must catch.
+  "fails-later": [
+    'LABEL org.shipyard.e2e.variant="fails-later"',
+    `CMD ["node", "-e", "let failAt = 0; require('node:http').createServer((q, r) => { if (q.url === '/readyz') return r.writeHead(200).end('{}'); if (q.url === '/version' && !failAt) failAt = Date.now() + 4000; r.writeHead(failAt && Date.now() > failAt ? 500 : 200, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'ok', release: process.env.RELEASE_ID })); }).listen(3000)"]`,
+  ].join("\n"),
   "broken-migration": [
     'LABEL org.shipyard.e2e.variant="broken-migration"',
     EXPAND_MIGRATION,
@@ -63,6 +69,15 @@ export interface ShipyardRun {
   stderr: string;
 }
 
+/** A CLI run in progress: its progress lines as they come, and its pid for the signals a test sends. */
+export interface RunningShipyard {
+  readonly pid: number;
+  /** Resolves once a progress line matches (or throws when the run ends first / after `timeoutMs`). */
+  waitFor(line: RegExp, timeoutMs?: number): Promise<void>;
+  signal(name: NodeJS.Signals): void;
+  done: Promise<ShipyardRun>;
+}
+
 export interface DeployTarget {
   readonly dir: string;
   readonly project: ComposeProject;
@@ -77,6 +92,8 @@ export interface DeployTarget {
   readonly sshWhere: string;
   edge(pathname: string, init?: { method?: string; body?: unknown; admin?: boolean }): Promise<Reply>;
   shipyard(args: readonly string[], options?: { env?: Record<string, string> }): Promise<ShipyardRun>;
+  /** The same, returned while it runs. */
+  startShipyard(args: readonly string[], options?: { env?: Record<string, string> }): RunningShipyard;
   /** Running app containers of the project, as `docker ps` names them. */
   appContainers(): Promise<string[]>;
   teardown(): Promise<void>;
@@ -197,6 +214,8 @@ export async function startDeployTarget(prefix: string): Promise<DeployTarget> {
     database: { urlEnv: E2E_DATABASE_URL, dumpFrom: compose-service }
     # A release gets healthy in seconds on an idle machine; a busy one (CI, two cores) needs longer.
     timeouts: { commandSeconds: 300, healthSeconds: 60 }
+    # Long enough for the fails-later release to fail inside it; short, as every release after the first waits it out.
+    watch: { seconds: 12 }
     backup:
       directory: ${path.join(dir, "backups")}
       retention: { daily: 3, weekly: 1 }
@@ -211,6 +230,56 @@ ${environment("remote", `{ kind: ssh, host: 127.0.0.1, user: ${user}, port: ${ss
     const clientKeyFile = sshd.clientKeyFile;
     const ca = await readFile(path.join(composeDir, "certs/fullchain.pem"));
     const composeProject = project;
+
+    const startShipyard = (
+      args: readonly string[],
+      options: { env?: Record<string, string> } = {},
+    ): RunningShipyard => {
+      const child = execa("node", ["--import", "tsx", CLI, ...args], {
+        cwd: REPO_ROOT,
+        reject: false,
+        // A test's SIGTERM stays a SIGTERM (execa would follow it with SIGKILL after 5 s).
+        forceKillAfterDelay: false,
+        env: {
+          SHIPYARD_ENVIRONMENTS: config,
+          SHIPYARD_WHO: "e2e@test",
+          SHIPYARD_SSH_KEY_FILE: clientKeyFile,
+          AWS_ACCESS_KEY_ID: "e2e",
+          AWS_SECRET_ACCESS_KEY: "e2e-secret",
+          // The self-signed certificate nginx serves: verification through nginx trusts it like a browser would a real one.
+          NODE_EXTRA_CA_CERTS: path.join(composeDir, "certs/fullchain.pem"),
+          ...options.env,
+        },
+      });
+      let stderr = "";
+      child.stderr?.on("data", (chunk: Buffer) => {
+        stderr += chunk.toString();
+      });
+      let ended = false;
+      const done = child.then((result) => {
+        ended = true;
+        return {
+          exitCode: result.exitCode ?? -1,
+          stdout: String(result.stdout),
+          stderr: String(result.stderr),
+        };
+      });
+      return {
+        pid: child.pid as number,
+        done,
+        signal: (name) => {
+          child.kill(name);
+        },
+        async waitFor(line, timeoutMs = 300_000) {
+          const until = Date.now() + timeoutMs;
+          while (!line.test(stderr)) {
+            if (ended) throw new Error(`the run ended before ${line}:\n${stderr}`);
+            if (Date.now() > until) throw new Error(`no ${line} after ${timeoutMs / 1000} s:\n${stderr}`);
+            await sleep(50);
+          }
+        },
+      };
+    };
 
     return {
       dir,
@@ -232,27 +301,8 @@ ${environment("remote", `{ kind: ssh, host: 127.0.0.1, user: ${user}, port: ${ss
           ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
         });
       },
-      async shipyard(args, options = {}) {
-        const result = await execa("node", ["--import", "tsx", CLI, ...args], {
-          cwd: REPO_ROOT,
-          reject: false,
-          env: {
-            SHIPYARD_ENVIRONMENTS: config,
-            SHIPYARD_WHO: "e2e@test",
-            SHIPYARD_SSH_KEY_FILE: clientKeyFile,
-            AWS_ACCESS_KEY_ID: "e2e",
-            AWS_SECRET_ACCESS_KEY: "e2e-secret",
-            // The self-signed certificate nginx serves: verification through nginx trusts it like a browser would a real one.
-            NODE_EXTRA_CA_CERTS: path.join(composeDir, "certs/fullchain.pem"),
-            ...options.env,
-          },
-        });
-        return {
-          exitCode: result.exitCode ?? -1,
-          stdout: String(result.stdout),
-          stderr: String(result.stderr),
-        };
-      },
+      shipyard: (args, options = {}) => startShipyard(args, options).done,
+      startShipyard,
       async appContainers() {
         const { stdout } = await execa("docker", [
           "ps",
