@@ -9,7 +9,7 @@ import http2 from "node:http2";
 import { join } from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { COUNT_EDGE_ANSWERS } from "../../deploy/src/commands/release.js";
+import { COUNT_EDGE_ANSWERS } from "../../deploy/src/commands/nginx.js";
 import { freePort } from "../harness/network.js";
 import { type EdgeStack, startEdgeStack } from "./support/edge-stack.js";
 import type { HostApp } from "./support/host-app.js";

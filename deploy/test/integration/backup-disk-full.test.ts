@@ -16,10 +16,10 @@ import { readCatalog } from "../../src/backup/catalog.js";
 import { parseDatabaseUrl } from "../../src/commands/postgres.js";
 import { Progress } from "../../src/progress.js";
 import { localRunner } from "../../src/runner.js";
-import { localEnvironment } from "../support/environment.js";
+import { runCli } from "../support/cli.js";
+import { localEntry, localEnvironment, writeEnvironmentsFile } from "../support/environment.js";
 
 const root = process.getuid?.() === 0;
-const cli = path.resolve(import.meta.dirname, "../../src/cli.ts");
 
 let server: EphemeralPostgres;
 let binDir: string | null;
@@ -154,24 +154,13 @@ describe("a backup into a full directory (tmpfs, as root)", () => {
 
   it("the CLI prints that one line and exits 1; --json names the fault", async () => {
     const directory = await smallDisk("backups", 2);
-    const config = path.join(dir, "environments.yaml");
-    await writeFile(
-      config,
-      `version: 1
-environments:
-  local:
-    target: { kind: local }
-    compose: { project: shipyard, directory: compose, nginxConfDirectory: nginx/conf.d }
-    stateDirectory: ${dir}/state
-    publicUrl: http://127.0.0.1:1
-    database: { urlEnv: SHOP_URL }
-    backup: { directory: ${directory}, retention: { daily: 7, weekly: 4 } }
-`,
-    );
+    const config = await writeEnvironmentsFile(path.join(dir, "environments.yaml"), {
+      local: localEntry(dir, { backup: { directory, retention: { daily: 7, weekly: 4 } } }),
+    });
     const shipyard = (...args: string[]) =>
-      execa("node", ["--import", "tsx", cli, "backup", "--env=local", `--config=${config}`, ...args], {
-        reject: false,
-        env: { SHOP_URL: databaseUrl, ...(binDir ? { PG_BIN_DIR: binDir } : {}) },
+      runCli(["backup", "--env=local", ...args], {
+        config,
+        env: { DATABASE_URL: databaseUrl, ...(binDir ? { PG_BIN_DIR: binDir } : {}) },
       });
     const line = `no space left on device in ${directory} (needs ~${await databaseMb()} MB, has 2 MB)`;
 

@@ -17,6 +17,8 @@ export interface CliRun {
 export function runCli(args: readonly string[], { config, env, extendEnv, cwd }: CliRun = {}) {
   return execa("node", ["--import", "tsx", CLI_ENTRY, ...args, ...(config ? [`--config=${config}`] : [])], {
     reject: false,
+    // A test's SIGTERM stays a SIGTERM (execa would follow it with SIGKILL after 5 s).
+    forceKillAfterDelay: false,
     ...(env ? { env } : {}),
     ...(extendEnv === undefined ? {} : { extendEnv }),
     ...(cwd ? { cwd } : {}),

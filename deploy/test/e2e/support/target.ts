@@ -18,10 +18,11 @@ import { ComposeProject } from "../../../../test/docker/compose-project.js";
 import { buildAppImage, ensureImages } from "../../../../test/docker/standin-images.js";
 import { freePort } from "../../../../test/harness/network.js";
 import { type Reply, request } from "../../../../test/stack/support/https-client.js";
+import { runCli } from "../../support/cli.js";
+import { type EnvironmentEntry, writeEnvironmentsFile } from "../../support/environment.js";
 import { startSshServer, type TestSshServer } from "../../support/ssh-server.js";
 
 export const REPO_ROOT = path.resolve(import.meta.dirname, "../../../..");
-const CLI = path.join(REPO_ROOT, "deploy/src/cli.ts");
 
 /**
  * The releases the tests deploy, all from the app image: v1 and v2 differ only by a label (so by
@@ -202,31 +203,35 @@ export async function startDeployTarget(prefix: string): Promise<DeployTarget> {
     sshd = await startSshServer({ ownHome: true });
     const { user, port: sshPort, hostKey } = sshd.target;
     // One host, two ways in: the environments differ only in their target.
-    const environment = (name: string, target: string) => `  ${name}:
-    target: ${target}
-    compose:
-      project: ${id}
-      directory: ${composeDir}
-      cli: ${cli.version === "v1" ? "docker-compose" : "docker compose"}
-      nginxConfDirectory: ${path.join(nginxDir, "conf.d")}
-    stateDirectory: ${stateDirectory}
-    publicUrl: https://127.0.0.1:${httpsPort}
-    database: { urlEnv: E2E_DATABASE_URL, dumpFrom: compose-service }
-    # A release gets healthy in seconds on an idle machine; a busy one (CI, two cores) needs longer.
-    timeouts: { commandSeconds: 300, healthSeconds: 60 }
-    # Long enough for the fails-later release to fail inside it; short, as every release after the first waits it out.
-    watch: { seconds: 12 }
-    backup:
-      directory: ${path.join(dir, "backups")}
-      retention: { daily: 3, weekly: 1 }
-      upload: { url: s3://backups/e2e/, endpoint: "http://127.0.0.1:${offsiteStorePort}", pathStyle: true }
-`;
-    await writeFile(
-      config,
-      `version: 1
-environments:
-${environment("remote", `{ kind: ssh, host: 127.0.0.1, user: ${user}, port: ${sshPort}, hostKey: ${hostKey} }`)}${environment("local", "{ kind: local }")}`,
-    );
+    const environment = (target: EnvironmentEntry["target"]): EnvironmentEntry => ({
+      target,
+      compose: {
+        project: id,
+        directory: composeDir,
+        cli: cli.version === "v1" ? "docker-compose" : "docker compose",
+        nginxConfDirectory: path.join(nginxDir, "conf.d"),
+      },
+      stateDirectory,
+      publicUrl: `https://127.0.0.1:${httpsPort}`,
+      database: { urlEnv: "E2E_DATABASE_URL", dumpFrom: "compose-service" },
+      // A release gets healthy in seconds on an idle machine; a busy one (CI, two cores) needs longer.
+      timeouts: { commandSeconds: 300, healthSeconds: 60 },
+      // Long enough for the fails-later release to fail inside it; short, as every release after the first waits it out.
+      watch: { seconds: 12 },
+      backup: {
+        directory: path.join(dir, "backups"),
+        retention: { daily: 3, weekly: 1 },
+        upload: {
+          url: "s3://backups/e2e/",
+          endpoint: `http://127.0.0.1:${offsiteStorePort}`,
+          pathStyle: true,
+        },
+      },
+    });
+    await writeEnvironmentsFile(config, {
+      remote: environment({ kind: "ssh", host: "127.0.0.1", user, port: sshPort, hostKey }),
+      local: environment({ kind: "local" }),
+    });
     const clientKeyFile = sshd.clientKeyFile;
     const ca = await readFile(path.join(composeDir, "certs/fullchain.pem"));
     const composeProject = project;
@@ -235,11 +240,8 @@ ${environment("remote", `{ kind: ssh, host: 127.0.0.1, user: ${user}, port: ${ss
       args: readonly string[],
       options: { env?: Record<string, string> } = {},
     ): RunningShipyard => {
-      const child = execa("node", ["--import", "tsx", CLI, ...args], {
+      const child = runCli(args, {
         cwd: REPO_ROOT,
-        reject: false,
-        // A test's SIGTERM stays a SIGTERM (execa would follow it with SIGKILL after 5 s).
-        forceKillAfterDelay: false,
         env: {
           SHIPYARD_ENVIRONMENTS: config,
           SHIPYARD_WHO: "e2e@test",
