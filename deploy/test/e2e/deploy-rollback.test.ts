@@ -4,7 +4,7 @@
  * real Docker engine, images pulled by digest from a registry on 127.0.0.1, traffic through nginx over
  * HTTPS. The tests run in order; each starts from the state the previous one left.
  */
-import { cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -235,6 +235,31 @@ describe("deploy and rollback on a real engine through nginx", () => {
       /deploy of v3f was interrupted by SIGTERM \(at "watch"\); it was undone\n[\s\S]*undone: restore upstream/,
     );
     await expectRolledBack(run, "v3f");
+  });
+
+  it("refuses a deploy whose backup directory is too full, in one line naming the directory, before anything changes", async () => {
+    const full = path.join(target.dir, "full-disk-backups");
+    mkdirSync(full, { recursive: true });
+    await execa("mount", ["-t", "tmpfs", "-o", "size=2m,mode=0700", "tmpfs", full]);
+    const scratch = await startPostgres();
+    try {
+      const run = await target.shipyard(
+        ["deploy", "--env=remote-full-disk", `--image=${image("v1")}`, "--release=v3g"],
+        { env: { SHIPYARD_SCRATCH_DATABASE_URL: scratch.adminUrl } },
+      );
+      expect(run.exitCode).toBe(1);
+      expect(run.stderr).toMatch(
+        new RegExp(
+          `deploy of v3g failed at "backup": no space left on device in ${full} \\(needs ~\\d+ MB, has 2 MB\\)\n`,
+        ),
+      );
+      expect(run.stderr).not.toMatch(/→ pull/);
+      expect(readdirSync(full)).toEqual([]);
+      await expectRolledBack(run, "v3g");
+    } finally {
+      await scratch.stop();
+      await execa("umount", [full], { reject: false });
+    }
   });
 
   it("refuses a second deploy while one holds the lock, naming the holder; the first completes", async () => {

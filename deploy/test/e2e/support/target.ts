@@ -231,6 +231,11 @@ export async function startDeployTarget(prefix: string): Promise<DeployTarget> {
     await writeEnvironmentsFile(config, {
       remote: environment({ kind: "ssh", host: "127.0.0.1", user, port: sshPort, hostKey }),
       local: environment({ kind: "local" }),
+      // The same host over SSH, backing up into a directory a test can fill (a small tmpfs).
+      "remote-full-disk": {
+        ...environment({ kind: "ssh", host: "127.0.0.1", user, port: sshPort, hostKey }),
+        backup: { directory: path.join(dir, "full-disk-backups"), retention: { daily: 3, weekly: 1 } },
+      },
     });
     const clientKeyFile = sshd.clientKeyFile;
     const ca = await readFile(path.join(composeDir, "certs/fullchain.pem"));
