@@ -172,10 +172,6 @@ describe("bad arguments are named by their flag", () => {
     ],
     [{ hasS3AccessKeyId: true }, /--s3-secret-access-key: the off-site store's key is a pair/],
     [{ hasS3SecretAccessKey: true }, /--s3-access-key-id: the off-site store's key is a pair/],
-    [
-      { command: "deploy" as const, image: `a@${digest}`, release: "../etc" },
-      /--release: must be a release name/,
-    ],
   ])("%o", (input, message) => {
     expect(bad(input)).toThrow(message);
   });
@@ -187,10 +183,13 @@ describe("bad arguments are named by their flag", () => {
 });
 
 describe("what the CLI checks goes to it as given", () => {
-  it("the image, the release to roll back to and the confirmation: the CLI refuses them, not the module", () => {
+  it("the image, the release name, the release to roll back to and the confirmation: the CLI refuses them, not the module", () => {
     expect(
       deployerWiring({ ...overSsh, command: "deploy", image: "ghcr.io/acme/shop:latest" }).argv,
     ).toContain("--image=ghcr.io/acme/shop:latest");
+    expect(
+      deployerWiring({ ...overSsh, command: "deploy", image: `a@${digest}`, release: "../etc" }).argv,
+    ).toContain("--release=../etc");
     expect(deployerWiring({ ...overSsh, command: "rollback", to: "a b" }).argv).toContain("--to=a b");
     expect(deployerWiring({ ...overSsh, command: "restore", confirm: "staging" }).argv).toContain(
       "--confirm=staging",

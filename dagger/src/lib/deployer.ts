@@ -61,16 +61,6 @@ export type DeployerCommand =
   | { command: "status" };
 
 /**
- * The one value the module checks before the CLI sees it, because the CLI does not check it: the CLI takes
- * any --release, and the name becomes part of paths and container names on the host. The check belongs in
- * the CLI; it can leave here when the CLI makes it.
- */
-const releaseName = z
-  .string()
-  .trim()
-  .regex(/^([A-Za-z0-9][A-Za-z0-9._-]*)?$/, "must be a release name ([A-Za-z0-9._-])");
-
-/**
  * How one environment is reached, shared by every function that acts on one: what its entry in the
  * environments file says (environments.ts) and which of the access arguments the caller gave.
  */
@@ -195,16 +185,11 @@ function shipyardArgv(env: string, command: DeployerCommand): string[] {
   return ["npm", "run", "--silent", "shipyard", "--", ...cliArgs(env, command, RESTORE_FILE_PATH)];
 }
 
-/** The command's own arguments, as given; only a release name is checked here (see releaseName). */
+/** The command's own arguments, as given: the CLI checks them (image, release, --to, --confirm). */
 function commandOf(input: DeployerInput): DeployerCommand {
   switch (input.command) {
     case "deploy": {
-      const release = parseOrExplain(
-        releaseName,
-        input.release ?? "",
-        "arguments for deploy",
-        () => "--release",
-      );
+      const release = input.release?.trim();
       return { command: "deploy", image: input.image.trim(), ...(release ? { release } : {}) };
     }
     case "rollback":

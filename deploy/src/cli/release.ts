@@ -9,6 +9,7 @@ import {
   defaultReleaseName,
   parseContainers,
   requirePinnedImage,
+  requireReleaseName,
   rollbackRequest,
 } from "../release/decisions.js";
 import { configToShip, type DeployResult, deploy } from "../release/deploy.js";
@@ -36,7 +37,9 @@ export const deployCommand: CliCommand = {
     const { image } = ctx.options;
     if (!image)
       throw new UsageError("deploy needs --image=NAME@sha256:<digest> (the image pinned by its digest)");
-    requirePinnedImageOrUsage(image);
+    asUsage(() => requirePinnedImage(image));
+    const release = ctx.options.release;
+    if (release !== undefined) asUsage(() => requireReleaseName(release));
     // A deploy ships this repository's configuration; a rollback changes only the image.
     return releaseCommand(ctx, { shipsConfig: true }, async () => ({
       image,
@@ -64,9 +67,10 @@ export const rollbackCommand: CliCommand = {
     ),
 };
 
-function requirePinnedImageOrUsage(image: string): void {
+/** A check of what the operator typed: its failure is a usage error (exit 2). */
+function asUsage(check: () => unknown): void {
   try {
-    requirePinnedImage(image);
+    check();
   } catch (error) {
     throw new UsageError((error as Error).message);
   }

@@ -56,6 +56,19 @@ export function healthVerdict(line: string): HealthVerdict {
   return { kind: "waiting" };
 }
 
+/**
+ * A release name becomes part of paths (the configuration snapshot) and what /version shows; it stays
+ * a plain word, so no shell, file system or log reader ever has to quote it.
+ */
+export function requireReleaseName(name: string): string {
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(name)) {
+    throw new Error(
+      `--release must be a release name (letters, digits, ".", "_" and "-", at most 64, starting with a letter or digit), got ${JSON.stringify(name)}`,
+    );
+  }
+  return name;
+}
+
 /** `name@sha256:…` as the ledger keeps it: name and digest apart. */
 export function splitPinned(ref: string): { image: string; digest: string } {
   const at = ref.lastIndexOf("@");

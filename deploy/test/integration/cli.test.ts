@@ -213,6 +213,24 @@ describe("shipyard CLI", () => {
   );
 
   it(
+    "refuses a release name that is not a plain word before touching the host, with the usage exit code",
+    async () => {
+      const image = `registry.example.com/shop@sha256:${"a".repeat(64)}`;
+      const { exitCode, stderr } = await shipyard(
+        "deploy",
+        "--env=local",
+        `--image=${image}`,
+        "--release=v1; rm -rf /",
+      );
+      expect(exitCode).toBe(2);
+      expect(stderr).toBe(
+        'shipyard deploy: --release must be a release name (letters, digits, ".", "_" and "-", at most 64, starting with a letter or digit), got "v1; rm -rf /"',
+      );
+    },
+    deadline({ cli: 1 }),
+  );
+
+  it(
     "names an unknown environment and the valid ones, with the usage exit code",
     async () => {
       const { exitCode, stderr } = await shipyard("backup", "--env=staging");

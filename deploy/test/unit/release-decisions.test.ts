@@ -4,6 +4,7 @@ import {
   defaultReleaseName,
   healthVerdict,
   parseFreeBytes,
+  requireReleaseName,
   rollbackTarget,
   splitPinned,
 } from "../../src/release/decisions.js";
@@ -37,6 +38,13 @@ describe("release decisions", () => {
     });
     expect(healthVerdict("exited none")).toEqual({ kind: "failed", reason: "the container is exited" });
     expect(healthVerdict("running none").kind).toBe("failed");
+  });
+
+  it("takes a release name only as a plain word that paths and logs can hold unquoted", () => {
+    for (const name of ["v1", "2026-12-02.1", "release_7", "20261202T101500Z"])
+      expect(requireReleaseName(name)).toBe(name);
+    for (const name of ["", "-v1", "v 1", "v1/../x", "x".repeat(65), "v1;ls"])
+      expect(() => requireReleaseName(name)).toThrow(/^--release must be a release name/);
   });
 
   it("splits a pinned reference into the image and the digest the ledger keeps", () => {
