@@ -98,6 +98,7 @@ try {
       timeouts: { commandSeconds: 3600, healthSeconds: 60, lockStaleMinutes: 60 },
       watch: { seconds: 0, maxErrorPercent: 1, minRequests: 20 },
       backup: {
+        where: "cli",
         directory: path.join(dir, "backups"),
         retention: { last: 1, daily: 1, weekly: 0 },
         encryptTo: [],

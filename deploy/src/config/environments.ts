@@ -227,18 +227,34 @@ const environment = z.strictObject({
     .describe("The watch window after each switch."),
   backup: z
     .strictObject({
+      where: z
+        .enum(["cli", "server"])
+        .default("cli")
+        .describe(
+          'Where backups are made, verified and kept. "server": on the target host, for database.dumpFrom: ' +
+            "compose-service: pg_dump in the stack's Postgres container writes into `directory` on the host, a " +
+            "throw-away container of the stack's own Postgres image (no network, removed after) restores and " +
+            "counts it there, and `catalog.json` and retention live there too, so a backup made from CI outlives " +
+            'the CI job and every machine lists and restores it. "cli": on the machine running the CLI, checked ' +
+            "on a scratch server (`SHIPYARD_SCRATCH_DATABASE_URL`, or beside the source): for a server too small " +
+            "to restore a copy of its database, from a machine that keeps its files. See docs/backups.md.",
+        ),
       directory: z
         .string()
         .min(1)
+        .optional()
         .describe(
-          "Where backups and `catalog.json` are stored, on the machine running the CLI (the deployer); " +
-            "relative to the directory the CLI runs in.",
+          "Where backups and `catalog.json` are stored. where: cli (required): on the machine running the CLI, " +
+            "relative to the directory the CLI runs in. where: server: a path on the host, default " +
+            "`<stateDirectory>/backups`, beside the release ledger.",
         ),
       retention,
       encryptTo: z
         .array(z.string().regex(/^age1[0-9a-z]+$/, "expected an age recipient (age1…)"))
         .default([])
-        .describe("age recipients (`age1…`); when set, stored backups are encrypted to them."),
+        .describe(
+          "age recipients (`age1…`); when set, stored backups are encrypted to them (where: cli only, for now).",
+        ),
       upload: upload.optional(),
     })
     .describe("Verified backups of the database."),
@@ -248,14 +264,54 @@ const environment = z.strictObject({
     .describe("Restores into this environment need `--confirm=<name>` (set it for prod)."),
 });
 
+/** What one field alone cannot say: which backup settings go together. */
+const checkedEnvironment = environment.superRefine((entry, ctx) => {
+  const { backup } = entry;
+  if (backup.where === "cli" && backup.directory === undefined)
+    ctx.addIssue({
+      code: "custom",
+      path: ["backup", "directory"],
+      message: "required with backup.where: cli (the directory on the machine running the CLI)",
+    });
+  if (backup.where === "server" && entry.database.dumpFrom !== "compose-service")
+    ctx.addIssue({
+      code: "custom",
+      path: ["backup", "where"],
+      message:
+        "server needs database.dumpFrom: compose-service (pg_dump runs in the stack's Postgres container)",
+    });
+  // The stored file stays beside the database it copies; encrypting it there needs age on the server.
+  if (backup.where === "server" && backup.encryptTo.length > 0)
+    ctx.addIssue({
+      code: "custom",
+      path: ["backup", "encryptTo"],
+      message: "not supported with backup.where: server yet; leave it out, or use where: cli",
+    });
+});
+
 export const environmentsFileSchema = z.strictObject({
   version: z.literal(1).describe("The file format's version."),
   environments: z
-    .record(z.string().regex(/^[a-z][a-z0-9-]*$/), environment)
+    .record(z.string().regex(/^[a-z][a-z0-9-]*$/), checkedEnvironment)
     .describe("One entry per environment, by name (`--env=NAME`)."),
 });
 
-export type Environment = z.infer<typeof environment> & { name: string };
+type EnvironmentEntry = z.infer<typeof environment>;
+
+/** An environment as commands use it: named, and its backup directory decided (see backupDirectory). */
+export type Environment = Omit<EnvironmentEntry, "backup"> & {
+  name: string;
+  backup: EnvironmentEntry["backup"] & { directory: string };
+};
+
+/** Backups made on the server live beside the ledger unless the file says where. */
+export const defaultServerBackupDirectory = (stateDirectory: string) =>
+  `${stateDirectory.replace(/\/+$/, "")}/backups`;
+
+function backupDirectory(entry: EnvironmentEntry): string {
+  // where: cli without a directory is refused by the schema.
+  return entry.backup.directory ?? defaultServerBackupDirectory(entry.stateDirectory);
+}
 export type SshTarget = z.infer<typeof sshTarget>;
 export type Retention = z.infer<typeof retention>;
 export type UploadTarget = z.infer<typeof upload>;
@@ -296,7 +352,7 @@ export function selectEnvironment(
       `unknown environment "${name}"; valid environments in ${source}: ${valid.join(", ")}`,
     );
   }
-  return { ...env, name };
+  return { ...env, name, backup: { ...env.backup, directory: backupDirectory(env) } };
 }
 
 export async function loadEnvironment(path: string, name: string | undefined): Promise<Environment> {
