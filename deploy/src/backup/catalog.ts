@@ -35,6 +35,27 @@ const catalogSchema = z.strictObject({ version: z.literal(1), backups: z.array(b
 
 export const catalogFile = (directory: string) => path.join(directory, "catalog.json");
 
+/** The catalog's text as read from `source` (a path, here or on the host). */
+export function parseCatalog(text: string, source: string): BackupEntry[] {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (error) {
+    throw new Error(`${source} is not valid JSON (${(error as Error).message}); restore it from your copy`);
+  }
+  const parsed = catalogSchema.safeParse(raw);
+  if (!parsed.success) {
+    throw new Error(`${source} is not a valid backup catalog: ${parsed.error.message}`);
+  }
+  return parsed.data.backups;
+}
+
+/** What is written: oldest first, one version. */
+export function catalogText(backups: readonly BackupEntry[]): string {
+  const sorted = [...backups].sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+  return `${JSON.stringify({ version: 1, backups: sorted }, null, 2)}\n`;
+}
+
 export async function readCatalog(directory: string): Promise<BackupEntry[]> {
   let text: string;
   try {
@@ -43,28 +64,15 @@ export async function readCatalog(directory: string): Promise<BackupEntry[]> {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return [];
     throw error;
   }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (error) {
-    throw new Error(
-      `${catalogFile(directory)} is not valid JSON (${(error as Error).message}); restore it from your copy`,
-    );
-  }
-  const parsed = catalogSchema.safeParse(raw);
-  if (!parsed.success) {
-    throw new Error(`${catalogFile(directory)} is not a valid backup catalog: ${parsed.error.message}`);
-  }
-  return parsed.data.backups;
+  return parseCatalog(text, catalogFile(directory));
 }
 
 /** Write-then-rename, so a crash leaves the old catalog or the new one, never half of one. */
 export async function writeCatalog(directory: string, backups: readonly BackupEntry[]): Promise<void> {
   await mkdir(directory, { recursive: true, mode: 0o700 });
-  const sorted = [...backups].sort((a, b) => a.createdAt.localeCompare(b.createdAt));
   const temp = `${catalogFile(directory)}.${randomBytes(4).toString("hex")}.tmp`;
   try {
-    await writeFile(temp, `${JSON.stringify({ version: 1, backups: sorted }, null, 2)}\n`, { mode: 0o600 });
+    await writeFile(temp, catalogText(backups), { mode: 0o600 });
     await rename(temp, catalogFile(directory));
   } catch (error) {
     // A write cut short (a full disk) leaves no half file beside the catalog.
@@ -116,6 +124,25 @@ export function updateCatalog(
     await writeCatalog(directory, next);
     return next;
   });
+}
+
+/**
+ * Where a catalog is kept, here (localCatalog) or on the host (server-catalog.ts): read it, or change it
+ * under its lock.
+ */
+export interface Catalog {
+  /** The catalog file, for messages. */
+  readonly file: string;
+  read(): Promise<BackupEntry[]>;
+  update(change: (backups: BackupEntry[]) => BackupEntry[]): Promise<BackupEntry[]>;
+}
+
+export function localCatalog(directory: string): Catalog {
+  return {
+    file: catalogFile(directory),
+    read: () => readCatalog(directory),
+    update: (change) => updateCatalog(directory, change),
+  };
 }
 
 export function findBackup(backups: readonly BackupEntry[], id: string): BackupEntry {

@@ -2,6 +2,7 @@
  * Whether the backup directory can hold a backup, and how a full one is named: pure decisions, apart from
  * the df and psql that measure (backup.ts runs those as the preflight).
  */
+import type { ServerSpace } from "../commands/server-backup.js";
 
 /** Space left in the directory after a failed write below which the failure is taken for a full disk. */
 export const FULL_BELOW_BYTES = 1024 ** 2;
@@ -43,4 +44,45 @@ export function outOfSpace(error: unknown, freeAfterFailure: number | null): boo
   const said = `${String(e?.message ?? "")}\n${String(e?.stderr ?? "")}`;
   if (/no space left on device/i.test(said)) return true;
   return freeAfterFailure !== null && freeAfterFailure < FULL_BELOW_BYTES;
+}
+
+/**
+ * What a fresh throw-away cluster takes before any data: the template databases, the catalogs and a WAL
+ * segment or two (about 40 MB from initdb), rounded up.
+ */
+export const THROWAWAY_CLUSTER_BYTES = 64 * 1024 ** 2;
+
+/**
+ * What the throw-away restore of a database of `databaseBytes` needs in Docker's data root. The restore
+ * holds no dead rows and no free space inside pages, which the source's size counts, and writes no WAL for
+ * its tables (wal_level minimal, one transaction): the source's size plus an empty cluster is the estimate.
+ */
+export function throwawayNeed(databaseBytes: number): number {
+  return databaseBytes + THROWAWAY_CLUSTER_BYTES;
+}
+
+const ELSEWHERE = "free space there, or verify elsewhere (backup.where: cli, see docs/backups.md)";
+
+/**
+ * The preflight's decision for a backup made on the server: the dump needs the database's size in the
+ * backup directory, its throw-away restore about as much again in Docker's data root; both at once when
+ * they share a file system. A refusal names the directory that is short.
+ */
+export function serverSpaceRefusal(
+  directory: string,
+  databaseBytes: number,
+  space: ServerSpace,
+): string | undefined {
+  const dump = estimateNeed(databaseBytes, false);
+  const restore = throwawayNeed(databaseBytes);
+  if (space.directory.mount === space.dockerRoot.mount) {
+    const needs = dump + restore;
+    return space.directory.free < needs
+      ? `${noSpaceMessage(directory, needs, space.directory.free)}: the dump and the throw-away restore that verifies it share this disk; ${ELSEWHERE}`
+      : undefined;
+  }
+  if (space.directory.free < dump) return noSpaceMessage(directory, dump, space.directory.free);
+  if (space.dockerRoot.free < restore)
+    return `${noSpaceMessage(space.dockerRoot.path, restore, space.dockerRoot.free)}: Docker's data root, where the throw-away restore that verifies the dump goes; ${ELSEWHERE}`;
+  return undefined;
 }

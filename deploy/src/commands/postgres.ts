@@ -232,12 +232,12 @@ export function parseDatabaseSize(stdout: string): number {
   return bytes;
 }
 
+/** For psql on stdin: the connected database's exact row counts on one marked line (parseContainerCounts). */
+export const COUNTS_SCRIPT = `\\set ON_ERROR_STOP on\n${COUNTS_QUERY} \\gset\n\\echo ${COUNTS_MARKER} :shipyard_counts\n`;
+
 /** The database's exact row counts, read inside the container; parse the stdout with parseContainerCounts. */
 export function containerCounts(target: ComposeExecTarget): Command {
-  return {
-    argv: inContainer(target, PSQL),
-    stdin: `\\set ON_ERROR_STOP on\n${COUNTS_QUERY} \\gset\n\\echo ${COUNTS_MARKER} :shipyard_counts\n`,
-  };
+  return { argv: inContainer(target, PSQL), stdin: COUNTS_SCRIPT };
 }
 
 export function parseContainerCounts(stdout: string): ContainerDumpReport {
