@@ -5,7 +5,7 @@
  * the record in the catalog. A failure on the way leaves the catalog untouched and no file behind, and a
  * full backup directory is named as such.
  */
-import { chmod, copyFile, mkdir, open, rename, rm, stat, statfs } from "node:fs/promises";
+import { chmod, copyFile, mkdir, rename, rm, stat, statfs } from "node:fs/promises";
 import path from "node:path";
 import { ageEncrypt } from "../commands/age.js";
 import { freeSpace } from "../commands/disk.js";
@@ -23,18 +23,29 @@ import type { Environment } from "../config/environments.js";
 import type { PlannedStep } from "../progress.js";
 import { parseFreeBytes } from "../release/decisions.js";
 import { type Runner, runnerFor } from "../runner.js";
-import { attemptSteps, type Exec, effect, later, planSteps, runSteps, type Steps, step } from "../steps.js";
+import {
+  attemptSteps,
+  type Exec,
+  effect,
+  later,
+  planSteps,
+  runSteps,
+  type Step,
+  type Steps,
+  step,
+} from "../steps.js";
 import {
   type BackupEntry,
   catalogFile,
   findBackup,
+  localCatalog,
   newBackupId,
   readCatalog,
-  type TableCount,
   updateCatalog,
 } from "./catalog.js";
 import {
   type BackupContext,
+  backupsOnServer,
   dumpsInContainer,
   execFor,
   type Paths,
@@ -42,83 +53,46 @@ import {
   pathsFor,
   postgresContainer,
 } from "./context.js";
-import { fileSize, sha256File } from "./files.js";
-import { uploadBackup, uploadLocation } from "./offsite.js";
+import {
+  type BackupFacts,
+  type BackupOptions,
+  BackupRefused,
+  type BackupResult,
+  describeSize,
+  NoSpaceLeft,
+  rowsIn,
+  sourceOf,
+  startingFacts,
+} from "./facts.js";
+import { checkArchive, fileSize, sha256File } from "./files.js";
+import { uploadLocation } from "./offsite.js";
+import {
+  backupOnServer,
+  importOnServer,
+  planBackupOnServer,
+  planImportOnServer,
+  uploadByIdOnServer,
+} from "./on-server.js";
 import { applyRetention } from "./retention.js";
-import { type ScratchFacts, scratchCheck, scratchLeftBehind } from "./scratch-check.js";
+import { scratchCheck, scratchLeftBehind } from "./scratch-check.js";
 import { estimateNeed, noSpaceMessage, outOfSpace, spaceRefusal } from "./space.js";
-import type { HeldSnapshot } from "./table-counts.js";
+import { uploadEntry } from "./upload-entry.js";
 
-export { type BackupContext, dumpsInContainer, postgresContainer } from "./context.js";
-
-export class BackupRefused extends Error {
-  override name = "BackupRefused";
-}
-
-/** The backup directory cannot hold the backup: refused by the preflight, or found full by a write. */
-export class NoSpaceLeft extends BackupRefused {
-  override name = "NoSpaceLeft";
-}
-
-interface DumpedSource {
-  database: string;
-  /** The source's exact row counts at the moment the dump describes. */
-  counts: TableCount[];
-}
-
-/** How the off-site copy went; a failed upload leaves the backup verified and kept here. */
-export type UploadOutcome = { ok: true; url: string } | { ok: false; error: string };
-
-/** What the steps of a backup (or an import) find out and leave behind, in the order they do. */
-export interface BackupFacts extends ScratchFacts {
-  /** What the backup needs free in the directory (estimateNeed), for the preflight and a full disk's message. */
-  needs: number | null;
-  /** By URL: the exported snapshot pg_dump dumps, held open until the dump is done. */
-  snapshot: HeldSnapshot | null;
-  source: DumpedSource | null;
-  /** Set once catalogued: from then on the file is a good backup whatever fails after. */
-  entry: BackupEntry | null;
-  upload: UploadOutcome | null;
-  removed: string[];
-}
-
-export function startingFacts(): BackupFacts {
-  return {
-    needs: null,
-    snapshot: null,
-    source: null,
-    scratchLeft: null,
-    restored: [],
-    entry: null,
-    upload: null,
-    removed: [],
-  };
-}
-
-export interface BackupResult {
-  entry: BackupEntry;
-  removed: string[];
-  /** Only when the environment has backup.upload. */
-  upload?: UploadOutcome;
-}
-
-export interface BackupOptions {
-  reason?: string;
-  /** Off for the safety backup a restore takes: pruning then could delete the very backup being restored. */
-  applyRetention?: boolean;
-}
+export { type BackupContext, backupsOnServer, dumpsInContainer, postgresContainer } from "./context.js";
+export {
+  type BackupFacts,
+  type BackupOptions,
+  BackupRefused,
+  type BackupResult,
+  NoSpaceLeft,
+  startingFacts,
+  type UploadOutcome,
+} from "./facts.js";
 
 /** The steps that write into the backup directory: a failure in one of them may be a full disk. */
 const WRITES_HERE = new Set(["dump", "dump in container", "encrypt", "import", "record"]);
 
 const here = { on: "local" } as const;
-const describeSize = (size: number) => `${(size / 1e6).toFixed(2)} MB`;
-const rowsIn = (counts: readonly TableCount[]) => counts.reduce((n, t) => n + t.rows, 0);
-
-function sourceOf(facts: BackupFacts): DumpedSource {
-  if (!facts.source) throw new Error("no dump was made before its check");
-  return facts.source;
-}
 
 /** The steps of one backup into `p`. */
 function backupSteps(
@@ -158,10 +132,11 @@ function backupSteps(
       tables: sourceOf(f).counts,
       ...(options.reason ? { reason: options.reason } : {}),
     })),
+    ...(options.fetchTo ? [copyOut(p, path.resolve(options.fetchTo))] : []),
     // Off-site after the record: a store that is down costs the copy, never the verified backup here.
     ...(upload
       ? [
-          effect("upload", (f: BackupFacts) => uploadEntry(ctx, f.entry as BackupEntry), {
+          effect("upload", (f: BackupFacts) => uploadHere(ctx, f.entry as BackupEntry), {
             keep: (updated, f) => {
               f.entry = updated;
               f.upload = { ok: true, url: updated.offsite?.url ?? "" };
@@ -189,6 +164,26 @@ function backupSteps(
           }),
         ]),
   ];
+}
+
+/** --fetch-to: a copy of the stored file (as stored: encrypted when it is) where the caller wants it. */
+function copyOut(p: Paths, to: string): Step<BackupFacts> {
+  return effect(
+    "fetch",
+    async () => {
+      await mkdir(path.dirname(to), { recursive: true });
+      await copyFile(p.stored, to);
+      await chmod(to, 0o600);
+      return to;
+    },
+    {
+      keep: (fetched, f) => {
+        f.fetched = fetched;
+      },
+      detail: (fetched) => `to ${fetched}`,
+      note: `copy ${p.stored} to ${to}`,
+    },
+  );
 }
 
 /** Before anything is written: the directory must hold what the database's size says the backup needs. */
@@ -318,15 +313,19 @@ function recordStep(ctx: BackupContext, p: Paths, recorded: (facts: BackupFacts)
 }
 
 /** The plan --dry-run prints: the steps the run takes, with placeholders for what only the run finds out. */
-export function planBackup(ctx: BackupContext, id = "<id>"): PlannedStep[] {
+export function planBackup(ctx: BackupContext, id = "<id>", options: BackupOptions = {}): PlannedStep[] {
+  if (backupsOnServer(ctx.environment)) return planBackupOnServer(ctx, id, options);
   const facts: BackupFacts = {
     ...startingFacts(),
     snapshot: { id: "<exported-at-run-time>", counts: [], release: async () => {} },
   };
-  return planSteps(backupSteps(ctx, pathsFor(ctx, id), new Date(0), {}), facts);
+  return planSteps(backupSteps(ctx, pathsFor(ctx, id), new Date(0), options), facts);
 }
 
 export async function backup(ctx: BackupContext, options: BackupOptions = {}): Promise<BackupResult> {
+  // Kept on the server: every step runs there (backups kept on the server are dumped in the container).
+  if (backupsOnServer(ctx.environment))
+    return withHost(ctx, (host) => backupOnServer(ctx, host as Runner, options));
   const createdAt = (ctx.now ?? (() => new Date()))();
   const p = pathsFor(ctx, newBackupId(ctx.environment.name, createdAt));
   const facts = startingFacts();
@@ -335,7 +334,12 @@ export async function backup(ctx: BackupContext, options: BackupOptions = {}): P
     runCleaningUp(ctx, p, backupSteps(ctx, p, createdAt, options), facts, execFor(ctx, host)),
   );
   const entry = facts.entry as BackupEntry;
-  return { entry, removed: facts.removed, ...(facts.upload ? { upload: facts.upload } : {}) };
+  return {
+    entry,
+    removed: facts.removed,
+    ...(facts.upload ? { upload: facts.upload } : {}),
+    ...(facts.fetched ? { fetchedTo: facts.fetched } : {}),
+  };
 }
 
 /** The host, for an environment dumped in its container: the context's, or one opened for the backup. */
@@ -387,58 +391,27 @@ async function runCleaningUp(
   }
 }
 
-/** Uploads a catalogued backup and records where it went; the file must still have its catalogued checksum. */
-async function uploadEntry(ctx: BackupContext, entry: BackupEntry): Promise<BackupEntry> {
-  const target = ctx.environment.backup.upload;
-  if (!target)
-    throw new Error(
-      `"${ctx.environment.name}" has no backup.upload in the environments file: nowhere to upload to`,
-    );
-  const file = path.join(ctx.directory, entry.file);
-  const actual = await sha256File(file).catch((error: NodeJS.ErrnoException) => {
-    throw new Error(`cannot read ${file} (${error.code}): the catalogued file is gone`);
-  });
-  if (actual !== entry.sha256)
-    throw new Error(
-      `${file} has sha256 ${actual}, not the ${entry.sha256} it was verified with; not uploading`,
-    );
-  const offsite = await uploadBackup(target, ctx.env ?? process.env, file, entry, ctx.now);
-  const updated: BackupEntry = { ...entry, offsite };
-  await updateCatalog(ctx.directory, (all) => all.map((b) => (b.id === entry.id ? updated : b)));
-  return updated;
-}
+const uploadHere = (ctx: BackupContext, entry: BackupEntry) =>
+  uploadEntry(ctx, entry, path.join(ctx.directory, entry.file), localCatalog(ctx.directory));
 
 /** Uploads a catalogued backup (again, e.g. after the store was down): a copy of a changed file would be no backup. */
 export function uploadCatalogued(ctx: BackupContext, entry: BackupEntry): Promise<BackupEntry> {
   return ctx.progress.step(
     "upload",
-    () => uploadEntry(ctx, entry),
+    () => uploadHere(ctx, entry),
     (e) => e.offsite?.url,
   );
 }
 
 /** The `upload` command: a catalogued backup by its id. */
 export async function uploadById(ctx: BackupContext, id: string): Promise<BackupEntry> {
+  if (backupsOnServer(ctx.environment))
+    return withHost(ctx, (host) => uploadByIdOnServer(ctx, host as Runner, id));
   return uploadCatalogued(ctx, findBackup(await readCatalog(ctx.directory), id));
 }
 
-/** The first bytes of every pg_dump custom-format archive. */
-const CUSTOM_FORMAT_MAGIC = "PGDMP";
-
 async function copyIn(file: string, partial: string): Promise<void> {
-  const handle = await open(file, "r").catch((error: NodeJS.ErrnoException) => {
-    throw new BackupRefused(`cannot read ${file} (${error.code}): pass the path of a dump file`);
-  });
-  try {
-    const magic = Buffer.alloc(CUSTOM_FORMAT_MAGIC.length);
-    const { buffer } = await handle.read(magic, 0, magic.length, 0);
-    if (buffer.toString("latin1") !== CUSTOM_FORMAT_MAGIC)
-      throw new BackupRefused(
-        `${file} is not a pg_dump custom-format archive (an age-encrypted backup must be decrypted first)`,
-      );
-  } finally {
-    await handle.close();
-  }
+  await checkArchive(file);
   await copyFile(file, partial);
   await chmod(partial, 0o600);
 }
@@ -491,10 +464,13 @@ function importSteps(ctx: BackupContext, p: Paths, file: string, createdAt: Date
 
 /** What --dry-run prints for the import that `restore --file` begins with. */
 export function planImportSteps(ctx: BackupContext, file: string): PlannedStep[] {
+  if (backupsOnServer(ctx.environment)) return planImportOnServer(ctx, file);
   return planSteps(importSteps(ctx, importPaths(ctx, "<imported-id>"), file, new Date(0)), startingFacts());
 }
 
 export async function importBackup(ctx: BackupContext, file: string): Promise<BackupEntry> {
+  if (backupsOnServer(ctx.environment))
+    return withHost(ctx, (host) => importOnServer(ctx, host as Runner, file));
   const createdAt = (ctx.now ?? (() => new Date()))();
   const p = importPaths(ctx, newBackupId(ctx.environment.name, createdAt));
   const facts = startingFacts();

@@ -1,4 +1,5 @@
 /** What every backup, import and restore works with: the environment, its connections, runners and paths. */
+import { randomBytes } from "node:crypto";
 import path from "node:path";
 import { compose } from "../commands/compose.js";
 import type { ComposeExecTarget, Connection, Tools } from "../commands/postgres.js";
@@ -30,7 +31,7 @@ export interface BackupContext {
    */
   host?: Runner;
   progress: Progress;
-  /** Resolved backup directory. */
+  /** Resolved backup directory: here, or on the host for backups kept on the server (backupsOnServer). */
   directory: string;
   now?: () => Date;
   /** Where the off-site store's credentials are read from (default: process.env). */
@@ -46,18 +47,26 @@ export interface Paths {
   partial: string;
   stored: string;
   scratch: string;
+  /** The throw-away container that checks a dump kept on the server: random, so two checks never meet. */
+  throwaway: string;
 }
 
 export function pathsFor(ctx: BackupContext, id: string): Paths {
   const encrypted = ctx.environment.backup.encryptTo.length > 0;
+  // The host's paths are POSIX whatever this machine is.
+  const join = backupsOnServer(ctx.environment) ? path.posix.join : path.join;
   return {
     id,
-    partial: path.join(ctx.directory, `${id}.dump.partial`),
-    stored: path.join(ctx.directory, `${id}.dump${encrypted ? ".age" : ""}`),
+    partial: join(ctx.directory, `${id}.dump.partial`),
+    stored: join(ctx.directory, `${id}.dump${encrypted ? ".age" : ""}`),
     // Postgres folds unquoted names to lower case and allows 63 bytes.
     scratch: `shipyard_verify_${id.replaceAll("-", "_")}`.slice(0, 63),
+    throwaway: `shipyard-verify-${randomBytes(6).toString("hex")}`,
   };
 }
+
+/** Made, verified, catalogued and pruned on the host (backup.where: server), not here. */
+export const backupsOnServer = (environment: Environment) => environment.backup.where === "server";
 
 export const dumpsInContainer = (environment: Environment) =>
   environment.database.dumpFrom === "compose-service";

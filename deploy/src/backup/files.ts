@@ -1,7 +1,8 @@
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { stat } from "node:fs/promises";
+import { open, stat } from "node:fs/promises";
 import { pipeline } from "node:stream/promises";
+import { BackupRefused } from "./facts.js";
 
 export async function sha256File(file: string): Promise<string> {
   const hash = createHash("sha256");
@@ -11,4 +12,24 @@ export async function sha256File(file: string): Promise<string> {
 
 export async function fileSize(file: string): Promise<number> {
   return (await stat(file)).size;
+}
+
+/** The first bytes of every pg_dump custom-format archive. */
+const CUSTOM_FORMAT_MAGIC = "PGDMP";
+
+/** A file given to restore --file must be a dump, and readable: refused here before anything is copied. */
+export async function checkArchive(file: string): Promise<void> {
+  const handle = await open(file, "r").catch((error: NodeJS.ErrnoException) => {
+    throw new BackupRefused(`cannot read ${file} (${error.code}): pass the path of a dump file`);
+  });
+  try {
+    const magic = Buffer.alloc(CUSTOM_FORMAT_MAGIC.length);
+    const { buffer } = await handle.read(magic, 0, magic.length, 0);
+    if (buffer.toString("latin1") !== CUSTOM_FORMAT_MAGIC)
+      throw new BackupRefused(
+        `${file} is not a pg_dump custom-format archive (an age-encrypted backup must be decrypted first)`,
+      );
+  } finally {
+    await handle.close();
+  }
 }

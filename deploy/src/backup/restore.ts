@@ -19,15 +19,33 @@ import {
   pgRestore,
   pgRestoreList,
 } from "../commands/postgres.js";
+import { archiveList, fileFacts, parseFileFacts, withStdinFrom } from "../commands/server-backup.js";
 import type { PlannedStep } from "../progress.js";
 import type { Runner } from "../runner.js";
-import { attemptSteps, effect, type Operation, planOperation, runOperation, step } from "../steps.js";
+import {
+  attemptSteps,
+  effect,
+  type Operation,
+  planOperation,
+  runOperation,
+  type Steps,
+  step,
+} from "../steps.js";
 import { type BackupContext, BackupRefused, backup, planImportSteps } from "./backup.js";
-import { type BackupEntry, findBackup, readCatalog } from "./catalog.js";
-import { dumpsInContainer, execFor, POSTGRES_QUERIES, pathsFor, postgresContainer } from "./context.js";
+import { type BackupEntry, findBackup, localCatalog } from "./catalog.js";
+import {
+  backupsOnServer,
+  dumpsInContainer,
+  execFor,
+  POSTGRES_QUERIES,
+  pathsFor,
+  postgresContainer,
+} from "./context.js";
 import { sha256File } from "./files.js";
 import { type ScratchFacts, scratchCheck, scratchLeftBehind } from "./scratch-check.js";
+import { serverCatalog } from "./server-catalog.js";
 import { compareCounts } from "./table-counts.js";
+import { type ThrowawayFacts, throwawayCheck, throwawayLeftBehind } from "./throwaway-check.js";
 
 export interface RestoreRequest {
   id: string;
@@ -56,14 +74,21 @@ export function checkConfirmation(ctx: BackupContext, confirm: string | undefine
 }
 
 /** What the steps of a restore find out and leave behind. */
-export interface RestoreFacts extends ScratchFacts {
+export interface RestoreFacts extends ScratchFacts, ThrowawayFacts {
   /** The verified backup of the data before the restore. */
   safety: BackupEntry | null;
   /** Tables the backup does not contain; pg_restore --clean leaves them as they were. */
   untouched: string[];
 }
 
-const startingFacts = (): RestoreFacts => ({ scratchLeft: null, restored: [], safety: null, untouched: [] });
+const startingFacts = (): RestoreFacts => ({
+  scratchLeft: null,
+  image: null,
+  throwawayLeft: null,
+  restored: [],
+  safety: null,
+  untouched: [],
+});
 
 interface RestoreInput {
   entry: BackupEntry;
@@ -79,11 +104,22 @@ interface RestoreInput {
   host: Runner | undefined;
 }
 
-/** Where the environment's backups are dumped, its restores are written: inside the container, or by URL. */
+/**
+ * Where the environment's backups are dumped, its restores are written: inside the container (from a file
+ * on the host when the backup is kept there, else streamed from here), or by URL.
+ */
 function restoreCommand(ctx: BackupContext, file: string): Command {
+  const target = postgresContainer(ctx.environment);
+  if (backupsOnServer(ctx.environment)) return withStdinFrom(file, containerRestore(target, file).argv);
   return dumpsInContainer(ctx.environment)
-    ? containerRestore(postgresContainer(ctx.environment), file)
+    ? containerRestore(target, file)
     : pgRestore(ctx.tools, ctx.conn, file, ctx.conn.database, "replace");
+}
+
+function checksumMismatch(entry: BackupEntry, stored: string, actual: string): BackupRefused {
+  return new BackupRefused(
+    `backup ${entry.id} is corrupted: ${stored} has sha256 ${actual}, the catalog recorded ${entry.sha256}`,
+  );
 }
 
 async function checksum(entry: BackupEntry, stored: string): Promise<void> {
@@ -93,11 +129,7 @@ async function checksum(entry: BackupEntry, stored: string): Promise<void> {
   } catch (error) {
     throw new BackupRefused(`backup file ${stored} cannot be read: ${(error as Error).message}`);
   }
-  if (actual !== entry.sha256) {
-    throw new BackupRefused(
-      `backup ${entry.id} is corrupted: ${stored} has sha256 ${actual}, the catalog recorded ${entry.sha256}`,
-    );
-  }
+  if (actual !== entry.sha256) throw checksumMismatch(entry, stored, actual);
 }
 
 const here = { on: "local" } as const;
@@ -107,6 +139,7 @@ export function restoreOperation(ctx: BackupContext, input: RestoreInput): Opera
   const { entry, stored, plain } = input;
   const env = ctx.environment;
   const inContainer = dumpsInContainer(env);
+  const onServer = backupsOnServer(env);
   // A checksum only proves the file is the one the catalog names; an edited catalog can name another dump.
   const refuse = (what: string) =>
     new BackupRefused(
@@ -119,47 +152,49 @@ export function restoreOperation(ctx: BackupContext, input: RestoreInput): Opera
     `shipyard restore --env=${env.name} --backup=${safety.id}${env.requireConfirmation ? ` --confirm=${env.name}` : ""}`;
 
   return {
-    checks: [
-      effect("checksum", () => checksum(entry, stored), {
-        note: `sha256 of ${stored} must be ${entry.sha256}`,
-      }),
-      ...(entry.encrypted
-        ? [
-            effect<RestoreFacts, unknown>(
-              "decrypt",
-              async (_, x) => {
-                if (!input.identity)
-                  throw new BackupRefused(
-                    `backup ${entry.id} is encrypted: set SHIPYARD_AGE_IDENTITY_FILE to the age identity file`,
-                  );
-                return x.local.run(decrypt);
-              },
-              { shows: decrypt },
-            ),
-          ]
-        : []),
-      ...(input.justVerified
-        ? []
-        : [
-            step<RestoreFacts>("contents", pgRestoreList(ctx.tools, plain), {
-              ...here,
-              keep: (r) => {
-                const database = dumpedDatabase(r.stdout);
-                if (database !== entry.database)
-                  throw refuse(
-                    `it is a dump of database "${database}", the catalog says "${entry.database}"`,
-                  );
-              },
-              note: `the dump must be of database ${entry.database}, and restore below with every table at its recorded row count`,
-            }),
-            ...scratchCheck<RestoreFacts>(
-              ctx,
-              { file: plain, scratch: pathsFor(ctx, `check-${entry.id}`).scratch },
-              () => entry.tables,
-              refuse,
-            ),
-          ]),
-    ],
+    checks: onServer
+      ? checksOnServer(ctx, input, refuse)
+      : [
+          effect("checksum", () => checksum(entry, stored), {
+            note: `sha256 of ${stored} must be ${entry.sha256}`,
+          }),
+          ...(entry.encrypted
+            ? [
+                effect<RestoreFacts, unknown>(
+                  "decrypt",
+                  async (_, x) => {
+                    if (!input.identity)
+                      throw new BackupRefused(
+                        `backup ${entry.id} is encrypted: set SHIPYARD_AGE_IDENTITY_FILE to the age identity file`,
+                      );
+                    return x.local.run(decrypt);
+                  },
+                  { shows: decrypt },
+                ),
+              ]
+            : []),
+          ...(input.justVerified
+            ? []
+            : [
+                step<RestoreFacts>("contents", pgRestoreList(ctx.tools, plain), {
+                  ...here,
+                  keep: (r) => {
+                    const database = dumpedDatabase(r.stdout);
+                    if (database !== entry.database)
+                      throw refuse(
+                        `it is a dump of database "${database}", the catalog says "${entry.database}"`,
+                      );
+                  },
+                  note: `the dump must be of database ${entry.database}, and restore below with every table at its recorded row count`,
+                }),
+                ...scratchCheck<RestoreFacts>(
+                  ctx,
+                  { file: plain, scratch: pathsFor(ctx, `check-${entry.id}`).scratch },
+                  () => entry.tables,
+                  refuse,
+                ),
+              ]),
+        ],
     lock: { environment: env, who: input.who, purpose: `restore ${entry.id}` },
     reads: [],
     changes: [
@@ -229,9 +264,52 @@ export function restoreOperation(ctx: BackupContext, input: RestoreInput): Opera
   };
 }
 
+/**
+ * The checks of a backup kept on the server, all on the host: its checksum there, the database its table
+ * of contents names, and a restore into a throw-away container that must reproduce its recorded counts.
+ */
+function checksOnServer(
+  ctx: BackupContext,
+  input: RestoreInput,
+  refuse: (what: string) => BackupRefused,
+): Steps<RestoreFacts> {
+  const { entry, stored } = input;
+  const checksum = step<RestoreFacts>("checksum", fileFacts(stored), {
+    keep: (r) => {
+      const { sha256 } = parseFileFacts(r.stdout);
+      if (sha256 !== entry.sha256) throw checksumMismatch(entry, stored, sha256);
+    },
+    note: `sha256 of ${stored} on the host must be ${entry.sha256}`,
+  });
+  if (input.justVerified) return [checksum];
+  return [
+    checksum,
+    step<RestoreFacts>("contents", archiveList(postgresContainer(ctx.environment), stored), {
+      keep: (r) => {
+        const database = dumpedDatabase(r.stdout);
+        if (database !== entry.database)
+          throw refuse(`it is a dump of database "${database}", the catalog says "${entry.database}"`);
+      },
+      note: `the dump must be of database ${entry.database}, and restore in a throw-away with every table at its recorded row count`,
+    }),
+    ...throwawayCheck<RestoreFacts>(
+      ctx.environment,
+      { file: stored, name: pathsFor(ctx, `check-${entry.id}`).throwaway },
+      () => entry.tables,
+      refuse,
+    ),
+  ];
+}
+
 /** The plan --dry-run prints; the lock's holder and the decrypted copy are placeholders for a run's. */
+/** The catalogued file: here, or on the host. */
+const storedFile = (ctx: BackupContext, entry: BackupEntry) =>
+  backupsOnServer(ctx.environment)
+    ? path.posix.join(ctx.directory, entry.file)
+    : path.join(ctx.directory, entry.file);
+
 export function planRestore(ctx: BackupContext, entry: BackupEntry, justVerified = false): PlannedStep[] {
-  const stored = path.join(ctx.directory, entry.file);
+  const stored = storedFile(ctx, entry);
   const op = restoreOperation(ctx, {
     entry,
     stored,
@@ -280,8 +358,11 @@ export async function restore(
   request: RestoreRequest,
 ): Promise<RestoreResult> {
   checkConfirmation(ctx, request.confirm);
-  const entry = findBackup(await readCatalog(ctx.directory), request.id);
-  const stored = path.join(ctx.directory, entry.file);
+  const catalog = backupsOnServer(ctx.environment)
+    ? serverCatalog(hostRunner, ctx.directory)
+    : localCatalog(ctx.directory);
+  const entry = findBackup(await catalog.read(), request.id);
+  const stored = storedFile(ctx, entry);
   const work = await mkdtemp(path.join(os.tmpdir(), "shipyard-restore-"));
   try {
     const op = restoreOperation(ctx, {
@@ -299,7 +380,7 @@ export async function restore(
     try {
       await runOperation(op, facts, exec);
     } catch (error) {
-      await attemptSteps(scratchLeftBehind(ctx, facts), facts, exec, "");
+      await attemptSteps([...scratchLeftBehind(ctx, facts), ...throwawayLeftBehind(facts)], facts, exec, "");
       throw error;
     }
     return { restored: entry, safetyBackup: facts.safety as BackupEntry, untouchedTables: facts.untouched };

@@ -1,8 +1,9 @@
 /**
  * A backup or restore against FakeRunner: this machine's tools and the host each a FakeRunner that
  * answers as psql, df, pg_dump, pg_restore, age and compose exec would (writing the files they would
- * write into a real scratch directory), and stand-ins for the queries made in process. Any command or
- * query fails while the step `failAt` runs (its `nth` start: restore runs some step names more than once).
+ * write into a real scratch directory; on the server, into FakeHost's), and stand-ins for the queries
+ * made in process. Any command or query fails while the step `failAt` runs (its `nth` start: restore runs
+ * some step names more than once).
  */
 import { writeFileSync } from "node:fs";
 import type { TableCount } from "../../src/backup/catalog.js";
@@ -16,6 +17,7 @@ import {
 } from "../../src/commands/postgres.js";
 import type { Environment } from "../../src/config/environments.js";
 import { Progress } from "../../src/progress.js";
+import { FakeHost } from "./fake-host.js";
 import { type Answer, FakeRunner } from "./fake-runner.js";
 
 export const conn = parseDatabaseUrl("postgres://app:pw@db.internal:5432/shop", "DATABASE_URL");
@@ -63,7 +65,10 @@ export function scene(environment: Environment, options: SceneOptions = {}) {
   const failing = () =>
     current === failAt && started.get(current) === nth ? new Error(`${failAt} broke`) : undefined;
 
+  const server = new FakeHost(`${countsLine(TABLES)}${DUMP_EXIT_MARKER} 0\n`, countsLine(TABLES));
   const usual = (c: Command): Answer => {
+    const onServer = server.answer(c);
+    if (onServer !== undefined) return onServer;
     const [program] = c.argv;
     if (c.stdin?.includes(SIZE_MARKER))
       return { stdout: `${SIZE_MARKER} ${options.databaseBytes ?? 8_000_000}\n` };
@@ -108,7 +113,9 @@ export function scene(environment: Environment, options: SceneOptions = {}) {
   const ctx: BackupContext = {
     environment,
     conn,
-    ...(environment.database.dumpFrom === "compose-service" ? { scratch: scratchServer } : {}),
+    ...(environment.database.dumpFrom === "compose-service" && environment.backup.where === "cli"
+      ? { scratch: scratchServer }
+      : {}),
     tools: { binDir: null },
     runner: local,
     host,
@@ -116,7 +123,7 @@ export function scene(environment: Environment, options: SceneOptions = {}) {
     directory: environment.backup.directory,
     queries,
   };
-  return { ctx, local, host, progress, stderr, snapshots };
+  return { ctx, local, host, progress, stderr, snapshots, server };
 }
 
 /** The steps that ran after the first one that failed, by name. */
