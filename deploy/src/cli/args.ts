@@ -18,6 +18,7 @@ export function parseCommandLine(argv: string[]) {
         image: { type: "string" },
         release: { type: "string" },
         to: { type: "string" },
+        "fetch-to": { type: "string" },
         "no-backup": { type: "boolean", default: false },
         "dry-run": { type: "boolean", default: false },
         json: { type: "boolean", default: false },

@@ -3,18 +3,23 @@ import path from "node:path";
 import {
   type BackupResult,
   backup,
+  backupsOnServer,
   dumpsInContainer,
   importBackup,
   planBackup,
   uploadById,
 } from "../backup/backup.js";
-import { findBackup, readCatalog } from "../backup/catalog.js";
+import { findBackup } from "../backup/catalog.js";
 import { checkConfirmation, planImport, planRestore, restore } from "../backup/restore.js";
 import type { Environment } from "../config/environments.js";
 import { refuseDryRun } from "./args.js";
 import type { CliCommand, Outcome } from "./command.js";
-import { backupContext, connectionFor } from "./database.js";
+import { backupCatalog, backupContext, connectionFor } from "./database.js";
 import { UsageError } from "./usage.js";
+
+/** Where a backup's file is: here, or on the host (POSIX paths whatever this machine is). */
+const storedAt = (directory: string, environment: Environment, file: string) =>
+  backupsOnServer(environment) ? path.posix.join(directory, file) : path.join(directory, file);
 
 /** The off-site copy failed after the backup was verified and kept: say both, and how to retry. */
 function uploadProblem(environment: Environment, result: BackupResult): Outcome["problem"] {
@@ -35,22 +40,27 @@ export const backupCommand: CliCommand = {
   usage: [
     ["backup", "verified backup of the environment's database (pg_dump, restore check, catalog, retention)"],
   ],
-  options: ["dry-run", "json"],
+  options: ["dry-run", "json", "fetch-to"],
   async run(ctx) {
     const { environment } = ctx;
     const dryRun = ctx.options["dry-run"];
     const conn = connectionFor(environment, !dryRun);
     const checked = backupContext(ctx, conn, { checks: !dryRun });
-    if (dryRun) return { plan: planBackup(checked), summary: [] };
+    const fetchTo = ctx.options["fetch-to"];
+    const options = fetchTo ? { fetchTo } : {};
+    if (dryRun) return { plan: planBackup(checked, undefined, options), summary: [] };
     // In the Postgres container, pg_dump runs on the host: the one connection this run opens there.
     const host = dumpsInContainer(environment) ? await ctx.host() : undefined;
-    const done = await backup({ ...checked, ...(host ? { host } : {}) });
+    const done = await backup({ ...checked, ...(host ? { host } : {}) }, options);
     const { entry, removed } = done;
     const problem = uploadProblem(environment, done);
+    const stored = storedAt(checked.directory, environment, entry.file);
     return {
       result: {
         backup: entry,
-        path: path.join(checked.directory, entry.file),
+        path: stored,
+        ...(backupsOnServer(environment) ? { onServer: host?.where ?? "" } : {}),
+        ...(done.fetchedTo ? { fetchedTo: done.fetchedTo } : {}),
         removedByRetention: removed,
         ...(done.upload ? { upload: done.upload } : {}),
       },
@@ -58,7 +68,8 @@ export const backupCommand: CliCommand = {
       summary: [
         `backup ${entry.id} verified: ${entry.tables.length} tables, ${entry.tables.reduce((n, t) => n + t.rows, 0)} rows, ` +
           `${(entry.sizeBytes / 1e6).toFixed(2)} MB, sha256 ${entry.sha256}`,
-        `stored at ${path.join(checked.directory, entry.file)}${entry.encrypted ? " (age-encrypted)" : ""}`,
+        `stored at ${stored}${backupsOnServer(environment) ? ` on ${host?.where}` : ""}${entry.encrypted ? " (age-encrypted)" : ""}`,
+        ...(done.fetchedTo ? [`copied to ${done.fetchedTo}`] : []),
         ...offsiteLine(done),
         ...(removed.length ? [`retention removed ${removed.join(", ")}`] : []),
       ],
@@ -79,7 +90,8 @@ export const uploadCommand: CliCommand = {
     refuseDryRun(options, "upload");
     // No dump and no restore check: the backup was verified when it was made.
     const checked = backupContext(ctx, connectionFor(environment, false), { checks: false });
-    const entry = await uploadById(checked, options.backup);
+    const host = backupsOnServer(environment) ? await ctx.host() : undefined;
+    const entry = await uploadById({ ...checked, ...(host ? { host } : {}) }, options.backup);
     return {
       result: { backup: entry },
       summary: [`backup ${entry.id} uploaded to ${entry.offsite?.url}, read back intact`],
@@ -112,7 +124,7 @@ export const restoreCommand: CliCommand = {
     if (dryRun)
       return {
         plan: options.backup
-          ? planRestore(checked, findBackup(await readCatalog(checked.directory), options.backup))
+          ? planRestore(checked, findBackup(await (await backupCatalog(ctx)).read(), options.backup))
           : planImport(checked, options.file ?? ""),
         summary: [],
       };
@@ -143,8 +155,8 @@ export const backupsCommand: CliCommand = {
   name: "backups",
   usage: [["backups", "list the verified backups in the catalog"]],
   options: ["json"],
-  async run({ environment }) {
-    const backups = await readCatalog(path.resolve(environment.backup.directory));
+  async run(ctx) {
+    const backups = await (await backupCatalog(ctx)).read();
     return {
       result: { backups },
       summary: backups.length

@@ -3,7 +3,7 @@ import type { PlannedStep } from "../progress.js";
 import type { CliContext } from "./context.js";
 
 /** Options beyond --env and --config that `shipyard <command> --help` lists for a command. */
-export type OptionName = "dry-run" | "json" | "release" | "no-backup";
+export type OptionName = "dry-run" | "json" | "release" | "no-backup" | "fetch-to";
 
 export interface CliCommand {
   readonly name: string;

@@ -3,7 +3,9 @@
  * the connection, the scratch server that checks them, the tools and runners.
  */
 import path from "node:path";
-import { type BackupContext, dumpsInContainer } from "../backup/backup.js";
+import { type BackupContext, backupsOnServer, dumpsInContainer } from "../backup/backup.js";
+import { type Catalog, localCatalog } from "../backup/catalog.js";
+import { serverCatalog } from "../backup/server-catalog.js";
 import { type Connection, parseDatabaseUrl } from "../commands/postgres.js";
 import type { Environment } from "../config/environments.js";
 import type { Runner } from "../runner.js";
@@ -30,8 +32,12 @@ export function connectionFor(environment: Environment, required: boolean): Conn
 
 const SCRATCH_URL = "SHIPYARD_SCRATCH_DATABASE_URL";
 
-/** Where a backup is restored and counted before it counts; without one, a scratch database beside the source. */
+/**
+ * Where a backup is restored and counted before it counts; without one, a scratch database beside the
+ * source. Backups kept on the server are checked there, in a throw-away container: none is needed.
+ */
 function scratchServer(environment: Environment, required: boolean): Connection | undefined {
+  if (backupsOnServer(environment)) return undefined;
   const url = process.env[SCRATCH_URL];
   if (url) return parseDatabaseUrl(url, SCRATCH_URL);
   if (required)
@@ -40,6 +46,18 @@ function scratchServer(environment: Environment, required: boolean): Connection 
         "so the backup is checked on a separate server; set it to a URL whose user may create databases there",
     );
   return undefined;
+}
+
+/** Here, resolved from where the CLI runs; or on the host, as the environments file spells it. */
+export const backupDirectory = (environment: Environment) =>
+  backupsOnServer(environment) ? environment.backup.directory : path.resolve(environment.backup.directory);
+
+/** The catalog a command reads: here, or on the host (the run's one connection there, opened if need be). */
+export async function backupCatalog(ctx: CliContext): Promise<Catalog> {
+  const directory = backupDirectory(ctx.environment);
+  return backupsOnServer(ctx.environment)
+    ? serverCatalog(await ctx.host(), directory)
+    : localCatalog(directory);
 }
 
 /**
@@ -61,6 +79,6 @@ export function backupContext(
     runner: ctx.local,
     ...(host ? { host } : {}),
     progress: ctx.progress,
-    directory: path.resolve(environment.backup.directory),
+    directory: backupDirectory(environment),
   };
 }

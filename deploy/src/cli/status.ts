@@ -1,6 +1,4 @@
 /** status and releases: what the environment runs now, from the host's ledger, its lock, its backups and its site. */
-import path from "node:path";
-import { readCatalog } from "../backup/catalog.js";
 import { parseLedger, type ReleaseRecord, recentReleases } from "../commands/ledger.js";
 import { describeHolder } from "../commands/lock.js";
 import { checkHealth } from "../health.js";
@@ -8,6 +6,7 @@ import { currentHolder } from "../locking.js";
 import { currentRelease } from "../release/decisions.js";
 import { limitOption, refuseDryRun } from "./args.js";
 import type { CliCommand } from "./command.js";
+import { backupCatalog } from "./database.js";
 
 const releaseLine = (r: ReleaseRecord) =>
   `release ${r.release}  ${r.at}  ${r.result}  ${r.image}@${r.digest}  by ${r.who}`;
@@ -42,7 +41,7 @@ export const statusCommand: CliCommand = {
     const [holder, releases, backups, health] = await Promise.all([
       currentHolder(host, environment),
       host.run(recentReleases(environment.stateDirectory, limit)).then((r) => parseLedger(r.stdout)),
-      readCatalog(path.resolve(environment.backup.directory)).then((b) => b.slice(-limit)),
+      backupCatalog(ctx).then((catalog) => catalog.read().then((b) => b.slice(-limit))),
       checkHealth(new URL(environment.healthPath, environment.publicUrl).toString(), 5_000),
     ]);
     const current = currentRelease(releases);

@@ -25,6 +25,10 @@ const OPTIONS: Record<"env" | "config" | OptionName, [flag: string, text: string
     "--no-backup",
     "deploy/rollback: skip the verified backup before the release (say so consciously)",
   ],
+  "fetch-to": [
+    "--fetch-to=PATH",
+    "backup: also copy the verified file to PATH on this machine (from the server, when kept there)",
+  ],
 };
 
 const ENVIRONMENT = `environment:
@@ -34,7 +38,8 @@ const ENVIRONMENT = `environment:
   AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY [AWS_SESSION_TOKEN] the store's key, for backup.upload
   SHIPYARD_SCRATCH_DATABASE_URL                               a Postgres server to restore-check backups on
                                                               (default: a scratch database beside the source;
-                                                              required when database.dumpFrom is compose-service)
+                                                              required when database.dumpFrom is compose-service
+                                                              and backup.where is cli)
   PG_BIN_DIR                                                  where pg_dump/pg_restore live (default: PATH)
   SHIPYARD_WHO                                                who to record as lock holder (default: user@host)
   SHIPYARD_CONFIG_SOURCE                                      deploy: the repository whose compose/ and nginx/
@@ -56,7 +61,7 @@ export function usage(commands: readonly CliCommand[]): string {
     ...listed.flatMap((c) => c.usage.map(([synopsis, what]) => `  ${synopsis.padEnd(26)}  ${what}`)),
     "",
     "options:",
-    ...optionLines(["env", "config", "dry-run", "json", "release", "no-backup"]),
+    ...optionLines(["env", "config", "dry-run", "json", "release", "no-backup", "fetch-to"]),
     "",
     ENVIRONMENT,
   ].join("\n");
