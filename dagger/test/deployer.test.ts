@@ -9,6 +9,7 @@ import {
   type DeployerInput,
   deployerOutcome,
   deployerWiring,
+  FETCHED_BACKUP_PATH,
   RESTORE_FILE_PATH,
   SSH_KEY_PATH,
   scratchDatabaseUrl,
@@ -58,6 +59,15 @@ describe("the CLI call", () => {
     expect(
       deployerWiring({ ...overSsh, command: "restore", confirm: "prod", hasDatabaseUrl: true }).argv.slice(5),
     ).toEqual(["restore", "--env=prod", `--file=${RESTORE_FILE_PATH}`, "--confirm=prod", "--json"]);
+  });
+
+  it("has backup copy the verified file into the deployer, from the server when it is kept there", () => {
+    expect(deployerWiring({ ...overSsh, command: "backup" }).argv.slice(5)).toEqual([
+      "backup",
+      "--env=prod",
+      `--fetch-to=${FETCHED_BACKUP_PATH}`,
+      "--json",
+    ]);
     expect(deployerWiring({ ...overSsh, command: "status" }).argv.slice(5)).toEqual([
       "status",
       "--env=prod",
@@ -202,6 +212,10 @@ describe("the CLI's answer", () => {
     const ok = deployerOutcome(0, '{"ok":true,"command":"backup","result":{"path":"/src/b.dump"}}', "");
     expect(ok.ok).toBe(true);
     expect(backupFilePath(ok.result)).toBe("/src/b.dump");
+    // Kept on the server: the copy the CLI fetched into the deployer is the file to return.
+    expect(backupFilePath({ path: "/srv/state/backups/b.dump", fetchedTo: FETCHED_BACKUP_PATH })).toBe(
+      FETCHED_BACKUP_PATH,
+    );
 
     const failed = deployerOutcome(
       1,

@@ -38,6 +38,11 @@ export const SSH_KEY_PATH = "/run/secrets/shipyard-ssh-key";
 export const DOCKER_SOCKET_PATH = "/var/run/docker.sock";
 /** The dump `restore` is given, as the CLI's restore --file reads it. */
 export const RESTORE_FILE_PATH = "/run/shipyard/restore.dump";
+/**
+ * Where `backup` has the CLI copy the verified file (--fetch-to), to return it: a backup kept on the
+ * server stays there, and one kept in the deployer is copied beside itself.
+ */
+export const FETCHED_BACKUP_PATH = "/run/shipyard/backup.dump";
 /** Where the deployer has the repository (the Dagger source), and where the CLI runs from. */
 export const WORKDIR = "/src";
 /** The throwaway Postgres every backup is restored into and counted on before it counts. */
@@ -164,9 +169,13 @@ export interface DeployerWiring {
 export const stagedRestorePath = (hostPath: string, runId: string) =>
   `${hostPath}/.shipyard/incoming/restore-${runId}.dump`;
 
-/** The CLI's own arguments: `<command> --env=E … --json`, the restore file at `restoreFile`. */
-function cliArgs(env: string, command: DeployerCommand, restoreFile: string): string[] {
+/**
+ * The CLI's own arguments: `<command> --env=E … --json`, the restore file at `restoreFile`, a backup's copy
+ * fetched to `fetchTo` (none: the module reads the file where the CLI keeps it).
+ */
+function cliArgs(env: string, command: DeployerCommand, restoreFile: string, fetchTo?: string): string[] {
   const flags: string[] = [];
+  if (command.command === "backup" && fetchTo) flags.push(`--fetch-to=${fetchTo}`);
   if (command.command === "deploy") {
     flags.push(`--image=${command.image}`);
     if (command.release) flags.push(`--release=${command.release}`);
@@ -182,7 +191,14 @@ function cliArgs(env: string, command: DeployerCommand, restoreFile: string): st
 /** The CLI call, exactly as a person runs it: `npm run shipyard -- <command> --env=E … --json`. */
 function shipyardArgv(env: string, command: DeployerCommand): string[] {
   // --silent: npm's own banner would otherwise come before the JSON on stdout.
-  return ["npm", "run", "--silent", "shipyard", "--", ...cliArgs(env, command, RESTORE_FILE_PATH)];
+  return [
+    "npm",
+    "run",
+    "--silent",
+    "shipyard",
+    "--",
+    ...cliArgs(env, command, RESTORE_FILE_PATH, FETCHED_BACKUP_PATH),
+  ];
 }
 
 /** The command's own arguments, as given: the CLI checks them (image, release, --to, --confirm). */
@@ -306,14 +322,14 @@ export function deployerOutcome(exitCode: number, stdout: string, stderr: string
   return { ok, json: JSON.stringify(JSON.parse(stdout), null, 2), summary, result: parsed.result };
 }
 
-/** Where backup --json says the verified file is. */
+/** Where backup --json says the verified file is: its copy here (--fetch-to), else where it is kept. */
 export function backupFilePath(result: unknown): string {
   const parsed = z
-    .object({ path: z.string().startsWith("/") })
+    .object({ path: z.string().startsWith("/"), fetchedTo: z.string().startsWith("/").optional() })
     .loose()
     .safeParse(result);
   if (!parsed.success) throw new Error("the backup's answer names no file (expected result.path)");
-  return parsed.data.path;
+  return parsed.data.fetchedTo ?? parsed.data.path;
 }
 
 /** The scratch server's URL inside the deployer; its user is the image's superuser, so it may create databases. */

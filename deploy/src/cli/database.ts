@@ -48,9 +48,11 @@ function scratchServer(environment: Environment, required: boolean): Connection 
   return undefined;
 }
 
-/** Here, resolved from where the CLI runs; or on the host, as the environments file spells it. */
+/** Here, resolved from where the CLI runs; on an SSH host, as the environments file spells it. */
 export const backupDirectory = (environment: Environment) =>
-  backupsOnServer(environment) ? environment.backup.directory : path.resolve(environment.backup.directory);
+  backupsOnServer(environment) && environment.target.kind === "ssh"
+    ? environment.backup.directory
+    : path.resolve(environment.backup.directory);
 
 /** The catalog a command reads: here, or on the host (the run's one connection there, opened if need be). */
 export async function backupCatalog(ctx: CliContext): Promise<Catalog> {
