@@ -186,10 +186,10 @@ function preflightOnServer(ctx: BackupContext): Steps<BackupFacts> {
       },
       detail: (r) => {
         const space = parseServerSpace(r.stdout);
-        return (
-          `${describeSize(space.directory.free)} free in ${ctx.directory}, ` +
-          `${describeSize(space.dockerRoot.free)} in Docker's data root ${space.dockerRoot.path}`
-        );
+        const root = space.dockerRoot
+          ? `${describeSize(space.dockerRoot.free)} in Docker's data root ${space.dockerRoot.path}`
+          : "Docker's data root is not on this host (not checked)";
+        return `${describeSize(space.directory.free)} free in ${ctx.directory}, ${root}`;
       },
       note:
         "df of the backup directory and of Docker's data root: the dump needs the database's size, its " +

@@ -75,6 +75,8 @@ export function serverSpaceRefusal(
 ): string | undefined {
   const dump = estimateNeed(databaseBytes, false);
   const restore = throwawayNeed(databaseBytes);
+  // An engine elsewhere keeps the throw-away's data there: only the dump is this disk's.
+  if (!space.dockerRoot) return spaceRefusal(directory, dump, space.directory.free);
   if (space.directory.mount === space.dockerRoot.mount) {
     const needs = dump + restore;
     return space.directory.free < needs

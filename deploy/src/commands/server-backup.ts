@@ -78,11 +78,16 @@ dir=$1
 while [ ! -d "$dir" ]; do dir=$(dirname -- "$dir"); done
 root=$(docker info --format '{{.DockerRootDir}}')
 echo "$root"
-df --output=target,avail -B1 -- "$dir" "$root"`;
+if [ -d "$root" ]; then
+  df --output=target,avail -B1 -- "$dir" "$root"
+else
+  df --output=target,avail -B1 -- "$dir"
+fi`;
 
 /**
  * Docker's data root (where the throw-away's data goes), then df of the file systems the backup directory
- * (before the first backup, its nearest existing parent) and that root are on; creates nothing.
+ * (before the first backup, its nearest existing parent) and that root are on; creates nothing. A root
+ * this machine cannot see (an engine elsewhere, DOCKER_HOST) is left out of df.
  */
 export function serverSpace(directory: string): Command {
   return { argv: ["sh", "-c", SPACE, "shipyard-space", directory] };
@@ -91,21 +96,30 @@ export function serverSpace(directory: string): Command {
 export interface ServerSpace {
   /** The file system of the backup directory: its mount point and the bytes free to this user. */
   directory: { mount: string; free: number };
-  dockerRoot: { path: string; mount: string; free: number };
+  /** Null when the root is not on this machine's file systems (the engine runs elsewhere). */
+  dockerRoot: { path: string; mount: string; free: number } | null;
 }
 
-/** The root's path, df's header, then its two lines: the backup directory's file system, then the root's. */
+/** The root's path, df's header, then its lines: the backup directory's file system, then the root's. */
 export function parseServerSpace(stdout: string): ServerSpace {
   const [root = "", , ...lines] = stdout.trim().split("\n");
   const rows = lines.map((line) => /^(.*\S)\s+(\d+)$/.exec(line.trim()));
   const [directory, dockerRoot] = rows;
-  if (!root.startsWith("/") || rows.length !== 2 || !directory || !dockerRoot)
+  if (
+    !root.startsWith("/") ||
+    rows.length < 1 ||
+    rows.length > 2 ||
+    !directory ||
+    (rows.length === 2 && !dockerRoot)
+  )
     throw new Error(
       `df reported no free space for the backup directory and Docker's data root: ${JSON.stringify(stdout)}`,
     );
   return {
     directory: { mount: directory[1] as string, free: Number(directory[2]) },
-    dockerRoot: { path: root.trim(), mount: dockerRoot[1] as string, free: Number(dockerRoot[2]) },
+    dockerRoot: dockerRoot
+      ? { path: root.trim(), mount: dockerRoot[1] as string, free: Number(dockerRoot[2]) }
+      : null,
   };
 }
 

@@ -18,7 +18,11 @@ export class FakeHost {
   readonly containers = new Set<string>();
   /** What a dump on the server writes. */
   dumpText = "PGDMP on the server";
-  dockerRoot = { path: "/var/lib/docker", mount: "/", free: 50_000_000_000 };
+  dockerRoot: { path: string; mount: string; free: number } | null = {
+    path: "/var/lib/docker",
+    mount: "/",
+    free: 50_000_000_000,
+  };
   directoryFree = { mount: "/", free: 50_000_000_000 };
 
   /**
@@ -82,8 +86,9 @@ export class FakeHost {
       case "shipyard-space":
         return {
           stdout:
-            `${this.dockerRoot.path}\nMounted on     Avail\n` +
-            `${this.directoryFree.mount} ${this.directoryFree.free}\n${this.dockerRoot.mount} ${this.dockerRoot.free}\n`,
+            `${this.dockerRoot?.path ?? "/elsewhere/docker"}\nMounted on     Avail\n` +
+            `${this.directoryFree.mount} ${this.directoryFree.free}\n` +
+            (this.dockerRoot ? `${this.dockerRoot.mount} ${this.dockerRoot.free}\n` : ""),
         };
       case "shipyard-dump":
         this.files.set(first, Buffer.from(this.dumpText));

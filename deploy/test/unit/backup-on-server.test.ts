@@ -346,6 +346,13 @@ describe("a server whose disk is too small", () => {
     );
   });
 
+  it("with the engine elsewhere, checks only the dump's room on the host", async () => {
+    const s = spaceScene({ directory: 150_000_000, dockerRoot: 0 }, true);
+    s.server.dockerRoot = null;
+    await expect(backup(s.ctx)).resolves.toBeDefined();
+    expect(s.progress.steps[1]?.detail).toMatch(/Docker's data root is not on this host \(not checked\)$/);
+  });
+
   it("found by the dump is named with the directory and the space, and no half dump is left", async () => {
     const s = scene(env, {
       answers: (c) => {
@@ -539,6 +546,8 @@ describe("what the host's tools print", () => {
       dockerRoot: { path: "/var/lib/docker", mount: "/", free: 2000 },
     });
     expect(() => parseServerSpace("Cannot connect to the Docker daemon\n")).toThrow(/no free space/);
+    // An engine elsewhere: its root is not on this host's disks, and only the directory is measured.
+    expect(parseServerSpace("/var/lib/docker\nMounted on Avail\n/ 1000\n").dockerRoot).toBeNull();
   });
 
   it("the image id, size and checksum, or a failure that says what was printed", () => {
