@@ -230,10 +230,19 @@ export function throwawayCounts(name: string): Command {
   };
 }
 
-// A container already gone (its timeout ended it, or it never started) is what removing it wants.
-const REMOVE = `if docker container inspect "$1" > /dev/null 2>&1; then
-  docker rm --force --volumes "$1" > /dev/null
-fi`;
+// Gone is what removing it wants: already (its timeout ended it, it never started), or meanwhile (--rm
+// removes it as the kill stops it, and one of the two removals may answer "removal already in progress").
+const REMOVE = `if ! docker container inspect "$1" > /dev/null 2>&1; then exit 0; fi
+out=$(docker rm --force --volumes "$1" 2>&1) && exit 0
+i=0
+while docker container inspect "$1" > /dev/null 2>&1; do
+  i=$((i + 1))
+  if [ "$i" -ge 30 ]; then
+    echo "$out" >&2
+    exit 1
+  fi
+  sleep 1
+done`;
 
 export function removeThrowaway(name: string): Command {
   return { argv: ["sh", "-c", REMOVE, "shipyard-remove-throwaway", name] };
