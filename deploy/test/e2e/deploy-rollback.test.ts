@@ -324,6 +324,10 @@ describe("deploy and rollback on a real engine through nginx", () => {
       `server ${journal.left.fresh.name}:`,
     );
     expect(await target.appContainers()).toHaveLength(2);
+    const status = await target.shipyard(["status", "--env=remote"]);
+    expect(status.stdout).toMatch(
+      /INTERRUPTED: the release of v8 by e2e@test \(started [^)]+\) stopped mid-way; nginx's upstream file may name its unverified container; the next deploy or rollback undoes what it left/,
+    );
 
     const next = await deploy("v2", "v9");
     expect(next.exitCode, next.stderr).toBe(0);
