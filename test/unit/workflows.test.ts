@@ -7,9 +7,9 @@ import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { validateWorkflow } from "@action-validator/core";
-import ts from "typescript";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
+import { moduleFunctions as readModuleFunctions } from "../harness/module-functions.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const read = (file: string) => readFileSync(path.join(root, file), "utf8");
@@ -22,25 +22,7 @@ const workflows = readdirSync(path.join(root, workflowDir))
 const engineVersion: string = JSON.parse(read("dagger.json")).engineVersion;
 
 /** The names `dagger call` accepts: the module's @func methods, in kebab-case. */
-function moduleFunctions(): Set<string> {
-  const file = "dagger/src/index.ts";
-  const source = ts.createSourceFile(file, read(file), ts.ScriptTarget.Latest, true);
-  const names = new Set<string>();
-  const visit = (node: ts.Node) => {
-    if (ts.isMethodDeclaration(node) && ts.isIdentifier(node.name)) {
-      const decorated = (ts.getDecorators(node) ?? []).some(
-        (d) =>
-          ts.isCallExpression(d.expression) &&
-          ts.isIdentifier(d.expression.expression) &&
-          d.expression.expression.text === "func",
-      );
-      if (decorated) names.add(node.name.text.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`));
-    }
-    ts.forEachChild(node, visit);
-  };
-  visit(source);
-  return names;
-}
+const moduleFunctions = () => new Set(readModuleFunctions().keys());
 
 interface Step {
   uses?: string;
