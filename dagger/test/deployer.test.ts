@@ -201,7 +201,7 @@ describe("the CLI's answer", () => {
   it("a success returns its JSON; a failure says what failed, which steps ran, and the end of the log", () => {
     const ok = deployerOutcome(0, '{"ok":true,"command":"backup","result":{"path":"/src/b.dump"}}', "");
     expect(ok.ok).toBe(true);
-    expect(backupFilePath(ok.result)).toBe("/src/b.dump");
+    expect(backupFilePath(ok.result, { encryptsBackups: false })).toBe("/src/b.dump");
 
     const failed = deployerOutcome(
       1,
@@ -226,7 +226,19 @@ describe("the CLI's answer", () => {
     const crashed = deployerOutcome(127, "", "sh: 1: tsx: not found");
     expect(crashed.ok).toBe(false);
     expect(crashed.summary).toBe("the deploy CLI exited 127 without a JSON answer:\nsh: 1: tsx: not found");
-    expect(() => backupFilePath({ backup: {} })).toThrow(/names no file/);
+    expect(() => backupFilePath({ backup: {} }, { encryptsBackups: false })).toThrow(/names no file/);
+  });
+
+  it("for an environment with backup.encryptTo, returns the age-encrypted file and refuses a plain one", () => {
+    const encrypts = { encryptsBackups: true };
+    const stored = { path: "/src/.shipyard/backups/prod/prod-1.dump.age", backup: { encrypted: true } };
+    expect(backupFilePath(stored, encrypts)).toBe(stored.path);
+    // Named by the catalog's flag, or else by age's extension.
+    expect(backupFilePath({ path: "/b/prod-1.dump.age" }, encrypts)).toBe("/b/prod-1.dump.age");
+    expect(() => backupFilePath({ path: "/b/prod-1.dump", backup: { encrypted: false } }, encrypts)).toThrow(
+      /encrypts its backups \(backup.encryptTo\), but the backup's answer names a plain file \(\/b\/prod-1.dump\)/,
+    );
+    expect(() => backupFilePath({ path: "/b/prod-1.dump" }, encrypts)).toThrow(/plain file/);
   });
 });
 

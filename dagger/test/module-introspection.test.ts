@@ -20,6 +20,7 @@ import {
   DEFAULT_TEST_SCRIPT,
   DEFAULT_TRIVY_IMAGE,
 } from "../src/lib/defaults.js";
+import { GIT_HEAD_FILES } from "../src/lib/git-head.js";
 import { SOURCE_IGNORE } from "../src/lib/source-scope.js";
 
 const moduleDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -190,12 +191,15 @@ describe("the module as Dagger registers it", () => {
     ]);
   });
 
-  it("requires what a publish cannot guess, and defaults the rest", () => {
+  it("requires nothing of a publish: the environments file, the checkout's HEAD and .env say it", () => {
     const args = fn("publish").arguments;
     const required = Object.entries(args)
       .filter(([, a]) => !a.isOptional && a.defaultValue === undefined)
       .map(([name]) => name);
-    expect(required).toEqual(["registry", "repository", "username", "password", "revision"]);
+    expect(required).toEqual([]);
+    for (const name of ["registry", "repository", "username", "revision"])
+      expect(args[name]?.defaultValue, name).toBe("");
+    expect(args.password).toMatchObject({ type: { kind: "OBJECT_KIND", name: "Secret" }, isOptional: true });
     expect(args.severity?.defaultValue).toBe(DEFAULT_SEVERITY_THRESHOLD);
     expect(args.allowFailedChecks?.defaultValue).toBe(false);
   });
@@ -265,6 +269,17 @@ describe("the deploy functions as Dagger registers them", () => {
           isOptional: o,
         });
       }
+    }
+  });
+
+  it("reads the revision from the checkout's .git/HEAD and refs alone, for deploy and publish", () => {
+    for (const name of ["deploy", "publish"]) {
+      const checkout = fn(name).arguments.checkout;
+      expect(checkout, name).toMatchObject({
+        type: { kind: "OBJECT_KIND", name: "Directory" },
+        defaultPath: "/",
+        ignore: [...GIT_HEAD_FILES],
+      });
     }
   });
 

@@ -220,7 +220,8 @@ export function deployerWiring(raw: DeployerInput): DeployerWiring {
   // The lock and the ledger record who acted.
   const who = { SHIPYARD_WHO: "dagger" };
   const common = {
-    mountSshKey: access.hasSshKey,
+    // Only where it is used: .env may name a key for every call, and `local` never reads one.
+    mountSshKey: access.hasSshKey && access.environment.targetKind === "ssh",
     mountDockerSocket: access.hasDockerSocket,
     mountRestoreFile: command.command === "restore",
   };
@@ -306,14 +307,27 @@ export function deployerOutcome(exitCode: number, stdout: string, stderr: string
   return { ok, json: JSON.stringify(JSON.parse(stdout), null, 2), summary, result: parsed.result };
 }
 
-/** Where backup --json says the verified file is. */
-export function backupFilePath(result: unknown): string {
+/**
+ * Where backup --json says the verified file is. For an environment that encrypts its backups
+ * (backup.encryptTo) that must be the age-encrypted file: a plain dump is refused rather than handed out,
+ * since what `backup` returns is exported, uploaded as an artifact, kept off the server.
+ */
+export function backupFilePath(result: unknown, environment: { encryptsBackups: boolean }): string {
   const parsed = z
-    .object({ path: z.string().startsWith("/") })
+    .object({
+      path: z.string().startsWith("/"),
+      backup: z.object({ encrypted: z.boolean() }).loose().optional(),
+    })
     .loose()
     .safeParse(result);
   if (!parsed.success) throw new Error("the backup's answer names no file (expected result.path)");
-  return parsed.data.path;
+  const { path, backup } = parsed.data;
+  const encrypted = backup?.encrypted ?? path.endsWith(".age");
+  if (environment.encryptsBackups && !encrypted)
+    throw new Error(
+      `the environment encrypts its backups (backup.encryptTo), but the backup's answer names a plain file (${path}): not returning it`,
+    );
+  return path;
 }
 
 /** The scratch server's URL inside the deployer; its user is the image's superuser, so it may create databases. */
