@@ -312,6 +312,9 @@ describe("deploy and rollback on a real engine through nginx", () => {
     await killed.waitFor(/✓ switch upstream/);
     killed.signal("SIGKILL");
     await killed.done;
+    expect(readdirSync(tmpdir()).filter((n) => n.startsWith(`shipyard-config-${killed.pid}-`))).toHaveLength(
+      1,
+    );
     // What it left: the lock, its container, an upstream file naming that unverified container, the journal.
     const lock = path.join(target.stateDirectory, "deploy.lock");
     const journalFile = path.join(target.stateDirectory, "release-journal.json");
@@ -347,7 +350,7 @@ describe("deploy and rollback on a real engine through nginx", () => {
     expect(records.at(-2)?.note).toMatch(/^interrupted \(its CLI stopped mid-way\); undone by the next run/);
     expect(existsSync(lock)).toBe(false);
     expect(existsSync(journalFile)).toBe(false);
-    // The killed run's SSH session directory (its key copy, its master connection) is gone too.
-    expect(readdirSync(tmpdir()).filter((n) => n.startsWith(`shipyard-ssh-${killed.pid}-`))).toEqual([]);
+    // The killed run's temporary directories (its SSH session with the key copy and master, its config bundle) are gone too.
+    expect(readdirSync(tmpdir()).filter((n) => n.includes(`-${killed.pid}-`))).toEqual([]);
   });
 });
