@@ -1,6 +1,4 @@
 /** deploy and rollback: the zero-downtime release (release/release.ts), its --dry-run plan and its summary. */
-import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { type BackupResult, backup } from "../backup/backup.js";
 import { listAppContainers } from "../commands/docker.js";
 import { parseLedger, recentReleases } from "../commands/ledger.js";
@@ -16,13 +14,10 @@ import { configToShip, type DeployResult, deploy } from "../release/deploy.js";
 import { type DeployContext, type DeployRequest, releasePlan } from "../release/release.js";
 import type { Runner } from "../runner.js";
 import type { CliCommand, Outcome } from "./command.js";
+import { configSource } from "./config-source.js";
 import type { CliContext } from "./context.js";
 import { backupContext, connectionFor } from "./database.js";
 import { UsageError } from "./usage.js";
-
-/** The repository this CLI belongs to: a deploy ships its compose and nginx configuration. */
-const configSource = () =>
-  path.resolve(process.env.SHIPYARD_CONFIG_SOURCE ?? fileURLToPath(new URL("../../../", import.meta.url)));
 
 export const deployCommand: CliCommand = {
   name: "deploy",

@@ -40,8 +40,8 @@ function exec(ctx: DeployContext): Exec {
   };
 }
 
-/** Where the configuration bundle is packed on this machine while the release runs, then removed. */
-async function withBundle<T>(work: (bundle: string) => Promise<T>): Promise<T> {
+/** Where the configuration bundle is packed on this machine while the release (or setup) runs, then removed. */
+export async function withBundle<T>(work: (bundle: string) => Promise<T>): Promise<T> {
   const dir = await mkdtemp(path.join(os.tmpdir(), "shipyard-config-"));
   try {
     return await work(path.join(dir, "bundle.tar"));

@@ -462,15 +462,15 @@ export function release(ctx: DeployContext, input: ReleaseInput): Operation<Rele
 /**
  * Ships the repository's compose and nginx configuration: a snapshot of what the host has first (known to
  * the undo from then on), then the new files in place. nginx loads them at the switch's `nginx -t` and
- * reload; compose at the next command.
+ * reload; compose at the next command. Setup ships it the same way to a host that has none.
  */
-export function shipConfigSteps(
+export function shipConfigSteps<F extends { config: ConfigChange | null }>(
   env: Environment,
   where: string,
   release: string,
   shipment: ConfigShipment,
   bundle: string,
-): Step<ReleaseFacts>[] {
+): Step<F>[] {
   const c = shipCommands(env, release, shipment, bundle);
   const seed = c.seed;
   return [
@@ -487,7 +487,7 @@ export function shipConfigSteps(
       note: "files the release adds are the ones the snapshot lacks: a failure removes them",
     }),
     step("upload config", c.unpack, { detail: () => `to ${c.base} on ${where}`, note: "stdin: the bundle" }),
-    ...(seed ? [step<ReleaseFacts>("seed upstream", seed, { note: "only where the host has none" })] : []),
+    ...(seed ? [step<F>("seed upstream", seed, { note: "only where the host has none" })] : []),
   ];
 }
 
