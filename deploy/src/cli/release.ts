@@ -102,16 +102,15 @@ async function releaseCommand(
       : {}),
   };
   if (options["dry-run"]) {
-    const running = parseContainers((await host.run(listAppContainers(environment))).stdout).filter(
-      (c) => c.state === "running",
-    );
+    // Running or not, as the release lists them: none at all is a first release, which takes no backup.
+    const containers = parseContainers((await host.run(listAppContainers(environment))).stdout);
     const holder = {
       holder: ctx.who,
       purpose: `deploy ${wanted.release}`,
       since: new Date().toISOString(),
       token: "<random>",
     };
-    return { plan: releasePlan(release, wanted, running, holder), summary: [] };
+    return { plan: releasePlan(release, wanted, containers, holder), summary: [] };
   }
   const result = await withInterrupts(
     { operation: shipsConfig ? "deploy" : "rollback", envName: environment.name },
@@ -129,7 +128,11 @@ function releaseSummary(ctx: CliContext, result: DeployResult, taken: BackupResu
   return [
     `release ${result.release} serves through nginx at ${environment.publicUrl} (${result.image}@${result.digest})`,
     result.previous ? `previous release: ${result.previous}` : "first release of this environment",
-    result.backup ? `verified backup before the release: ${result.backup}` : "no backup taken (--no-backup)",
+    result.backup
+      ? `verified backup before the release: ${result.backup}`
+      : result.backupSkipped
+        ? `no backup: ${result.backupSkipped}`
+        : "no backup taken (--no-backup)",
     ...(result.stopped.length ? [`stopped ${result.stopped.join(", ")}`] : []),
     ...(result.leftover.length
       ? [`WARNING: could not stop or remove ${result.leftover.join(", ")}; remove them with docker rm -f`]

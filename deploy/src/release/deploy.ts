@@ -29,6 +29,8 @@ export interface DeployResult {
   /** Old containers that could not be stopped or removed (see the progress lines for why). */
   leftover: string[];
   backup: string | null;
+  /** Why no backup was taken though one was asked for: a first release, with no data yet. */
+  backupSkipped?: string;
 }
 
 function exec(ctx: DeployContext): Exec {
@@ -66,6 +68,7 @@ export async function deploy(ctx: DeployContext, request: DeployRequest): Promis
     stopped: facts.stopped,
     leftover: facts.leftover,
     backup: facts.backup,
+    ...(facts.backupSkipped ? { backupSkipped: facts.backupSkipped } : {}),
   };
 }
 

@@ -139,10 +139,12 @@ export interface ReleaseFacts {
   /** The release that served before (from the ledger): what a failure returns to. */
   previous: ReleaseRecord | null;
   backup: string | null;
+  /** Why no backup was taken though one was asked for (a first release: no data yet); the ledger says so. */
+  backupSkipped: string | null;
   /** What shipping the configuration replaced; set once the snapshot is known, so the undo puts it back. */
   config: ConfigChange | null;
   previousUpstream: string;
-  /** Every app container before the release starts its own, running or not. */
+  /** Every app container before the release starts its own, running or not; none: a first release. */
   before: AppContainer[];
   /** The release's migrations ran: the undo cannot take them back, and says so. */
   migrated: boolean;
@@ -166,6 +168,7 @@ export function startingFacts(): ReleaseFacts {
     interrupted: null,
     previous: null,
     backup: null,
+    backupSkipped: null,
     config: null,
     previousUpstream: "",
     before: [],
@@ -187,6 +190,9 @@ export interface ReleaseInput {
   /** ms since the epoch: the ledger's `at`, and the start of its duration. */
   started: number;
 }
+
+/** Why a first release takes no backup, in its progress line, its summary and the ledger. */
+export const FIRST_RELEASE_NO_BACKUP = "first release, no data yet";
 
 const ANY_EXIT = Array.from({ length: 255 }, (_, i) => i + 1);
 const isRunning = (c: AppContainer) => c.state === "running";
@@ -248,29 +254,42 @@ export function release(ctx: DeployContext, input: ReleaseInput): Operation<Rele
         },
         note: "the release serving now, which a failure returns to",
       }),
+      // Read before the backup: a host where no app container has ever run has no data to back up.
+      step("find running app containers", listAppContainers(env), {
+        keep: (r, f) => {
+          f.before = parseContainers(r.stdout);
+        },
+      }),
     ],
     changes: [
-      ...(takeBackup
-        ? [
-            effect<ReleaseFacts, string>("backup", takeBackup, {
-              detail: (id) => id,
-              keep: (id, f) => {
-                f.backup = id;
+      later((f) => {
+        if (!takeBackup) return [];
+        // No stack has run here (the backup would find no Postgres to dump): nothing to lose, said plainly.
+        if (f.before.length === 0)
+          return [
+            effect<ReleaseFacts, string>("backup: skipped", async () => FIRST_RELEASE_NO_BACKUP, {
+              detail: (why) => why,
+              keep: (why, f) => {
+                f.backupSkipped = why;
               },
-              note: "the verified backup (see `backup --dry-run`)",
+              note: "no app container has run on this host: a first release, with no data to back up",
             }),
-          ]
-        : []),
+          ];
+        return [
+          effect<ReleaseFacts, string>("backup", takeBackup, {
+            detail: (id) => id,
+            keep: (id, f) => {
+              f.backup = id;
+            },
+            note: "the verified backup (see `backup --dry-run`)",
+          }),
+        ];
+      }),
       ...(shipment ? shipConfigSteps(env, runner.where, request.release, shipment, input.bundle) : []),
       step("pull", pullImage(request.image)),
       step("current upstream", readUpstream(env), {
         keep: (r, f) => {
           f.previousUpstream = r.stdout;
-        },
-      }),
-      step("find running app containers", listAppContainers(env), {
-        keep: (r, f) => {
-          f.before = parseContainers(r.stdout);
         },
       }),
       later((f) => {
@@ -402,7 +421,11 @@ export function release(ctx: DeployContext, input: ReleaseInput): Operation<Rele
         ]),
       ),
       later((f) => {
-        const note = [record.note, f.leftover.length ? `not removed: ${f.leftover.join(", ")}` : undefined]
+        const note = [
+          record.note,
+          f.backupSkipped ? `no backup: ${f.backupSkipped}` : undefined,
+          f.leftover.length ? `not removed: ${f.leftover.join(", ")}` : undefined,
+        ]
           .filter(Boolean)
           .join("; ");
         return [
@@ -595,13 +618,14 @@ export function recoverySteps(
 }
 
 /**
- * What --dry-run prints for `deploy` and `rollback`: the steps a run takes, with `running` as the host's
- * app containers now and placeholders (`<…>`, NEW-CONTAINER) for what only the run finds out.
+ * What --dry-run prints for `deploy` and `rollback`: the steps a run takes, with `containers` as the host's
+ * app containers now (running or not, as the run lists them) and placeholders (`<…>`, NEW-CONTAINER) for
+ * what only the run finds out.
  */
 export function releasePlan(
   ctx: DeployContext,
   request: DeployRequest,
-  running: readonly AppContainer[],
+  containers: readonly AppContainer[],
   holder: LockHolder,
   started = Date.now(),
 ): PlannedStep[] {
@@ -609,10 +633,10 @@ export function releasePlan(
   const facts: ReleaseFacts = {
     ...startingFacts(),
     previousUpstream: "<current upstream>",
-    before: [...running],
+    before: [...containers],
     fresh: { id: "<new container>", name: "NEW-CONTAINER", image: request.image, state: "running" },
-    old: [...running],
-    backups: env.watch.seconds > 0 ? running.filter(isRunning).map((c) => c.name) : [],
+    old: [...containers],
+    backups: env.watch.seconds > 0 ? containers.filter(isRunning).map((c) => c.name) : [],
     config: ctx.config
       ? { base: configBase(env), snapshot: configSnapshot(env, request.release), added: [] }
       : null,

@@ -65,6 +65,12 @@ describe("release plan", () => {
     expect(first).toContain("start stack (migrate, app)");
     expect(first).not.toContain("start beside");
     expect(first).not.toContain("migrate");
+    // No app container has run here: no data, so no backup (a stopped one has its data: backed up).
+    expect(first).toContain("backup: skipped");
+    expect(first).not.toContain("backup");
+    const stopped = plan({ image, release: "r2" }, [{ ...blue, state: "exited" }]).map((s) => s.step);
+    expect(stopped).toContain("backup");
+    expect(stopped).not.toContain("backup: skipped");
     const back = plan({ image, release: "r1", migrate: false }, [blue], { backup: undefined }).map(
       (s) => s.step,
     );
