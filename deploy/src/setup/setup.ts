@@ -238,13 +238,14 @@ export function setup(ctx: SetupContext, bundle: string): Operation<SetupFacts> 
       later((f) =>
         absent(f, paths.composeFile) && shipment
           ? [
-              ...shipConfigSteps<SetupFacts>(env, runner.where, SNAPSHOT_NAME, shipment, bundle),
-              // Setup undoes nothing (what it made stays made), so the snapshot a deploy keeps for its undo goes.
-              step(
-                "drop config snapshot",
-                removeSnapshot(configSnapshot(env, SNAPSHOT_NAME)),
-                made("configuration"),
+              // The deploy's notes speak of its undo, which setup has not: what it made stays made.
+              ...shipConfigSteps<SetupFacts>(env, runner.where, SNAPSHOT_NAME, shipment, bundle).map(
+                ({ note, ...s }) => (s.name.includes("snapshot") ? s : { ...s, note }),
               ),
+              step("drop config snapshot", removeSnapshot(configSnapshot(env, SNAPSHOT_NAME)), {
+                ...made("configuration"),
+                note: "the snapshot is a deploy's, for its undo; setup undoes nothing",
+              }),
             ]
           : [],
       ),
