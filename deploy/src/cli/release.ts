@@ -1,6 +1,6 @@
 /** deploy and rollback: the zero-downtime release (release/release.ts), its --dry-run plan and its summary. */
 import { type BackupResult, backup } from "../backup/backup.js";
-import { listAppContainers } from "../commands/docker.js";
+import { listAppContainers, listProjectVolumes } from "../commands/docker.js";
 import { parseLedger, recentReleases } from "../commands/ledger.js";
 import { withInterrupts } from "../interrupts.js";
 import {
@@ -102,15 +102,18 @@ async function releaseCommand(
       : {}),
   };
   if (options["dry-run"]) {
-    // Running or not, as the release lists them: none at all is a first release, which takes no backup.
-    const containers = parseContainers((await host.run(listAppContainers(environment))).stdout);
+    // As the release lists them: no app container, running or not, and no volume is a first release (no backup).
+    const found = {
+      containers: parseContainers((await host.run(listAppContainers(environment))).stdout),
+      volumes: (await host.run(listProjectVolumes(environment))).stdout.split("\n").filter(Boolean),
+    };
     const holder = {
       holder: ctx.who,
       purpose: `deploy ${wanted.release}`,
       since: new Date().toISOString(),
       token: "<random>",
     };
-    return { plan: releasePlan(release, wanted, containers, holder), summary: [] };
+    return { plan: releasePlan(release, wanted, found, holder), summary: [] };
   }
   const result = await withInterrupts(
     { operation: shipsConfig ? "deploy" : "rollback", envName: environment.name },

@@ -22,6 +22,7 @@ import {
   diskFree,
   dockerVersion,
   listAppContainers,
+  listProjectVolumes,
   pullImage,
   removeContainer,
   removeContainerIfPresent,
@@ -57,6 +58,7 @@ import {
   type AppContainer,
   currentRelease,
   healthVerdict,
+  holdsNoData,
   MIN_FREE_BYTES,
   newContainer,
   parseContainers,
@@ -144,8 +146,10 @@ export interface ReleaseFacts {
   /** What shipping the configuration replaced; set once the snapshot is known, so the undo puts it back. */
   config: ConfigChange | null;
   previousUpstream: string;
-  /** Every app container before the release starts its own, running or not; none: a first release. */
+  /** Every app container before the release starts its own, running or not. */
   before: AppContainer[];
+  /** The project's volumes before the release: with no app container either, there is no data yet. */
+  volumes: string[];
   /** The release's migrations ran: the undo cannot take them back, and says so. */
   migrated: boolean;
   /** The container the release started; the undo stops and removes it. */
@@ -172,6 +176,7 @@ export function startingFacts(): ReleaseFacts {
     config: null,
     previousUpstream: "",
     before: [],
+    volumes: [],
     migrated: false,
     fresh: null,
     switched: false,
@@ -254,10 +259,15 @@ export function release(ctx: DeployContext, input: ReleaseInput): Operation<Rele
         },
         note: "the release serving now, which a failure returns to",
       }),
-      // Read before the backup: a host where no app container has ever run has no data to back up.
+      // Read before the backup: a host with neither app containers nor volumes has no data to back up.
       step("find running app containers", listAppContainers(env), {
         keep: (r, f) => {
           f.before = parseContainers(r.stdout);
+        },
+      }),
+      step("find the project's volumes", listProjectVolumes(env), {
+        keep: (r, f) => {
+          f.volumes = r.stdout.split("\n").filter(Boolean);
         },
       }),
     ],
@@ -265,14 +275,14 @@ export function release(ctx: DeployContext, input: ReleaseInput): Operation<Rele
       later((f) => {
         if (!takeBackup) return [];
         // No stack has run here (the backup would find no Postgres to dump): nothing to lose, said plainly.
-        if (f.before.length === 0)
+        if (holdsNoData(f.before, f.volumes))
           return [
             effect<ReleaseFacts, string>("backup: skipped", async () => FIRST_RELEASE_NO_BACKUP, {
               detail: (why) => why,
               keep: (why, f) => {
                 f.backupSkipped = why;
               },
-              note: "no app container has run on this host: a first release, with no data to back up",
+              note: "no app container and no volume of the project on this host: a first release, with no data to back up",
             }),
           ];
         return [
@@ -618,14 +628,14 @@ export function recoverySteps(
 }
 
 /**
- * What --dry-run prints for `deploy` and `rollback`: the steps a run takes, with `containers` as the host's
- * app containers now (running or not, as the run lists them) and placeholders (`<…>`, NEW-CONTAINER) for
- * what only the run finds out.
+ * What --dry-run prints for `deploy` and `rollback`: the steps a run takes, with what the host has now (its
+ * app containers, running or not, and the project's volumes, as the run lists them) and placeholders
+ * (`<…>`, NEW-CONTAINER) for what only the run finds out.
  */
 export function releasePlan(
   ctx: DeployContext,
   request: DeployRequest,
-  containers: readonly AppContainer[],
+  { containers, volumes }: { containers: readonly AppContainer[]; volumes: readonly string[] },
   holder: LockHolder,
   started = Date.now(),
 ): PlannedStep[] {
@@ -634,6 +644,7 @@ export function releasePlan(
     ...startingFacts(),
     previousUpstream: "<current upstream>",
     before: [...containers],
+    volumes: [...volumes],
     fresh: { id: "<new container>", name: "NEW-CONTAINER", image: request.image, state: "running" },
     old: [...containers],
     backups: env.watch.seconds > 0 ? containers.filter(isRunning).map((c) => c.name) : [],

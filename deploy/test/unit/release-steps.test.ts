@@ -20,6 +20,7 @@ import {
   diskFree,
   dockerVersion,
   listAppContainers,
+  listProjectVolumes,
   pullImage,
   removeContainer,
   removeContainerIfPresent,
@@ -58,6 +59,7 @@ const green: AppContainer = { id: "bbb", name: "shipyard-app-2", image, state: "
 const shipment = { source: "/repo", files: ["compose/compose.yaml", "nginx/nginx.conf"] };
 const snapshot = `${state}/config-before-r2.tar`;
 const line = (c: Command) => c.argv.join(" ");
+const VOLUME = "shipyard_postgres-data";
 const ps = (containers: AppContainer[]) =>
   containers
     .map((c) => JSON.stringify({ ID: c.id, Names: c.name, Image: c.image, State: c.state }))
@@ -97,6 +99,7 @@ function scene(failAt?: string, answers: (c: Command) => Answer = () => undefine
     if (text === line(listArchive(snapshot))) return { stdout: "compose/compose.yaml\n" };
     if (text === line(readUpstream(env))) return { stdout: OLD_UPSTREAM };
     if (text === line(listAppContainers(env))) return { stdout: ps(containers) };
+    if (text === line(listProjectVolumes(env))) return { stdout: `${VOLUME}\n` };
     if (text.includes("--scale")) containers = [...containers, green];
     if (program === "docker" && sub === "inspect") return { stdout: "running healthy\n" };
     if (readable(c) === EDGE_ANSWERS) return { stdout: "40 0\n" };
@@ -168,7 +171,12 @@ describe("a release, run against FakeRunner", () => {
     // The journal is rewritten before a step whenever what the undo needs has changed.
     expect(host.ran.map(readable)).toEqual([
       ...[dockerVersion(), composeVersion(env), diskFree(env), acquireLock(state, lockHolder)].map(line),
-      ...[readJournal(state), recentReleases(state, 200), listAppContainers(env)].map(line),
+      ...[
+        readJournal(state),
+        recentReleases(state, 200),
+        listAppContainers(env),
+        listProjectVolumes(env),
+      ].map(line),
       JOURNAL,
       ...[snapshotConfig(".", shipment.files, snapshot), listArchive(snapshot)].map(line),
       JOURNAL,
@@ -215,12 +223,13 @@ describe("a release, run against FakeRunner", () => {
     });
   });
 
-  it("a first release (no app container has run here): no backup, as there is no data yet, said in the output and the ledger", async () => {
+  it("a first release (no app container, no volume of the project): no backup, as there is no data yet, said in the output and the ledger", async () => {
     let stackStarted = false;
     const first = scene(undefined, (c) => {
       if (line(c) === line(recentReleases(state, 200))) return { stdout: "" };
       if (line(c) === line(startStack(env, image, "r1"))) stackStarted = true;
       if (line(c) === line(listAppContainers(env))) return { stdout: stackStarted ? ps([green]) : "" };
+      if (line(c) === line(listProjectVolumes(env))) return { stdout: "" };
       return undefined;
     });
     let backups = 0;
@@ -233,7 +242,12 @@ describe("a release, run against FakeRunner", () => {
     const bundle = first.local.ran[0]?.argv[3] ?? "";
     expect(first.host.ran.map(readable)).toEqual([
       ...[dockerVersion(), composeVersion(env), diskFree(env), acquireLock(state, lockHolder)].map(line),
-      ...[readJournal(state), recentReleases(state, 200), listAppContainers(env)].map(line),
+      ...[
+        readJournal(state),
+        recentReleases(state, 200),
+        listAppContainers(env),
+        listProjectVolumes(env),
+      ].map(line),
       JOURNAL,
       ...[snapshotConfig(".", shipment.files, `${state}/config-before-r1.tar`)].map(line),
       line(listArchive(`${state}/config-before-r1.tar`)),
@@ -268,14 +282,19 @@ describe("a release, run against FakeRunner", () => {
       backupSkipped: "first release, no data yet",
     });
     // --dry-run of a host with no app container prints the same steps.
-    const plan = releasePlan(scene().ctx, r1, [], { ...lockHolder, purpose: "deploy r1" });
+    const plan = releasePlan(
+      scene().ctx,
+      r1,
+      { containers: [], volumes: [] },
+      { ...lockHolder, purpose: "deploy r1" },
+    );
     expect(first.progress.steps.map((s) => s.step)).toEqual(plan.map((s) => s.step));
   });
 
   it("takes the very steps --dry-run prints, in the same order", async () => {
     const { ctx, progress } = scene();
     await deploy(ctx, request);
-    const plan = releasePlan(scene().ctx, request, [blue], lockHolder);
+    const plan = releasePlan(scene().ctx, request, { containers: [blue], volumes: [VOLUME] }, lockHolder);
     expect(progress.steps.map((s) => s.step)).toEqual(plan.map((s) => s.step));
   });
 
@@ -518,6 +537,7 @@ describe("a release that fails, run against FakeRunner", () => {
   it.each([
     ["read ledger", recentReleases(state, 200)],
     ["find running app containers", listAppContainers(env)],
+    ["find the project's volumes", listProjectVolumes(env)],
   ])("at %s: nothing changed yet, so nothing is undone; the lock is released", async (step, command) => {
     const { ctx, host } = scene(step);
     await expect(deploy(ctx, request)).rejects.toThrow(new RegExp(`^${step} broke$`));
