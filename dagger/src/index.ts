@@ -1,6 +1,6 @@
 /**
- * Build, test, scan and publish a Node web service, the same way on a laptop and in CI; then deploy it,
- * back it up, restore it and roll it back with the repository's deploy CLI.
+ * Build, test, scan and publish a Node web service, the same way on a laptop and in CI; then set up its
+ * server, deploy it, back it up, restore it and roll it back with the repository's deploy CLI.
  *
  * By default every function works on the repository this module lives in (the bundled sample app). Point
  * --source at another repository (npm workspaces, lockfile at the root, a Dockerfile built from the root)
@@ -506,6 +506,29 @@ export class Shipyard {
       s3SecretAccessKey,
     });
     return (await deployer.run({ command: "rollback", to })).outcome.json;
+  }
+
+  /**
+   * Prepares a new server for its first deploy: checks Docker and compose, makes the directories, the
+   * configuration, compose/.env with fresh secrets (mode 0600), nginx's upstream and a temporary self-signed
+   * certificate, each only where it is missing (a second run changes nothing and says so). Returns the
+   * deploy CLI's JSON report.
+   */
+  @func({ cache: "never" })
+  async setup(
+    /** Environment from deploy/environments.yaml, e.g. prod, staging or local. */
+    env: string,
+    /** Private SSH key for the environment's host, e.g. env://DEPLOY_SSH_KEY (for target.kind ssh). */
+    sshKey?: Secret,
+    /** The host's Docker socket, for an environment with target.kind local: --docker-socket=/var/run/docker.sock. */
+    dockerSocket?: Socket,
+    /** Where the host keeps that socket, if not at /var/run/docker.sock (rootless Docker: /run/user/UID/docker.sock). */
+    dockerSocketPath: string = DOCKER_SOCKET_PATH,
+    /** The checkout's absolute path on the host, for target.kind local: --host-path=$PWD (the CLI then runs there). */
+    hostPath = "",
+  ): Promise<string> {
+    const deployer = await this.deployer({ env, sshKey, dockerSocket, dockerSocketPath, hostPath });
+    return (await deployer.run({ command: "setup" })).outcome.json;
   }
 
   /** Health through the public URL, the current release, the deploy lock, recent releases and backups, as JSON. */

@@ -63,6 +63,11 @@ describe("the CLI call", () => {
       "--env=prod",
       "--json",
     ]);
+    expect(deployerWiring({ ...overSsh, command: "setup" }).argv.slice(5)).toEqual([
+      "setup",
+      "--env=prod",
+      "--json",
+    ]);
   });
 });
 
@@ -86,15 +91,22 @@ describe("what the deployer container is given", () => {
     expect(wiring.secretVariables.databaseUrl).toBe("PROD_DATABASE_URL");
   });
 
-  it("a scratch Postgres for every command that takes a verified backup; none for status", () => {
+  it("a scratch Postgres for every command that takes a verified backup; none for setup and status", () => {
     for (const command of ["backup", "rollback"] as const) {
       const wiring = deployerWiring({ ...overSsh, command });
       expect(wiring.scratchPostgres).toBe(true);
       expect(wiring.secretVariables.scratchDatabaseUrl).toBe("SHIPYARD_SCRATCH_DATABASE_URL");
     }
-    const status = deployerWiring({ ...overSsh, command: "status" });
-    expect(status.scratchPostgres).toBe(false);
-    expect(status.secretVariables).toEqual({});
+    for (const command of ["setup", "status"] as const) {
+      const wiring = deployerWiring({
+        ...overSsh,
+        command,
+        hasS3AccessKeyId: true,
+        hasS3SecretAccessKey: true,
+      });
+      expect(wiring.scratchPostgres, command).toBe(false);
+      expect(wiring.secretVariables, command).toEqual({});
+    }
   });
 
   it("the off-site store's key pair as secrets under the names S3 tools read, for commands that back up", () => {

@@ -103,6 +103,7 @@ describe("the module as Dagger registers it", () => {
         "backup",
         "restore",
         "rollback",
+        "setup",
         "status",
       ].sort(),
     );
@@ -152,7 +153,7 @@ describe("the module as Dagger registers it", () => {
   });
 
   it("never caches a publish or anything that acts on an environment, and re-runs tests and scans in every session", () => {
-    for (const name of ["publish", "deploy", "backup", "restore", "rollback", "status"])
+    for (const name of ["publish", "deploy", "backup", "restore", "rollback", "setup", "status"])
       expect(fn(name).cache, name).toBe("never");
     for (const name of ["scan", "scanReport", "scanReports", "sbom", "ci", "test", "testReport"])
       expect(fn(name).cache, name).toBe("session");
@@ -213,7 +214,7 @@ describe("the deploy functions as Dagger registers them", () => {
       .map(([argName]) => argName);
 
   it("takes the SSH key, registry password and database URL only as Secrets, the Docker socket as a Socket", () => {
-    for (const name of ["deploy", "backup", "restore", "rollback", "status"]) {
+    for (const name of ["deploy", "backup", "restore", "rollback", "setup", "status"]) {
       const args = fn(name).arguments;
       expect(args.sshKey, name).toMatchObject({ type: secret, isOptional: true });
       expect(args.dockerSocket, name).toMatchObject({
@@ -230,11 +231,12 @@ describe("the deploy functions as Dagger registers them", () => {
     expect(required("deploy")).toEqual(["env"]);
     expect(fn("deploy").arguments.image).toMatchObject({ type: { kind: "STRING_KIND" }, defaultValue: "" });
     expect(fn("deploy").arguments.registryPassword).toMatchObject({ isOptional: true });
-    for (const name of ["deploy", "backup", "restore", "rollback", "status"])
+    for (const name of ["deploy", "backup", "restore", "rollback", "setup", "status"])
       expect(fn(name).arguments.dockerSocketPath?.defaultValue, name).toBe("/var/run/docker.sock");
     expect(required("backup")).toEqual(["env"]);
     expect(required("restore")).toEqual(["env", "backupFile"]);
     expect(required("rollback")).toEqual(["env"]);
+    expect(required("setup")).toEqual(["env"]);
     expect(required("status")).toEqual(["env"]);
     expect(fn("deploy").arguments.severity?.defaultValue).toBe(DEFAULT_SEVERITY_THRESHOLD);
     expect(fn("rollback").arguments.to?.defaultValue).toBe("");
@@ -250,6 +252,8 @@ describe("the deploy functions as Dagger registers them", () => {
       backup: [...reach, ...backups],
       restore: [...reach, ...backups],
       rollback: [...reach, ...backups],
+      // setup prepares a host with no data yet: no backup, so no database URL or off-site keys.
+      setup: reach,
       status: reach,
     };
     for (const [name, shared] of Object.entries(takes)) {
@@ -284,7 +288,7 @@ describe("the deploy functions as Dagger registers them", () => {
   });
 
   it("asks for nothing the environments file already says: the database URL goes under its database.urlEnv", () => {
-    for (const name of ["deploy", "backup", "restore", "rollback", "status"])
+    for (const name of ["deploy", "backup", "restore", "rollback", "setup", "status"])
       expect(Object.keys(fn(name).arguments), name).not.toContain("databaseUrlVariable");
     expect(fn("backup").arguments.databaseUrl?.description).toMatch(/database\.urlEnv/);
   });
@@ -292,7 +296,7 @@ describe("the deploy functions as Dagger registers them", () => {
   it("backup returns the verified dump as a File, restore takes one; the others report in text", () => {
     expect(fn("backup").returnType).toEqual({ kind: "OBJECT_KIND", name: "File" });
     expect(fn("restore").arguments.backupFile?.type).toEqual({ kind: "OBJECT_KIND", name: "File" });
-    for (const name of ["deploy", "restore", "rollback", "status"])
+    for (const name of ["deploy", "restore", "rollback", "setup", "status"])
       expect(fn(name).returnType, name).toEqual({ kind: "STRING_KIND" });
   });
 });

@@ -58,6 +58,7 @@ export type DeployerCommand =
   | { command: "backup" }
   | { command: "restore"; confirm?: string }
   | { command: "rollback"; to?: string }
+  | { command: "setup" }
   | { command: "status" };
 
 /**
@@ -154,7 +155,7 @@ export interface DeployerWiring {
   mountDockerSocket: boolean;
   /** Restores a given dump file (mounted at RESTORE_FILE_PATH). */
   mountRestoreFile: boolean;
-  /** Every command but status takes a verified backup, which is checked on a scratch Postgres. */
+  /** Every command but setup and status takes a verified backup, which is checked on a scratch Postgres. */
   scratchPostgres: boolean;
   /** For `local`: argv runs the CLI on the host's engine; the deployer image must be at DEPLOYER_TARBALL_PATH. */
   onHost?: { hostPath: string };
@@ -209,7 +210,8 @@ export function deployerWiring(raw: DeployerInput): DeployerWiring {
     asCliFlag,
   );
   const command = commandOf(raw);
-  const takesBackup = command.command !== "status";
+  // Setup prepares a host that has no data yet, and status only reads.
+  const takesBackup = command.command !== "status" && command.command !== "setup";
   const secretVariables = {
     ...(access.hasDatabaseUrl ? { databaseUrl: access.environment.urlEnv } : {}),
     // Every command that takes a backup uploads it where the environment says so.

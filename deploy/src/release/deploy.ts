@@ -29,6 +29,8 @@ export interface DeployResult {
   /** Old containers that could not be stopped or removed (see the progress lines for why). */
   leftover: string[];
   backup: string | null;
+  /** Why no backup was taken though one was asked for: a first release, with no data yet. */
+  backupSkipped?: string;
 }
 
 function exec(ctx: DeployContext): Exec {
@@ -40,8 +42,8 @@ function exec(ctx: DeployContext): Exec {
   };
 }
 
-/** Where the configuration bundle is packed on this machine while the release runs, then removed. */
-async function withBundle<T>(work: (bundle: string) => Promise<T>): Promise<T> {
+/** Where the configuration bundle is packed on this machine while the release (or setup) runs, then removed. */
+export async function withBundle<T>(work: (bundle: string) => Promise<T>): Promise<T> {
   const dir = await ownedTempDir("shipyard-config-");
   try {
     return await work(path.join(dir.path, "bundle.tar"));
@@ -66,6 +68,7 @@ export async function deploy(ctx: DeployContext, request: DeployRequest): Promis
     stopped: facts.stopped,
     leftover: facts.leftover,
     backup: facts.backup,
+    ...(facts.backupSkipped ? { backupSkipped: facts.backupSkipped } : {}),
   };
 }
 
