@@ -63,8 +63,10 @@ describe("deploy and rollback on a real engine through nginx", () => {
   it("first deploy: ships the configuration, v1 starts with its data services and serves through nginx; the ledger records it by digest", async () => {
     // The host's copy is stale: the deploy ships the repository's.
     writeFileSync(path.join(target.dir, "nginx/html/robots.txt"), "stale\n");
-    const run = await deploy("v1", "v1");
+    // As a user deploys: no --no-backup. Nothing ran here yet, so there is no data to back up, and it says so.
+    const run = await target.shipyard(["deploy", "--env=remote", `--image=${image("v1")}`, "--release=v1"]);
     expect(run.exitCode, run.stderr).toBe(0);
+    expect(run.stderr).toMatch(/✓ backup: skipped \([\d.]+ s\) first release, no data yet\n/);
     expect(run.stderr).toContain(`preflight: docker`);
     expect(run.stderr).toContain(`on ${target.sshWhere}`);
     expect(run.stdout).toMatch(/release v1 serves through nginx/);
@@ -83,7 +85,12 @@ describe("deploy and rollback on a real engine through nginx", () => {
     productId = (JSON.parse(created.text) as { id: number }).id;
 
     const [record] = await ledger();
-    expect(record).toMatchObject({ release: "v1", result: "succeeded", who: "e2e@test" });
+    expect(record).toMatchObject({
+      release: "v1",
+      result: "succeeded",
+      who: "e2e@test",
+      note: "no backup: first release, no data yet",
+    });
     expect(`${record?.image}@${record?.digest}`).toBe(image("v1"));
   });
 
