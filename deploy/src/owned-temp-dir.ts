@@ -8,15 +8,7 @@ import { readdirSync, rmSync } from "node:fs";
 import { mkdtemp } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
+import { isRunning } from "./processes.js";
 
 /** What to do before a directory goes (close the SSH master listening in it); synchronous, for exit. */
 export type BeforeRemove = (dir: string) => void;
