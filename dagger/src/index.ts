@@ -1,6 +1,6 @@
 /**
- * Build, test, scan and publish a Node web service, the same way on a laptop and in CI; then deploy it,
- * back it up, restore it and roll it back with the repository's deploy CLI.
+ * Build, test, scan and publish a Node web service, the same way on a laptop and in CI; then set up its
+ * server, deploy it, back it up, restore it and roll it back with the repository's deploy CLI.
  *
  * By default every function works on the repository this module lives in (the bundled sample app). Point
  * --source at another repository (npm workspaces, lockfile at the root, a Dockerfile built from the root)
@@ -21,6 +21,7 @@ import {
 } from "@dagger.io/dagger";
 import { type Deployer, type EnvironmentAccess, openDeployer } from "./deployer.js";
 import { ReportFormat, ScanTarget } from "./enums.js";
+import { headCommit } from "./git.js";
 import { ciReport, settledStep } from "./lib/ci-report.js";
 import {
   DEFAULT_DOCKER_CLI_IMAGE,
@@ -32,7 +33,7 @@ import {
   DEFAULT_TEST_SCRIPT,
   DEFAULT_TRIVY_IMAGE,
 } from "./lib/defaults.js";
-import { deployImage } from "./lib/deploy-image.js";
+import { deployImage, PUBLISH_PASSWORD, type PublishTo, publishTo } from "./lib/deploy-image.js";
 import {
   backupFilePath,
   DEPLOYER_SYSTEM_PACKAGES,
@@ -40,8 +41,15 @@ import {
   DOCKER_SOCKET_PATH,
   WORKDIR,
 } from "./lib/deployer.js";
-import { ENVIRONMENTS_FILE, environmentFacts } from "./lib/environments.js";
+import {
+  ENVIRONMENTS_FILE,
+  type EnvironmentFacts,
+  environmentFacts,
+  imageSettings,
+} from "./lib/environments.js";
+import { GIT_HEAD_FILES } from "./lib/git-head.js";
 import { imageReferences, parsePublishTarget } from "./lib/image-tags.js";
+import { InvalidInputError } from "./lib/invalid-input.js";
 import { ociLabels } from "./lib/oci-labels.js";
 import { parseModuleOptions } from "./lib/options.js";
 import { type CheckResult, publishDecision } from "./lib/publish-gate.js";
@@ -225,23 +233,24 @@ export class Shipyard {
   /**
    * Tests and scans the image, then pushes it tagged sha-<revision> (and <version> when given). Refuses to
    * publish when the tests or the scan failed, unless --allow-failed-checks is given. Returns each pushed
-   * reference with its digest, one per line.
+   * reference with its digest, one per line. Where it pushes comes from deploy/environments.yaml's image
+   * section, the revision from the checkout's HEAD and the password from .env, unless the flags say otherwise.
    */
   @func({ cache: "never" })
   async publish(
-    /** Registry host, e.g. ghcr.io or registry.example.com:5000. */
-    registry: string,
-    /** Repository path in the registry, e.g. acme/shipyard. */
-    repository: string,
-    /** Registry user name. */
-    username: string,
-    /** Registry password or token, e.g. env://REGISTRY_PASSWORD. */
-    password: Secret,
-    /** Git commit the image is built from; the image is tagged sha-<first 12 hex digits>. */
-    revision: string,
+    /** Registry host, e.g. ghcr.io or registry.example.com:5000 (default: image.registry in deploy/environments.yaml). */
+    registry = "",
+    /** Repository path in the registry, e.g. acme/shipyard, lower-cased (default: image.repository). */
+    repository = "",
+    /** Registry user name (default: image.username). */
+    username = "",
+    /** Registry password or token, e.g. env://REGISTRY_PASSWORD (or PUBLISH_PASSWORD in .env, see .env.example). */
+    password?: Secret,
+    /** Git commit the image is built from, tagged sha-<first 12 hex digits> (default: the checkout's HEAD). */
+    revision = "",
     /** Release version, pushed as a second tag, e.g. 1.4.0. */
     version = "",
-    /** URL of the repository, recorded in the image's labels. */
+    /** URL of the repository, recorded in the image's labels (default: image.sourceUrl). */
     sourceUrl = "",
     /** Comma-separated severities that fail the scan. */
     severity: string = DEFAULT_SEVERITY_THRESHOLD,
@@ -249,9 +258,18 @@ export class Shipyard {
     allowFailedChecks = false,
     /** Block on vulnerabilities that have no fixed version yet too (default: list them, do not block). */
     blockUnfixed = false,
+    /** The checkout whose HEAD commit is the default revision; only .git/HEAD and .git's refs are read. */
+    @argument({ defaultPath: "/", ignore: GIT_HEAD_FILES })
+    checkout?: Directory,
   ): Promise<string> {
+    const flags = { registry, repository, username, password, revision, sourceUrl };
+    const defaults = {
+      ...imageSettings(await this.environmentsFile()),
+      ...(revision.trim() ? {} : { revision: await this.headRevision(checkout) }),
+    };
+    const to = publishTo(flags, defaults, PUBLISH_PASSWORD);
     const published = await this.publishImage(
-      { registry, repository, username, password, revision, version, sourceUrl },
+      { ...to, version },
       { severity, allowFailedChecks, blockUnfixed },
     );
     return publishReport(published);
@@ -298,7 +316,9 @@ export class Shipyard {
   /**
    * Tests, scans and publishes the image (as publish does), then releases it to the environment by digest
    * with zero downtime: lock, verified backup, migrations, new containers beside the old, nginx switch,
-   * health check, ledger; rolled back automatically on failure. Returns the deploy CLI's JSON report.
+   * health check, ledger; rolled back automatically on failure. Returns the deploy CLI's JSON report. Once
+   * the project is configured (deploy/environments.yaml's image section, .env from .env.example) the words
+   * are `dagger call deploy --env=prod`: every flag below only overrides.
    */
   @func({ cache: "never" })
   async deploy(
@@ -309,15 +329,15 @@ export class Shipyard {
      * deployed as it is, without testing, scanning or publishing again. Leave out the registry arguments.
      */
     image = "",
-    /** Registry host, e.g. ghcr.io (to test, scan and publish first; not with --image). */
+    /** Registry host, e.g. ghcr.io (default: image.registry in deploy/environments.yaml; not with --image). */
     registry = "",
-    /** Repository path in the registry, e.g. acme/shipyard (not with --image). */
+    /** Repository path in the registry, e.g. acme/shipyard, lower-cased (default: image.repository; not with --image). */
     repository = "",
-    /** Registry user name (not with --image). */
+    /** Registry user name (default: image.username). */
     username = "",
-    /** Registry password or token, e.g. env://REGISTRY_PASSWORD (not with --image). */
+    /** Registry password or token, e.g. env://REGISTRY_PASSWORD (or DEPLOY_REGISTRYPASSWORD in .env, see .env.example). */
     registryPassword?: Secret,
-    /** Git commit being deployed; the image is tagged sha-<first 12 hex digits> (not with --image). */
+    /** Git commit being deployed, tagged sha-<first 12 hex digits> (default: the checkout's HEAD; not with --image). */
     revision = "",
     /** Private SSH key for the environment's host, e.g. env://DEPLOY_SSH_KEY (for target.kind ssh). */
     sshKey?: Secret,
@@ -333,7 +353,7 @@ export class Shipyard {
     version = "",
     /** Release name shown by /version and kept in the ledger (default: a UTC timestamp). */
     release = "",
-    /** URL of the repository, recorded in the image's labels. */
+    /** URL of the repository, recorded in the image's labels (default: image.sourceUrl). */
     sourceUrl = "",
     /** Comma-separated severities that fail the scan. */
     severity: string = DEFAULT_SEVERITY_THRESHOLD,
@@ -343,38 +363,33 @@ export class Shipyard {
     s3AccessKeyId?: Secret,
     /** The off-site store's secret access key, e.g. env://S3_SECRET_ACCESS_KEY. */
     s3SecretAccessKey?: Secret,
+    /** The checkout whose HEAD commit is the default revision; only .git/HEAD and .git's refs are read. */
+    @argument({ defaultPath: "/", ignore: GIT_HEAD_FILES })
+    checkout?: Directory,
   ): Promise<string> {
     // Bad arguments fail here, before the tests, the scan and the push.
+    const file = await this.environmentsFile();
+    const environment = this.environment(file, env);
+    const publishing = image.trim() === "";
     const source = deployImage({
       image,
       registry,
       repository,
       username,
-      registryPassword,
+      password: registryPassword,
       revision,
+      sourceUrl,
+      defaults: {
+        ...imageSettings(file),
+        ...(publishing && !revision.trim() ? { revision: await this.headRevision(checkout) } : {}),
+      },
     });
-    const deployer = await this.deployer({
-      env,
-      sshKey,
-      dockerSocket,
-      dockerSocketPath,
-      hostPath,
-      databaseUrl,
-      s3AccessKeyId,
-      s3SecretAccessKey,
-    });
+    const access = { env, sshKey, dockerSocket, dockerSocketPath, hostPath, databaseUrl };
+    const deployer = await this.deployer({ ...access, s3AccessKeyId, s3SecretAccessKey }, environment);
     const released = source.publish
       ? (
           await this.publishImage(
-            {
-              registry,
-              repository,
-              username,
-              password: source.registryPassword,
-              revision,
-              version,
-              sourceUrl,
-            },
+            { ...source.to, version },
             { severity, allowFailedChecks: false, blockUnfixed },
           )
         ).pinned
@@ -406,18 +421,12 @@ export class Shipyard {
     /** The off-site store's secret access key, e.g. env://S3_SECRET_ACCESS_KEY. */
     s3SecretAccessKey?: Secret,
   ): Promise<File> {
-    const deployer = await this.deployer({
-      env,
-      sshKey,
-      dockerSocket,
-      dockerSocketPath,
-      hostPath,
-      databaseUrl,
-      s3AccessKeyId,
-      s3SecretAccessKey,
-    });
+    const environment = this.environment(await this.environmentsFile(), env);
+    const access = { env, sshKey, dockerSocket, dockerSocketPath, hostPath, databaseUrl };
+    const deployer = await this.deployer({ ...access, s3AccessKeyId, s3SecretAccessKey }, environment);
     const run = await deployer.run({ command: "backup" });
-    return deployer.file(run, backupFilePath(run.outcome.result));
+    // With backup.encryptTo the file handed back is the age-encrypted one, never a plain dump.
+    return deployer.file(run, backupFilePath(run.outcome.result, environment));
   }
 
   /**
@@ -499,6 +508,29 @@ export class Shipyard {
     return (await deployer.run({ command: "rollback", to })).outcome.json;
   }
 
+  /**
+   * Prepares a new server for its first deploy: checks Docker and compose, makes the directories, the
+   * configuration, compose/.env with fresh secrets (mode 0600), nginx's upstream and a temporary self-signed
+   * certificate, each only where it is missing (a second run changes nothing and says so). Returns the
+   * deploy CLI's JSON report.
+   */
+  @func({ cache: "never" })
+  async setup(
+    /** Environment from deploy/environments.yaml, e.g. prod, staging or local. */
+    env: string,
+    /** Private SSH key for the environment's host, e.g. env://DEPLOY_SSH_KEY (for target.kind ssh). */
+    sshKey?: Secret,
+    /** The host's Docker socket, for an environment with target.kind local: --docker-socket=/var/run/docker.sock. */
+    dockerSocket?: Socket,
+    /** Where the host keeps that socket, if not at /var/run/docker.sock (rootless Docker: /run/user/UID/docker.sock). */
+    dockerSocketPath: string = DOCKER_SOCKET_PATH,
+    /** The checkout's absolute path on the host, for target.kind local: --host-path=$PWD (the CLI then runs there). */
+    hostPath = "",
+  ): Promise<string> {
+    const deployer = await this.deployer({ env, sshKey, dockerSocket, dockerSocketPath, hostPath });
+    return (await deployer.run({ command: "setup" })).outcome.json;
+  }
+
   /** Health through the public URL, the current release, the deploy lock, recent releases and backups, as JSON. */
   @func({ cache: "never" })
   async status(
@@ -533,15 +565,7 @@ export class Shipyard {
    * arguments fail before anything runs; failed checks stop the push unless allowFailedChecks.
    */
   private async publishImage(
-    to: {
-      registry: string;
-      repository: string;
-      username: string;
-      password: Secret;
-      revision: string;
-      version: string;
-      sourceUrl: string;
-    },
+    to: PublishTo<Secret> & { version: string },
     checks: { severity: string; allowFailedChecks: boolean; blockUnfixed: boolean },
   ): Promise<PublishedImage> {
     const target = parsePublishTarget(to);
@@ -562,13 +586,31 @@ export class Shipyard {
     return publishedImage(pushed, decision);
   }
 
+  /** The source's environments file, or undefined when it has none (publish then takes every field from flags). */
+  private async environmentsFile(): Promise<string | undefined> {
+    if (!(await this.source.exists(ENVIRONMENTS_FILE))) return undefined;
+    return this.source.file(ENVIRONMENTS_FILE).contents();
+  }
+
+  /** The environment `env` names, as the deploy functions wire it. */
+  private environment(file: string | undefined, env: string): EnvironmentFacts {
+    if (file === undefined)
+      throw new InvalidInputError(`--env: the source has no ${ENVIRONMENTS_FILE} to find "${env}" in`);
+    return environmentFacts(file, env.trim());
+  }
+
+  /** The checkout's HEAD commit, for a revision left out; undefined without readable git metadata. */
+  private async headRevision(checkout: Directory | undefined): Promise<string | undefined> {
+    return checkout ? headCommit(checkout) : undefined;
+  }
+
   /**
    * The deployer for the environment `access.env` names, built once from the arguments every deploy function
-   * shares. How it is reached and where its database URL goes are read from the source's environments file.
+   * shares. How it is reached and where its database URL goes are read from the source's environments file
+   * (or given, when the caller has read it already).
    */
-  private async deployer(access: EnvironmentAccess): Promise<Deployer> {
-    const file = await this.source.file(ENVIRONMENTS_FILE).contents();
-    const environment = environmentFacts(file, access.env.trim());
+  private async deployer(access: EnvironmentAccess, known?: EnvironmentFacts): Promise<Deployer> {
+    const environment = known ?? this.environment(await this.environmentsFile(), access.env);
     const dockerCli = dag.container().from(this.dockerCliImage);
     const image = await this.installed(DEPLOYER_SYSTEM_PACKAGES, (container) =>
       DOCKER_CLI_FILES.reduce((c, { from, to }) => c.withFile(to, dockerCli.file(from)), container),

@@ -3,14 +3,14 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { deployImage } from "../src/lib/deploy-image.js";
+import { DEPLOY_PASSWORD, deployImage, PUBLISH_PASSWORD, publishTo } from "../src/lib/deploy-image.js";
 import {
   DEPLOYER_SYSTEM_PACKAGES,
   type DeployerInput,
   DOCKER_CLI_FILES,
   deployerWiring,
 } from "../src/lib/deployer.js";
-import { ENVIRONMENTS_FILE, environmentFacts } from "../src/lib/environments.js";
+import { ENVIRONMENTS_FILE, environmentFacts, imageSettings } from "../src/lib/environments.js";
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const digest = `sha256:${"cd".repeat(32)}`;
@@ -32,9 +32,41 @@ const resources = { hasDatabaseUrl: false };
 describe("local or SSH, by target.kind; the database URL under database.urlEnv", () => {
   it("reads the repository's environments: local runs on the host, staging and prod over SSH", () => {
     const file = readFileSync(path.join(repoRoot, ENVIRONMENTS_FILE), "utf8");
-    expect(environmentFacts(file, "local")).toEqual({ targetKind: "local", urlEnv: "DATABASE_URL" });
-    expect(environmentFacts(file, "staging")).toEqual({ targetKind: "ssh", urlEnv: "STAGING_DATABASE_URL" });
-    expect(environmentFacts(file, "prod")).toEqual({ targetKind: "ssh", urlEnv: "PROD_DATABASE_URL" });
+    const plain = { encryptsBackups: false };
+    expect(environmentFacts(file, "local")).toEqual({
+      targetKind: "local",
+      urlEnv: "DATABASE_URL",
+      ...plain,
+    });
+    expect(environmentFacts(file, "staging")).toEqual({
+      targetKind: "ssh",
+      urlEnv: "STAGING_DATABASE_URL",
+      ...plain,
+    });
+    expect(environmentFacts(file, "prod")).toEqual({
+      targetKind: "ssh",
+      urlEnv: "PROD_DATABASE_URL",
+      ...plain,
+    });
+  });
+
+  it("knows an environment whose backups are age-encrypted, so backup never returns a plain file for it", () => {
+    const encrypted = `${renamed}    backup: { directory: b, retention: { daily: 1, weekly: 0 }, encryptTo: [age1abc] }\n`;
+    expect(environmentFacts(encrypted, "local").encryptsBackups).toBe(true);
+    expect(environmentFacts(encrypted, "laptop").encryptsBackups).toBe(false);
+  });
+
+  it("mounts an SSH key only where the environment is reached over SSH (.env may name one for every call)", () => {
+    const laptop = deployerWiring({
+      ...resources,
+      command: "status",
+      env: "laptop",
+      environment: environmentFacts(renamed, "laptop"),
+      hasSshKey: true,
+      hasDockerSocket: true,
+      hostPath: "/home/dev/shop",
+    });
+    expect(laptop.mountSshKey).toBe(false);
   });
 
   it("exports --database-url under the name the file gives, so no flag repeats it", () => {
@@ -134,16 +166,25 @@ describe("the image a deploy releases", () => {
     registry: "",
     repository: "",
     username: "",
-    registryPassword: undefined as string | undefined,
+    password: undefined as string | undefined,
     revision: "",
+    sourceUrl: "",
+    defaults: {},
   };
   const publishing = {
     ...none,
     registry: "ghcr.io",
     repository: "acme/shop",
     username: "acme",
-    registryPassword: "a Secret",
+    password: "a Secret",
     revision: "0123456789abcdef0123456789abcdef01234567",
+  };
+  const configured = {
+    registry: "ghcr.io",
+    repository: "Acme/Shop",
+    username: "acme",
+    sourceUrl: "https://github.com/acme/shop",
+    revision: "89abcdef0123456789abcdef0123456789abcdef",
   };
 
   it("an image already published is deployed as it is, without publishing again", () => {
@@ -160,21 +201,90 @@ describe("the image a deploy releases", () => {
   });
 
   it("otherwise it tests, scans and publishes one from the registry arguments", () => {
-    expect(deployImage(publishing)).toEqual({ publish: true, registryPassword: "a Secret" });
+    expect(deployImage(publishing)).toEqual({
+      publish: true,
+      to: {
+        registry: "ghcr.io",
+        repository: "acme/shop",
+        username: "acme",
+        password: "a Secret",
+        revision: publishing.revision,
+        sourceUrl: "",
+      },
+    });
+  });
+
+  it("takes what the flags leave out from the project's configuration: the words are `deploy --env=prod`", () => {
+    const words = { ...none, password: "from .env", defaults: configured };
+    expect(deployImage(words)).toEqual({ publish: true, to: { ...configured, password: "from .env" } });
+  });
+
+  it("a flag overrides its configured value, field by field", () => {
+    const result = deployImage({
+      ...none,
+      password: "p",
+      repository: "acme/other",
+      revision: "fedcba9",
+      defaults: configured,
+    });
+    expect(result).toMatchObject({
+      publish: true,
+      to: { registry: "ghcr.io", repository: "acme/other", revision: "fedcba9" },
+    });
+  });
+
+  it("an --image beside the configured values (and .env's credentials) is no clash: they only say where to publish", () => {
+    const image = `ghcr.io/acme/shop@${digest}`;
+    expect(
+      deployImage({ ...none, image, password: "from .env", username: "me", defaults: configured }),
+    ).toEqual({ publish: false, image });
   });
 
   it.each([
     [
       { ...publishing, image: `ghcr.io/acme/shop@${digest}` },
-      /^--image deploys an image already published: leave out --registry, --repository, --username, --registry-password, --revision/,
+      /^--image deploys an image already published: leave out --registry, --repository, --revision, which publish a new one$/,
     ],
     [
       none,
-      /^deploy needs --image=name@sha256:… .*\(missing: --registry, --repository, --username, --registry-password, --revision\)$/,
+      /^deploy needs to know where to publish; missing: --registry \(or image.registry in deploy\/environments.yaml\), --repository .*, --username .*, --registry-password \(or DEPLOY_REGISTRYPASSWORD=env:\/\/… in .env, see .env.example\), --revision \(or a checkout with .git\/HEAD; .*\)$/,
     ],
-    [{ ...publishing, registryPassword: undefined }, /\(missing: --registry-password\)$/],
+    [{ ...publishing, password: undefined }, /missing: --registry-password \(or DEPLOY_REGISTRYPASSWORD/],
+    [{ ...none, password: "p", defaults: { ...configured, revision: undefined } }, /missing: --revision /],
   ])("refuses %o with one line", (input, message) => {
     expect(() => deployImage(input)).toThrow(message);
+  });
+
+  it("publish settles the same way, naming its own password flag and local default", () => {
+    const flags = {
+      registry: "",
+      repository: "",
+      username: "",
+      password: undefined,
+      revision: "",
+      sourceUrl: "",
+    };
+    expect(() => publishTo(flags, configured, PUBLISH_PASSWORD)).toThrow(
+      /^publish needs to know where to publish; missing: --password \(or PUBLISH_PASSWORD=env:\/\/…/,
+    );
+    expect(publishTo({ ...flags, password: "s" }, configured, PUBLISH_PASSWORD).repository).toBe("Acme/Shop");
+    expect(DEPLOY_PASSWORD.localDefault).toBe("DEPLOY_REGISTRYPASSWORD");
+  });
+});
+
+describe("the project's image section", () => {
+  it("is read from the committed file as it stands; the repository is lower-cased when published", () => {
+    const file = readFileSync(path.join(repoRoot, ENVIRONMENTS_FILE), "utf8");
+    expect(imageSettings(file)).toMatchObject({ registry: "ghcr.io", repository: "acme/shipyard" });
+  });
+
+  it("is optional: without it, or without a file, every field comes from flags", () => {
+    expect(imageSettings(renamed)).toEqual({});
+    expect(imageSettings(undefined)).toEqual({});
+  });
+
+  it("a section of the wrong shape is one line naming it", () => {
+    expect(() => imageSettings("image: ghcr.io/acme/shop\n")).toThrow(/deploy\/environments.yaml: image: /);
   });
 });
 

@@ -73,6 +73,11 @@ describe("the CLI call", () => {
       "--env=prod",
       "--json",
     ]);
+    expect(deployerWiring({ ...overSsh, command: "setup" }).argv.slice(5)).toEqual([
+      "setup",
+      "--env=prod",
+      "--json",
+    ]);
   });
 });
 
@@ -96,15 +101,22 @@ describe("what the deployer container is given", () => {
     expect(wiring.secretVariables.databaseUrl).toBe("PROD_DATABASE_URL");
   });
 
-  it("a scratch Postgres for every command that takes a verified backup; none for status", () => {
+  it("a scratch Postgres for every command that takes a verified backup; none for setup and status", () => {
     for (const command of ["backup", "rollback"] as const) {
       const wiring = deployerWiring({ ...overSsh, command });
       expect(wiring.scratchPostgres).toBe(true);
       expect(wiring.secretVariables.scratchDatabaseUrl).toBe("SHIPYARD_SCRATCH_DATABASE_URL");
     }
-    const status = deployerWiring({ ...overSsh, command: "status" });
-    expect(status.scratchPostgres).toBe(false);
-    expect(status.secretVariables).toEqual({});
+    for (const command of ["setup", "status"] as const) {
+      const wiring = deployerWiring({
+        ...overSsh,
+        command,
+        hasS3AccessKeyId: true,
+        hasS3SecretAccessKey: true,
+      });
+      expect(wiring.scratchPostgres, command).toBe(false);
+      expect(wiring.secretVariables, command).toEqual({});
+    }
   });
 
   it("the off-site store's key pair as secrets under the names S3 tools read, for commands that back up", () => {
@@ -211,11 +223,14 @@ describe("the CLI's answer", () => {
   it("a success returns its JSON; a failure says what failed, which steps ran, and the end of the log", () => {
     const ok = deployerOutcome(0, '{"ok":true,"command":"backup","result":{"path":"/src/b.dump"}}', "");
     expect(ok.ok).toBe(true);
-    expect(backupFilePath(ok.result)).toBe("/src/b.dump");
+    expect(backupFilePath(ok.result, { encryptsBackups: false })).toBe("/src/b.dump");
     // Kept on the server: the copy the CLI fetched into the deployer is the file to return.
-    expect(backupFilePath({ path: "/srv/state/backups/b.dump", fetchedTo: FETCHED_BACKUP_PATH })).toBe(
-      FETCHED_BACKUP_PATH,
-    );
+    expect(
+      backupFilePath(
+        { path: "/srv/state/backups/b.dump", fetchedTo: FETCHED_BACKUP_PATH },
+        { encryptsBackups: false },
+      ),
+    ).toBe(FETCHED_BACKUP_PATH);
 
     const failed = deployerOutcome(
       1,
@@ -240,7 +255,19 @@ describe("the CLI's answer", () => {
     const crashed = deployerOutcome(127, "", "sh: 1: tsx: not found");
     expect(crashed.ok).toBe(false);
     expect(crashed.summary).toBe("the deploy CLI exited 127 without a JSON answer:\nsh: 1: tsx: not found");
-    expect(() => backupFilePath({ backup: {} })).toThrow(/names no file/);
+    expect(() => backupFilePath({ backup: {} }, { encryptsBackups: false })).toThrow(/names no file/);
+  });
+
+  it("for an environment with backup.encryptTo, returns the age-encrypted file and refuses a plain one", () => {
+    const encrypts = { encryptsBackups: true };
+    const stored = { path: "/src/.shipyard/backups/prod/prod-1.dump.age", backup: { encrypted: true } };
+    expect(backupFilePath(stored, encrypts)).toBe(stored.path);
+    // Named by the catalog's flag, or else by age's extension.
+    expect(backupFilePath({ path: "/b/prod-1.dump.age" }, encrypts)).toBe("/b/prod-1.dump.age");
+    expect(() => backupFilePath({ path: "/b/prod-1.dump", backup: { encrypted: false } }, encrypts)).toThrow(
+      /encrypts its backups \(backup.encryptTo\), but the backup's answer names a plain file \(\/b\/prod-1.dump\)/,
+    );
+    expect(() => backupFilePath({ path: "/b/prod-1.dump" }, encrypts)).toThrow(/plain file/);
   });
 });
 

@@ -31,6 +31,12 @@ describe("image tags", () => {
     ).toEqual(["sha-3f9c2a1"]);
   });
 
+  it("lower-cases the repository, as registries require and $GITHUB_REPOSITORY is not", () => {
+    const target = parsePublishTarget({ registry: "ghcr.io", repository: " Acme/Shipyard ", revision });
+    expect(target.repository).toBe("acme/shipyard");
+    expect(imageReferences(target)).toEqual(["ghcr.io/acme/shipyard:sha-3f9c2a1b7d4e"]);
+  });
+
   it("builds full references, with a registry port when there is one", () => {
     const target = parsePublishTarget({
       registry: "registry.example.com:5000",
@@ -52,7 +58,7 @@ describe("rejecting what a registry would refuse, naming the flag", () => {
     [{ ...base, version: "1.4.0+build.7" }, /--version: must be a valid image tag/],
     [{ ...base, version: ".hidden" }, /--version: must be a valid image tag/],
     [{ ...base, version: "x".repeat(129) }, /--version: must be a valid image tag/],
-    [{ ...base, repository: "Acme/Shipyard" }, /--repository: must be a lower-case repository path/],
+    [{ ...base, repository: "acme shipyard" }, /--repository: must be a repository path/],
     [{ ...base, repository: "acme//shipyard" }, /--repository:/],
     [{ ...base, registry: "https://ghcr.io" }, /--registry: must be a registry host/],
     [{ ...base, revision: "main" }, /--revision: must be a git commit hash/],
@@ -62,7 +68,7 @@ describe("rejecting what a registry would refuse, naming the flag", () => {
   });
 
   it("lists every bad field at once", () => {
-    expect(() => parsePublishTarget({ registry: "ghcr.io", repository: "UPPER", revision: "nope" })).toThrow(
+    expect(() => parsePublishTarget({ registry: "ghcr.io", repository: "a b", revision: "nope" })).toThrow(
       /--repository:.*\n.*revision:/s,
     );
   });

@@ -20,6 +20,7 @@ import {
   DEFAULT_TEST_SCRIPT,
   DEFAULT_TRIVY_IMAGE,
 } from "../src/lib/defaults.js";
+import { GIT_HEAD_FILES } from "../src/lib/git-head.js";
 import { SOURCE_IGNORE } from "../src/lib/source-scope.js";
 
 const moduleDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -102,6 +103,7 @@ describe("the module as Dagger registers it", () => {
         "backup",
         "restore",
         "rollback",
+        "setup",
         "status",
       ].sort(),
     );
@@ -151,7 +153,7 @@ describe("the module as Dagger registers it", () => {
   });
 
   it("never caches a publish or anything that acts on an environment, and re-runs tests and scans in every session", () => {
-    for (const name of ["publish", "deploy", "backup", "restore", "rollback", "status"])
+    for (const name of ["publish", "deploy", "backup", "restore", "rollback", "setup", "status"])
       expect(fn(name).cache, name).toBe("never");
     for (const name of ["scan", "scanReport", "scanReports", "sbom", "ci", "test", "testReport"])
       expect(fn(name).cache, name).toBe("session");
@@ -190,12 +192,15 @@ describe("the module as Dagger registers it", () => {
     ]);
   });
 
-  it("requires what a publish cannot guess, and defaults the rest", () => {
+  it("requires nothing of a publish: the environments file, the checkout's HEAD and .env say it", () => {
     const args = fn("publish").arguments;
     const required = Object.entries(args)
       .filter(([, a]) => !a.isOptional && a.defaultValue === undefined)
       .map(([name]) => name);
-    expect(required).toEqual(["registry", "repository", "username", "password", "revision"]);
+    expect(required).toEqual([]);
+    for (const name of ["registry", "repository", "username", "revision"])
+      expect(args[name]?.defaultValue, name).toBe("");
+    expect(args.password).toMatchObject({ type: { kind: "OBJECT_KIND", name: "Secret" }, isOptional: true });
     expect(args.severity?.defaultValue).toBe(DEFAULT_SEVERITY_THRESHOLD);
     expect(args.allowFailedChecks?.defaultValue).toBe(false);
   });
@@ -209,7 +214,7 @@ describe("the deploy functions as Dagger registers them", () => {
       .map(([argName]) => argName);
 
   it("takes the SSH key, registry password and database URL only as Secrets, the Docker socket as a Socket", () => {
-    for (const name of ["deploy", "backup", "restore", "rollback", "status"]) {
+    for (const name of ["deploy", "backup", "restore", "rollback", "setup", "status"]) {
       const args = fn(name).arguments;
       expect(args.sshKey, name).toMatchObject({ type: secret, isOptional: true });
       expect(args.dockerSocket, name).toMatchObject({
@@ -226,11 +231,12 @@ describe("the deploy functions as Dagger registers them", () => {
     expect(required("deploy")).toEqual(["env"]);
     expect(fn("deploy").arguments.image).toMatchObject({ type: { kind: "STRING_KIND" }, defaultValue: "" });
     expect(fn("deploy").arguments.registryPassword).toMatchObject({ isOptional: true });
-    for (const name of ["deploy", "backup", "restore", "rollback", "status"])
+    for (const name of ["deploy", "backup", "restore", "rollback", "setup", "status"])
       expect(fn(name).arguments.dockerSocketPath?.defaultValue, name).toBe("/var/run/docker.sock");
     expect(required("backup")).toEqual(["env"]);
     expect(required("restore")).toEqual(["env", "backupFile"]);
     expect(required("rollback")).toEqual(["env"]);
+    expect(required("setup")).toEqual(["env"]);
     expect(required("status")).toEqual(["env"]);
     expect(fn("deploy").arguments.severity?.defaultValue).toBe(DEFAULT_SEVERITY_THRESHOLD);
     expect(fn("rollback").arguments.to?.defaultValue).toBe("");
@@ -246,6 +252,8 @@ describe("the deploy functions as Dagger registers them", () => {
       backup: [...reach, ...backups],
       restore: [...reach, ...backups],
       rollback: [...reach, ...backups],
+      // setup prepares a host with no data yet: no backup, so no database URL or off-site keys.
+      setup: reach,
       status: reach,
     };
     for (const [name, shared] of Object.entries(takes)) {
@@ -268,8 +276,19 @@ describe("the deploy functions as Dagger registers them", () => {
     }
   });
 
+  it("reads the revision from the checkout's .git/HEAD and refs alone, for deploy and publish", () => {
+    for (const name of ["deploy", "publish"]) {
+      const checkout = fn(name).arguments.checkout;
+      expect(checkout, name).toMatchObject({
+        type: { kind: "OBJECT_KIND", name: "Directory" },
+        defaultPath: "/",
+        ignore: [...GIT_HEAD_FILES],
+      });
+    }
+  });
+
   it("asks for nothing the environments file already says: the database URL goes under its database.urlEnv", () => {
-    for (const name of ["deploy", "backup", "restore", "rollback", "status"])
+    for (const name of ["deploy", "backup", "restore", "rollback", "setup", "status"])
       expect(Object.keys(fn(name).arguments), name).not.toContain("databaseUrlVariable");
     expect(fn("backup").arguments.databaseUrl?.description).toMatch(/database\.urlEnv/);
   });
@@ -277,7 +296,7 @@ describe("the deploy functions as Dagger registers them", () => {
   it("backup returns the verified dump as a File, restore takes one; the others report in text", () => {
     expect(fn("backup").returnType).toEqual({ kind: "OBJECT_KIND", name: "File" });
     expect(fn("restore").arguments.backupFile?.type).toEqual({ kind: "OBJECT_KIND", name: "File" });
-    for (const name of ["deploy", "restore", "rollback", "status"])
+    for (const name of ["deploy", "restore", "rollback", "setup", "status"])
       expect(fn(name).returnType, name).toEqual({ kind: "STRING_KIND" });
   });
 });

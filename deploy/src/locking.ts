@@ -12,6 +12,7 @@ import {
   releaseLock,
 } from "./commands/lock.js";
 import type { Environment } from "./config/environments.js";
+import { isRunning } from "./processes.js";
 import type { Progress } from "./progress.js";
 import type { Runner } from "./runner.js";
 
@@ -24,16 +25,6 @@ export class LockHeld extends Error {
     readonly abandoned = false,
   ) {
     super(message);
-  }
-}
-
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: it runs, as another user.
-    return (error as NodeJS.ErrnoException).code === "EPERM";
   }
 }
 

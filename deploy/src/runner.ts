@@ -2,6 +2,7 @@
  * The one place commands are executed: locally, or on the environment's host over SSH.
  * Everything else builds commands as data and hands them here.
  */
+import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { chmod, writeFile } from "node:fs/promises";
 import path from "node:path";
@@ -10,7 +11,7 @@ import pLimit from "p-limit";
 import type { Command } from "./commands/argv.js";
 import { knownHostsLine, sshArgv, sshCloseArgv, sshMasterArgv } from "./commands/ssh.js";
 import type { Environment, SshTarget } from "./config/environments.js";
-import { makeSessionDir } from "./ssh-session-dir.js";
+import { ownedTempDir } from "./owned-temp-dir.js";
 
 export interface RunResult {
   exitCode: number;
@@ -77,6 +78,14 @@ export function localRunner(timeoutSeconds: number): Runner {
   };
 }
 
+/** Closes the SSH master listening in `dir`, if any; synchronous, so it can run as the process exits. */
+function closeMaster(dir: string): void {
+  spawnSync("ssh", ["-o", `ControlPath=${path.join(dir, "master.sock")}`, "-O", "exit", "shipyard"], {
+    stdio: "ignore",
+    timeout: 5_000,
+  });
+}
+
 /**
  * Commands in flight at once on the one SSH connection. sshd refuses sessions past its MaxSessions (10 by
  * default) on a connection; ssh then falls back to new connections, which MaxStartups starts dropping. So a
@@ -93,7 +102,8 @@ export async function sshRunner(
   env: NodeJS.ProcessEnv,
   timeoutSeconds: number,
 ): Promise<Runner> {
-  const session = await makeSessionDir();
+  // A killed CLI's master is closed by the next run that reaps its directory.
+  const session = await ownedTempDir("shipyard-ssh-", closeMaster);
   const dir = session.path;
   const knownHostsFile = path.join(dir, "known_hosts");
   await writeFile(knownHostsFile, knownHostsLine(target), { mode: 0o600 });

@@ -100,6 +100,15 @@ describe("links between README.md and docs/", () => {
   it("README stays a front page, under 8 KB", () => {
     expect(readFileSync(path.join(root, "README.md")).byteLength).toBeLessThan(8192);
   });
+
+  it("README's deploy section starts with the words a person types, on a line of their own", () => {
+    const lines = readFileSync(path.join(root, "README.md"), "utf8").split("\n");
+    const heading = lines.findIndex((line) => /^## Deploy\b/.test(line));
+    expect(heading, "a `## Deploy` section").toBeGreaterThan(-1);
+    // The section's first content, past blank lines and the fence that opens its code block.
+    const first = lines.slice(heading + 1).find((line) => line.trim() !== "" && !/^```/.test(line));
+    expect(first).toBe("dagger call deploy --env=prod");
+  });
 });
 
 describe("the link reader", () => {

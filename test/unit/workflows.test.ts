@@ -7,9 +7,9 @@ import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { validateWorkflow } from "@action-validator/core";
-import ts from "typescript";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
+import { moduleFunctions as readModuleFunctions } from "../harness/module-functions.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const read = (file: string) => readFileSync(path.join(root, file), "utf8");
@@ -22,27 +22,25 @@ const workflows = readdirSync(path.join(root, workflowDir))
 const engineVersion: string = JSON.parse(read("dagger.json")).engineVersion;
 
 /** The names `dagger call` accepts: the module's @func methods, in kebab-case. */
-function moduleFunctions(): Set<string> {
-  const file = "dagger/src/index.ts";
-  const source = ts.createSourceFile(file, read(file), ts.ScriptTarget.Latest, true);
-  const names = new Set<string>();
-  const visit = (node: ts.Node) => {
-    if (ts.isMethodDeclaration(node) && ts.isIdentifier(node.name)) {
-      const decorated = (ts.getDecorators(node) ?? []).some(
-        (d) =>
-          ts.isCallExpression(d.expression) &&
-          ts.isIdentifier(d.expression.expression) &&
-          d.expression.expression.text === "func",
-      );
-      if (decorated) names.add(node.name.text.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`));
-    }
-    ts.forEachChild(node, visit);
-  };
-  visit(source);
-  return names;
+const moduleFunctions = () => new Set(readModuleFunctions().keys());
+
+/** The words a person types to deploy, and what both CI systems run. */
+const DEPLOY_WORDS = "dagger call deploy --env=prod";
+
+/**
+ * The host variables Dagger's local defaults (.env.example, copied to .env) read for a function: the env://
+ * references of the names that start with it (DEPLOY_SSHKEY=env://DEPLOY_SSH_KEY for deploy).
+ */
+function localDefaultVariables(fn: string): string[] {
+  const prefix = `${fn.replace(/-/g, "_").toUpperCase()}_`;
+  return read(".env.example")
+    .split("\n")
+    .filter((line) => line.toUpperCase().startsWith(prefix))
+    .flatMap((line) => [...line.matchAll(/=env:\/\/([A-Za-z_][A-Za-z0-9_]*)$/g)].map((m) => m[1] as string));
 }
 
 interface Step {
+  if?: string;
   uses?: string;
   run?: string;
   env?: Record<string, string>;
@@ -95,6 +93,22 @@ describe.each(workflows)("%s", (file) => {
     }
   });
 
+  it("gives each call that reads Dagger's local defaults the .env and every variable its references read", () => {
+    for (const [, job] of jobsOf(file)) {
+      const steps = job.steps ?? [];
+      steps.forEach((step, index) => {
+        if (!step.uses?.startsWith("dagger/dagger-for-github@")) return;
+        const fn = step.with?.args?.trim().split(/\s+/)[0] ?? "";
+        const variables = localDefaultVariables(fn);
+        if (variables.length === 0) return;
+        const copied = steps.slice(0, index).some((s) => s.run?.trim() === "cp .env.example .env");
+        expect(copied, `${file}: ${fn} runs without .env`).toBe(true);
+        for (const name of variables)
+          expect({ ...job.env, ...step.env }, `${fn} reads env://${name} in ${file}`).toHaveProperty(name);
+      });
+    }
+  });
+
   it("passes secrets only through the environment, as env:// references", () => {
     for (const [, job] of jobsOf(file)) {
       for (const step of job.steps ?? []) {
@@ -105,6 +119,37 @@ describe.each(workflows)("%s", (file) => {
         }
       }
     }
+  });
+});
+
+describe("the deploy the workflows run", () => {
+  it("is the user's words exactly: `dagger call deploy --env=prod`, nothing more", () => {
+    const [, deploy] = jobsOf(".github/workflows/ci.yml").find(([name]) => name === "deploy") ?? [];
+    const calls = (deploy?.steps ?? []).filter((s) => s.uses?.startsWith("dagger/dagger-for-github@"));
+    expect(calls.map((s) => `dagger ${s.with?.verb} ${s.with?.args?.trim()}`)).toEqual([DEPLOY_WORDS]);
+  });
+});
+
+describe("the nightly backup artifact", () => {
+  const [, job] = jobsOf(".github/workflows/backup.yml").find(([name]) => name === "backup") ?? [];
+  const steps = job?.steps ?? [];
+  const uploads = steps.filter((s) => s.uses?.startsWith("actions/upload-artifact@"));
+
+  it("is only ever the age-encrypted file, uploaded only when the repository names a recipient", () => {
+    expect(uploads.length).toBeGreaterThan(0);
+    for (const upload of uploads) {
+      expect(upload.with?.path, "uploaded path").toMatch(/\.age$/);
+      expect(upload.if).toMatch(/vars\.BACKUP_AGE_RECIPIENT != ''/);
+    }
+  });
+
+  it("is encrypted to that recipient with age, from the variable through the environment (never inlined in the script)", () => {
+    const encrypt = steps.find((s) => /age --encrypt/.test(s.run ?? ""));
+    expect(encrypt?.env?.RECIPIENT).toMatch(/^\$\{\{ vars\.BACKUP_AGE_RECIPIENT \}\}$/);
+    expect(encrypt?.run).toMatch(
+      /age --encrypt --recipient "\$RECIPIENT" --output backups\/prod\.dump\.age backups\/prod\.dump/,
+    );
+    expect(encrypt?.run).not.toMatch(/\$\{\{/);
   });
 });
 
@@ -143,5 +188,25 @@ describe("ci/gitlab-ci.yml", () => {
     for (const command of commands) {
       expect(command).not.toMatch(/--(password|ssh-key|registry-password)=(?!env:\/\/)/);
     }
+  });
+
+  it("deploys with the same words as GitHub and a person, with .env and the variables its references read", () => {
+    const deploy = gitlab.deploy as { script?: string[]; variables?: Record<string, string> };
+    expect(deploy.script).toEqual([DEPLOY_WORDS]);
+    const dagger = gitlab[".dagger"] as { before_script?: string[] };
+    expect(dagger.before_script).toContain("cp .env.example .env");
+    const set = new Set([...Object.keys(deploy.variables ?? {}), "DEPLOY_SSH_KEY"]);
+    for (const name of localDefaultVariables("deploy")) expect(set.has(name), name).toBe(true);
+  });
+
+  it("keeps the backup only age-encrypted to BACKUP_AGE_RECIPIENT, and removes the plain copy", () => {
+    const backup = gitlab.backup as {
+      script?: string[];
+      after_script?: string[];
+      artifacts?: { paths?: string[] };
+    };
+    expect(backup.artifacts?.paths).toEqual(["backups/prod.dump.age"]);
+    expect(backup.script?.join("\n")).toMatch(/age --encrypt --recipient "\$BACKUP_AGE_RECIPIENT"/);
+    expect(backup.after_script).toContain("rm -f backups/prod.dump");
   });
 });

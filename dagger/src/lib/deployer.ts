@@ -63,6 +63,7 @@ export type DeployerCommand =
   | { command: "backup" }
   | { command: "restore"; confirm?: string }
   | { command: "rollback"; to?: string }
+  | { command: "setup" }
   | { command: "status" };
 
 /**
@@ -159,7 +160,7 @@ export interface DeployerWiring {
   mountDockerSocket: boolean;
   /** Restores a given dump file (mounted at RESTORE_FILE_PATH). */
   mountRestoreFile: boolean;
-  /** Every command but status takes a verified backup, which is checked on a scratch Postgres. */
+  /** Every command but setup and status takes a verified backup, which is checked on a scratch Postgres. */
   scratchPostgres: boolean;
   /** For `local`: argv runs the CLI on the host's engine; the deployer image must be at DEPLOYER_TARBALL_PATH. */
   onHost?: { hostPath: string };
@@ -225,7 +226,8 @@ export function deployerWiring(raw: DeployerInput): DeployerWiring {
     asCliFlag,
   );
   const command = commandOf(raw);
-  const takesBackup = command.command !== "status";
+  // Setup prepares a host that has no data yet, and status only reads.
+  const takesBackup = command.command !== "status" && command.command !== "setup";
   const secretVariables = {
     ...(access.hasDatabaseUrl ? { databaseUrl: access.environment.urlEnv } : {}),
     // Every command that takes a backup uploads it where the environment says so.
@@ -236,7 +238,8 @@ export function deployerWiring(raw: DeployerInput): DeployerWiring {
   // The lock and the ledger record who acted.
   const who = { SHIPYARD_WHO: "dagger" };
   const common = {
-    mountSshKey: access.hasSshKey,
+    // Only where it is used: .env may name a key for every call, and `local` never reads one.
+    mountSshKey: access.hasSshKey && access.environment.targetKind === "ssh",
     mountDockerSocket: access.hasDockerSocket,
     mountRestoreFile: command.command === "restore",
   };
@@ -322,14 +325,30 @@ export function deployerOutcome(exitCode: number, stdout: string, stderr: string
   return { ok, json: JSON.stringify(JSON.parse(stdout), null, 2), summary, result: parsed.result };
 }
 
-/** Where backup --json says the verified file is: its copy here (--fetch-to), else where it is kept. */
-export function backupFilePath(result: unknown): string {
+/**
+ * Where backup --json says the verified file is: its copy here (--fetch-to) when the backup is kept on the
+ * server, else where it is kept. For an environment that encrypts its backups (backup.encryptTo) that must
+ * be the age-encrypted file: a plain dump is refused rather than handed out, since what `backup` returns is
+ * exported, uploaded as an artifact, kept off the server.
+ */
+export function backupFilePath(result: unknown, environment: { encryptsBackups: boolean }): string {
   const parsed = z
-    .object({ path: z.string().startsWith("/"), fetchedTo: z.string().startsWith("/").optional() })
+    .object({
+      path: z.string().startsWith("/"),
+      fetchedTo: z.string().startsWith("/").optional(),
+      backup: z.object({ encrypted: z.boolean() }).loose().optional(),
+    })
     .loose()
     .safeParse(result);
   if (!parsed.success) throw new Error("the backup's answer names no file (expected result.path)");
-  return parsed.data.fetchedTo ?? parsed.data.path;
+  const { path, fetchedTo, backup } = parsed.data;
+  const file = fetchedTo ?? path;
+  const encrypted = backup?.encrypted ?? file.endsWith(".age");
+  if (environment.encryptsBackups && !encrypted)
+    throw new Error(
+      `the environment encrypts its backups (backup.encryptTo), but the backup's answer names a plain file (${file}): not returning it`,
+    );
+  return file;
 }
 
 /** The scratch server's URL inside the deployer; its user is the image's superuser, so it may create databases. */

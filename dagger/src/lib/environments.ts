@@ -1,9 +1,12 @@
 /**
  * What the module must know of deploy/environments.yaml before it wires a deployer, because nothing the CLI
  * prints can tell it sooner: how the environment is reached (`target.kind`: run the CLI in the deployer, or
- * on the host's engine) and the name the database URL is exported under (`database.urlEnv`). Both are read
+ * on the host's engine), the name the database URL is exported under (`database.urlEnv`) and whether its
+ * backups are encrypted (`backup.encryptTo`, so `backup` never hands out a plain file for one that is); and
+ * the project's `image` section, where deploy and publish push when their flags leave it out. All are read
  * as the file states them; the deploy CLI validates the whole file (deploy/src/config/environments.ts) when
- * it runs, so nothing here checks a value the CLI checks again.
+ * it runs, and publishing checks the registry and repository as it checks the flags, so nothing here checks a
+ * value a second time.
  */
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
@@ -14,11 +17,21 @@ export const ENVIRONMENTS_FILE = "deploy/environments.yaml";
 
 export type TargetKind = "local" | "ssh";
 
-/** One environment as the module reads it: the two fields the deployer's wiring depends on. */
+/** One environment as the module reads it: the fields the deployer's wiring and backup's answer depend on. */
 export interface EnvironmentFacts {
   targetKind: TargetKind;
   /** The variable the CLI reads the database URL from; --database-url is exported under it. */
   urlEnv: string;
+  /** backup.encryptTo names recipients: the CLI stores (and backup returns) age-encrypted files only. */
+  encryptsBackups: boolean;
+}
+
+/** The project's `image` section: where deploy and publish push when a flag leaves a field out. */
+export interface ImageSettings {
+  registry?: string;
+  repository?: string;
+  username?: string;
+  sourceUrl?: string;
 }
 
 const environmentsFile = z.object({
@@ -27,19 +40,29 @@ const environmentsFile = z.object({
     z.object({
       target: z.object({ kind: z.enum(["local", "ssh"]) }),
       database: z.object({ urlEnv: z.string() }),
+      backup: z.object({ encryptTo: z.array(z.string()).optional() }).optional(),
     }),
   ),
 });
 
-/** How `env` is reached and where its database URL goes; an unknown name is one line listing the valid ones. */
-export function environmentFacts(yamlText: string, env: string): EnvironmentFacts {
-  let data: unknown;
+const imageSection = z.object({
+  image: z
+    .object({ registry: z.string(), repository: z.string(), username: z.string(), sourceUrl: z.string() })
+    .partial()
+    .optional(),
+});
+
+function readYaml(yamlText: string): unknown {
   try {
-    data = parseYaml(yamlText);
+    return parseYaml(yamlText);
   } catch (error) {
     throw new InvalidInputError(`${ENVIRONMENTS_FILE} is not valid YAML: ${(error as Error).message}`);
   }
-  const parsed = environmentsFile.safeParse(data);
+}
+
+/** How `env` is reached and where its database URL goes; an unknown name is one line listing the valid ones. */
+export function environmentFacts(yamlText: string, env: string): EnvironmentFacts {
+  const parsed = environmentsFile.safeParse(readYaml(yamlText));
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     throw new InvalidInputError(
@@ -53,5 +76,22 @@ export function environmentFacts(yamlText: string, env: string): EnvironmentFact
       `--env: unknown environment "${env}"; valid environments in ${ENVIRONMENTS_FILE}: ${Object.keys(environments).join(", ")}`,
     );
   }
-  return { targetKind: environment.target.kind, urlEnv: environment.database.urlEnv };
+  return {
+    targetKind: environment.target.kind,
+    urlEnv: environment.database.urlEnv,
+    encryptsBackups: (environment.backup?.encryptTo ?? []).length > 0,
+  };
+}
+
+/** The project's `image` section ({} when the file has none, or no file: every field then comes from flags). */
+export function imageSettings(yamlText: string | undefined): ImageSettings {
+  if (yamlText === undefined) return {};
+  const parsed = imageSection.safeParse(readYaml(yamlText));
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new InvalidInputError(
+      `${ENVIRONMENTS_FILE}: ${issue?.path.join(".") || "(file)"}: ${issue?.message}; image holds registry, repository, username and sourceUrl as strings`,
+    );
+  }
+  return parsed.data.image ?? {};
 }

@@ -21,13 +21,13 @@ export const publishTargetSchema = z.object({
       REGISTRY,
       "must be a registry host with an optional port, e.g. ghcr.io or registry.example.com:5000",
     ),
+  // Registries take lower-case repository paths only, while the names CI hands out keep the owner's
+  // capitals ($GITHUB_REPOSITORY is Acme/Shipyard): lower-cased here rather than refused.
   repository: z
     .string()
     .trim()
-    .regex(
-      REPOSITORY,
-      "must be a lower-case repository path, e.g. acme/shipyard (letters, digits, . _ - and /)",
-    ),
+    .toLowerCase()
+    .regex(REPOSITORY, "must be a repository path, e.g. acme/shipyard (letters, digits, . _ - and /)"),
   revision: z
     .string()
     .trim()

@@ -1,5 +1,5 @@
 /**
- * shipyard: deploy, roll back, back up, restore and inspect an environment from any machine.
+ * shipyard: set up, deploy, roll back, back up, restore and inspect an environment from any machine.
  *   npm run shipyard -- deploy --env=staging --image=NAME@sha256:… [--dry-run] [--json]
  * This reads the command line, loads the environment, runs one command (cli/<group>.ts) in a context that
  * opens and closes its runners (context.ts), and prints the outcome (output.ts). Exit codes: 0 done,
@@ -17,11 +17,13 @@ import { withContext } from "./context.js";
 import { lockCommand } from "./lock.js";
 import { printFailure, printOutcome } from "./output.js";
 import { deployCommand, rollbackCommand } from "./release.js";
+import { setupCommand } from "./setup.js";
 import { releasesCommand, statusCommand } from "./status.js";
 import { commandUsage, UsageError, usage } from "./usage.js";
 
 /** In the order an unknown command's message lists them. */
 const COMMANDS: readonly CliCommand[] = [
+  setupCommand,
   deployCommand,
   rollbackCommand,
   backupCommand,

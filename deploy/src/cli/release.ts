@@ -1,8 +1,6 @@
 /** deploy and rollback: the zero-downtime release (release/release.ts), its --dry-run plan and its summary. */
-import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { type BackupResult, backup } from "../backup/backup.js";
-import { listAppContainers } from "../commands/docker.js";
+import { listAppContainers, listProjectVolumes } from "../commands/docker.js";
 import { parseLedger, recentReleases } from "../commands/ledger.js";
 import { withInterrupts } from "../interrupts.js";
 import {
@@ -16,13 +14,10 @@ import { configToShip, type DeployResult, deploy } from "../release/deploy.js";
 import { type DeployContext, type DeployRequest, releasePlan } from "../release/release.js";
 import type { Runner } from "../runner.js";
 import type { CliCommand, Outcome } from "./command.js";
+import { configSource } from "./config-source.js";
 import type { CliContext } from "./context.js";
 import { backupContext, connectionFor } from "./database.js";
 import { UsageError } from "./usage.js";
-
-/** The repository this CLI belongs to: a deploy ships its compose and nginx configuration. */
-const configSource = () =>
-  path.resolve(process.env.SHIPYARD_CONFIG_SOURCE ?? fileURLToPath(new URL("../../../", import.meta.url)));
 
 export const deployCommand: CliCommand = {
   name: "deploy",
@@ -107,16 +102,18 @@ async function releaseCommand(
       : {}),
   };
   if (options["dry-run"]) {
-    const running = parseContainers((await host.run(listAppContainers(environment))).stdout).filter(
-      (c) => c.state === "running",
-    );
+    // As the release lists them: no app container, running or not, and no volume is a first release (no backup).
+    const found = {
+      containers: parseContainers((await host.run(listAppContainers(environment))).stdout),
+      volumes: (await host.run(listProjectVolumes(environment))).stdout.split("\n").filter(Boolean),
+    };
     const holder = {
       holder: ctx.who,
       purpose: `deploy ${wanted.release}`,
       since: new Date().toISOString(),
       token: "<random>",
     };
-    return { plan: releasePlan(release, wanted, running, holder), summary: [] };
+    return { plan: releasePlan(release, wanted, found, holder), summary: [] };
   }
   const result = await withInterrupts(
     { operation: shipsConfig ? "deploy" : "rollback", envName: environment.name },
@@ -134,7 +131,11 @@ function releaseSummary(ctx: CliContext, result: DeployResult, taken: BackupResu
   return [
     `release ${result.release} serves through nginx at ${environment.publicUrl} (${result.image}@${result.digest})`,
     result.previous ? `previous release: ${result.previous}` : "first release of this environment",
-    result.backup ? `verified backup before the release: ${result.backup}` : "no backup taken (--no-backup)",
+    result.backup
+      ? `verified backup before the release: ${result.backup}`
+      : result.backupSkipped
+        ? `no backup: ${result.backupSkipped}`
+        : "no backup taken (--no-backup)",
     ...(result.stopped.length ? [`stopped ${result.stopped.join(", ")}`] : []),
     ...(result.leftover.length
       ? [`WARNING: could not stop or remove ${result.leftover.join(", ")}; remove them with docker rm -f`]

@@ -1,9 +1,11 @@
 /** status and releases: what the environment runs now, from the host's ledger, its lock, its backups and its site. */
+import { readJournal } from "../commands/journal.js";
 import { parseLedger, type ReleaseRecord, recentReleases } from "../commands/ledger.js";
 import { describeHolder } from "../commands/lock.js";
 import { checkHealth } from "../health.js";
 import { currentHolder } from "../locking.js";
 import { currentRelease } from "../release/decisions.js";
+import { parseJournal } from "../release/journal.js";
 import { limitOption, refuseDryRun } from "./args.js";
 import type { CliCommand } from "./command.js";
 import { backupCatalog } from "./database.js";
@@ -38,8 +40,9 @@ export const statusCommand: CliCommand = {
     refuseDryRun(ctx.options, "status");
     const limit = limitOption(ctx.options);
     const host = await ctx.host();
-    const [holder, releases, backups, health] = await Promise.all([
+    const [holder, interrupted, releases, backups, health] = await Promise.all([
       currentHolder(host, environment),
+      host.run(readJournal(environment.stateDirectory)).then((r) => parseJournal(r.stdout)),
       host.run(recentReleases(environment.stateDirectory, limit)).then((r) => parseLedger(r.stdout)),
       backupCatalog(ctx).then((catalog) => catalog.read().then((b) => b.slice(-limit))),
       checkHealth(new URL(environment.healthPath, environment.publicUrl).toString(), 5_000),
@@ -47,11 +50,16 @@ export const statusCommand: CliCommand = {
     const current = currentRelease(releases);
     const stale = environment.timeouts.lockStaleMinutes;
     return {
-      result: { lock: holder, current, health, releases, backups },
+      result: { lock: holder, interrupted, current, health, releases, backups },
       summary: [
         `health: ${health.ok ? "ok" : "FAILING"} ${health.url} ${health.status ?? health.error} (${health.ms} ms)`,
         `current release: ${current ? `${current.release} (${current.image}@${current.digest}, ${current.at})` : "none recorded"}`,
         holder ? `lock: ${describeHolder(holder, new Date(), stale)}` : "lock: free",
+        ...(interrupted
+          ? [
+              `INTERRUPTED: the release of ${interrupted.record.release} by ${interrupted.record.who} (started ${interrupted.record.at}) stopped mid-way${interrupted.left.switched ? "; nginx's upstream file may name its unverified container" : ""}; the next deploy or rollback undoes what it left`,
+            ]
+          : []),
         ...(releases.length ? releases.map(releaseLine) : ["no releases recorded"]),
         ...(backups.length
           ? backups.map(

@@ -42,14 +42,26 @@ const ENVIRONMENT = `environment:
                                                               and backup.where is cli)
   PG_BIN_DIR                                                  where pg_dump/pg_restore live (default: PATH)
   SHIPYARD_WHO                                                who to record as lock holder (default: user@host)
-  SHIPYARD_CONFIG_SOURCE                                      deploy: the repository whose compose/ and nginx/
-                                                              configuration is shipped (default: this one)`;
+  SHIPYARD_CONFIG_SOURCE                                      deploy, setup: the repository whose compose/ and
+                                                              nginx/ configuration is shipped, and whose
+                                                              compose/.env.example setup fills in (default: this one)`;
 
 const optionLines = (names: readonly ("env" | "config" | OptionName)[]) =>
   names.map((name) => `  ${OPTIONS[name][0].padEnd(16)}${OPTIONS[name][1]}`);
 
-/** The order the full usage lists commands in: restore beside backup, then what only reads. */
-const LISTED = ["deploy", "rollback", "backup", "restore", "upload", "backups", "releases", "lock", "status"];
+/** The order the full usage lists commands in: setup first, restore beside backup, then what only reads. */
+const LISTED = [
+  "setup",
+  "deploy",
+  "rollback",
+  "backup",
+  "restore",
+  "upload",
+  "backups",
+  "releases",
+  "lock",
+  "status",
+];
 
 /** Every command and option, and the variables the CLI reads. */
 export function usage(commands: readonly CliCommand[]): string {

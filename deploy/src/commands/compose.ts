@@ -57,3 +57,6 @@ export function startStack(env: Environment, image: string, release: string): Co
 }
 
 export const composeVersion = (env: Environment): Command => compose(env, ["version"]);
+
+/** Checks compose.yaml with compose/.env: every variable it requires is set (prints nothing, secrets included). */
+export const checkComposeConfig = (env: Environment): Command => compose(env, ["config", "--quiet"]);

@@ -22,6 +22,20 @@ export function listAppContainers(env: Environment): Command {
   };
 }
 
+/** The project's volumes, one name a line: compose labels each, and keeps them (its data) when the containers go. */
+export function listProjectVolumes(env: Environment): Command {
+  return {
+    argv: [
+      "docker",
+      "volume",
+      "ls",
+      "--quiet",
+      "--filter",
+      `label=com.docker.compose.project=${env.compose.project}`,
+    ],
+  };
+}
+
 /** "<status> <health>", e.g. "running healthy" or "restarting none"; parsed by release/decisions.ts. */
 export const containerHealth = (id: string): Command => ({
   argv: [

@@ -264,6 +264,45 @@ const environment = z.strictObject({
     .describe("Restores into this environment need `--confirm=<name>` (set it for prod)."),
 });
 
+/**
+ * Where the Dagger module's `deploy` and `publish` push the image they release. One section for the project,
+ * not one per environment: the image is built once and the same digest is promoted through every
+ * environment (staging runs what prod will run), so it has one home. The CLI never reads it: it deploys the
+ * digest it is given. The module checks the values when it publishes (a registry host, a repository path),
+ * where it checks the same flags, so they are only required to be there here.
+ */
+const image = z
+  .strictObject({
+    registry: z.string().min(1).describe("Registry host, e.g. `ghcr.io` or `registry.example.com:5000`."),
+    repository: z
+      .string()
+      .min(1)
+      .describe(
+        "Repository path in the registry, e.g. `acme/shipyard`; lower-cased when published, as registries require.",
+      ),
+    username: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        "The registry user CI pushes as (its token comes from Dagger's local defaults, `.env`): the repository " +
+          "owner for GHCR with the workflow's `GITHUB_TOKEN`, `gitlab-ci-token` for GitLab's registry. A " +
+          "person publishing from a laptop passes `--username` (or keeps it in their own `.env`).",
+      ),
+    sourceUrl: z
+      .url()
+      .optional()
+      .describe(
+        "URL of the repository, recorded in the image's `org.opencontainers.image.source` label (GHCR links " +
+          "the package to it).",
+      ),
+  })
+  .describe(
+    "Where `dagger call deploy` and `dagger call publish` push the image: one home for the project, since " +
+      "the same digest is promoted through every environment. Their flags override it; the deploy CLI never " +
+      "reads it.",
+  );
+
 /** What one field alone cannot say: which backup settings go together. */
 const checkedEnvironment = environment.superRefine((entry, ctx) => {
   const { backup } = entry;
@@ -291,6 +330,7 @@ const checkedEnvironment = environment.superRefine((entry, ctx) => {
 
 export const environmentsFileSchema = z.strictObject({
   version: z.literal(1).describe("The file format's version."),
+  image: image.optional(),
   environments: z
     .record(z.string().regex(/^[a-z][a-z0-9-]*$/), checkedEnvironment)
     .describe("One entry per environment, by name (`--env=NAME`)."),

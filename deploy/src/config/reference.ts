@@ -161,13 +161,10 @@ export function renderEnvironmentsReference(): string {
   const environments = root.properties?.environments;
   const entry = environments?.additionalProperties;
   if (!environments || typeof entry !== "object") throw new Error("environments: expected a record schema");
+  // Every top-level field but the environments, whose entry gets its own table below.
+  const { environments: _entries, ...rest } = root.properties ?? {};
   const top: Row[] = [
-    {
-      field: code("version"),
-      presence: presence("version", root, root.properties?.version ?? {}),
-      values: allowed(root.properties?.version ?? {}),
-      meaning: root.properties?.version?.description ?? "",
-    },
+    ...rows({ ...root, properties: rest }, ""),
     {
       field: code("environments.NAME"),
       presence: presence("environments", root, environments),

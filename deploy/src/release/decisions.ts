@@ -47,6 +47,15 @@ export type HealthVerdict = { kind: "healthy" } | { kind: "waiting" } | { kind: 
  * From `docker inspect` "<status> <health>": a container that exited, restarts, or is reported
  * unhealthy will not recover by waiting longer, so the deploy stops waiting at once.
  */
+/**
+ * A host where no app container has run and compose has made no volume holds no data of the stack: a
+ * first release, with nothing to back up. Containers alone would not do: `compose down` removes them and
+ * keeps the volumes, the data with them.
+ */
+export function holdsNoData(containers: readonly AppContainer[], volumes: readonly string[]): boolean {
+  return containers.length === 0 && volumes.length === 0;
+}
+
 export function healthVerdict(line: string): HealthVerdict {
   const [status = "", health = ""] = line.trim().split(/\s+/);
   if (status !== "running") return { kind: "failed", reason: `the container is ${status || "gone"}` };

@@ -2,11 +2,11 @@
  * The release, executed: release.ts says what it does, step by step; this runs those steps on the
  * environment's host (steps.ts), under the lock, undoing them if one fails before the release serves.
  */
-import { mkdtemp, readdir, rm } from "node:fs/promises";
-import os from "node:os";
+import { readdir } from "node:fs/promises";
 import path from "node:path";
 import { type ConfigShipment, configBase, configBundle } from "../commands/config.js";
 import type { Environment } from "../config/environments.js";
+import { ownedTempDir } from "../owned-temp-dir.js";
 import { localRunner } from "../runner.js";
 import { type Exec, runOperation, runSteps } from "../steps.js";
 import { splitPinned } from "./decisions.js";
@@ -29,6 +29,8 @@ export interface DeployResult {
   /** Old containers that could not be stopped or removed (see the progress lines for why). */
   leftover: string[];
   backup: string | null;
+  /** Why no backup was taken though one was asked for: a first release, with no data yet. */
+  backupSkipped?: string;
 }
 
 function exec(ctx: DeployContext): Exec {
@@ -40,13 +42,13 @@ function exec(ctx: DeployContext): Exec {
   };
 }
 
-/** Where the configuration bundle is packed on this machine while the release runs, then removed. */
-async function withBundle<T>(work: (bundle: string) => Promise<T>): Promise<T> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), "shipyard-config-"));
+/** Where the configuration bundle is packed on this machine while the release (or setup) runs, then removed. */
+export async function withBundle<T>(work: (bundle: string) => Promise<T>): Promise<T> {
+  const dir = await ownedTempDir("shipyard-config-");
   try {
-    return await work(path.join(dir, "bundle.tar"));
+    return await work(path.join(dir.path, "bundle.tar"));
   } finally {
-    await rm(dir, { recursive: true, force: true });
+    dir.remove();
   }
 }
 
@@ -66,6 +68,7 @@ export async function deploy(ctx: DeployContext, request: DeployRequest): Promis
     stopped: facts.stopped,
     leftover: facts.leftover,
     backup: facts.backup,
+    ...(facts.backupSkipped ? { backupSkipped: facts.backupSkipped } : {}),
   };
 }
 

@@ -22,6 +22,7 @@ import {
   diskFree,
   dockerVersion,
   listAppContainers,
+  listProjectVolumes,
   pullImage,
   removeContainer,
   removeContainerIfPresent,
@@ -57,6 +58,7 @@ import {
   type AppContainer,
   currentRelease,
   healthVerdict,
+  holdsNoData,
   MIN_FREE_BYTES,
   newContainer,
   parseContainers,
@@ -139,11 +141,15 @@ export interface ReleaseFacts {
   /** The release that served before (from the ledger): what a failure returns to. */
   previous: ReleaseRecord | null;
   backup: string | null;
+  /** Why no backup was taken though one was asked for (a first release: no data yet); the ledger says so. */
+  backupSkipped: string | null;
   /** What shipping the configuration replaced; set once the snapshot is known, so the undo puts it back. */
   config: ConfigChange | null;
   previousUpstream: string;
   /** Every app container before the release starts its own, running or not. */
   before: AppContainer[];
+  /** The project's volumes before the release: with no app container either, there is no data yet. */
+  volumes: string[];
   /** The release's migrations ran: the undo cannot take them back, and says so. */
   migrated: boolean;
   /** The container the release started; the undo stops and removes it. */
@@ -166,9 +172,11 @@ export function startingFacts(): ReleaseFacts {
     interrupted: null,
     previous: null,
     backup: null,
+    backupSkipped: null,
     config: null,
     previousUpstream: "",
     before: [],
+    volumes: [],
     migrated: false,
     fresh: null,
     switched: false,
@@ -187,6 +195,9 @@ export interface ReleaseInput {
   /** ms since the epoch: the ledger's `at`, and the start of its duration. */
   started: number;
 }
+
+/** Why a first release takes no backup, in its progress line, its summary and the ledger. */
+export const FIRST_RELEASE_NO_BACKUP = "first release, no data yet";
 
 const ANY_EXIT = Array.from({ length: 255 }, (_, i) => i + 1);
 const isRunning = (c: AppContainer) => c.state === "running";
@@ -248,29 +259,47 @@ export function release(ctx: DeployContext, input: ReleaseInput): Operation<Rele
         },
         note: "the release serving now, which a failure returns to",
       }),
+      // Read before the backup: a host with neither app containers nor volumes has no data to back up.
+      step("find running app containers", listAppContainers(env), {
+        keep: (r, f) => {
+          f.before = parseContainers(r.stdout);
+        },
+      }),
+      step("find the project's volumes", listProjectVolumes(env), {
+        keep: (r, f) => {
+          f.volumes = r.stdout.split("\n").filter(Boolean);
+        },
+      }),
     ],
     changes: [
-      ...(takeBackup
-        ? [
-            effect<ReleaseFacts, string>("backup", takeBackup, {
-              detail: (id) => id,
-              keep: (id, f) => {
-                f.backup = id;
+      later((f) => {
+        if (!takeBackup) return [];
+        // No stack has run here (the backup would find no Postgres to dump): nothing to lose, said plainly.
+        if (holdsNoData(f.before, f.volumes))
+          return [
+            effect<ReleaseFacts, string>("backup: skipped", async () => FIRST_RELEASE_NO_BACKUP, {
+              detail: (why) => why,
+              keep: (why, f) => {
+                f.backupSkipped = why;
               },
-              note: "the verified backup (see `backup --dry-run`)",
+              note: "no app container and no volume of the project on this host: a first release, with no data to back up",
             }),
-          ]
-        : []),
+          ];
+        return [
+          effect<ReleaseFacts, string>("backup", takeBackup, {
+            detail: (id) => id,
+            keep: (id, f) => {
+              f.backup = id;
+            },
+            note: "the verified backup (see `backup --dry-run`)",
+          }),
+        ];
+      }),
       ...(shipment ? shipConfigSteps(env, runner.where, request.release, shipment, input.bundle) : []),
       step("pull", pullImage(request.image)),
       step("current upstream", readUpstream(env), {
         keep: (r, f) => {
           f.previousUpstream = r.stdout;
-        },
-      }),
-      step("find running app containers", listAppContainers(env), {
-        keep: (r, f) => {
-          f.before = parseContainers(r.stdout);
         },
       }),
       later((f) => {
@@ -402,7 +431,11 @@ export function release(ctx: DeployContext, input: ReleaseInput): Operation<Rele
         ]),
       ),
       later((f) => {
-        const note = [record.note, f.leftover.length ? `not removed: ${f.leftover.join(", ")}` : undefined]
+        const note = [
+          record.note,
+          f.backupSkipped ? `no backup: ${f.backupSkipped}` : undefined,
+          f.leftover.length ? `not removed: ${f.leftover.join(", ")}` : undefined,
+        ]
           .filter(Boolean)
           .join("; ");
         return [
@@ -462,15 +495,15 @@ export function release(ctx: DeployContext, input: ReleaseInput): Operation<Rele
 /**
  * Ships the repository's compose and nginx configuration: a snapshot of what the host has first (known to
  * the undo from then on), then the new files in place. nginx loads them at the switch's `nginx -t` and
- * reload; compose at the next command.
+ * reload; compose at the next command. Setup ships it the same way to a host that has none.
  */
-export function shipConfigSteps(
+export function shipConfigSteps<F extends { config: ConfigChange | null }>(
   env: Environment,
   where: string,
   release: string,
   shipment: ConfigShipment,
   bundle: string,
-): Step<ReleaseFacts>[] {
+): Step<F>[] {
   const c = shipCommands(env, release, shipment, bundle);
   const seed = c.seed;
   return [
@@ -487,7 +520,7 @@ export function shipConfigSteps(
       note: "files the release adds are the ones the snapshot lacks: a failure removes them",
     }),
     step("upload config", c.unpack, { detail: () => `to ${c.base} on ${where}`, note: "stdin: the bundle" }),
-    ...(seed ? [step<ReleaseFacts>("seed upstream", seed, { note: "only where the host has none" })] : []),
+    ...(seed ? [step<F>("seed upstream", seed, { note: "only where the host has none" })] : []),
   ];
 }
 
@@ -595,13 +628,14 @@ export function recoverySteps(
 }
 
 /**
- * What --dry-run prints for `deploy` and `rollback`: the steps a run takes, with `running` as the host's
- * app containers now and placeholders (`<…>`, NEW-CONTAINER) for what only the run finds out.
+ * What --dry-run prints for `deploy` and `rollback`: the steps a run takes, with what the host has now (its
+ * app containers, running or not, and the project's volumes, as the run lists them) and placeholders
+ * (`<…>`, NEW-CONTAINER) for what only the run finds out.
  */
 export function releasePlan(
   ctx: DeployContext,
   request: DeployRequest,
-  running: readonly AppContainer[],
+  { containers, volumes }: { containers: readonly AppContainer[]; volumes: readonly string[] },
   holder: LockHolder,
   started = Date.now(),
 ): PlannedStep[] {
@@ -609,10 +643,11 @@ export function releasePlan(
   const facts: ReleaseFacts = {
     ...startingFacts(),
     previousUpstream: "<current upstream>",
-    before: [...running],
+    before: [...containers],
+    volumes: [...volumes],
     fresh: { id: "<new container>", name: "NEW-CONTAINER", image: request.image, state: "running" },
-    old: [...running],
-    backups: env.watch.seconds > 0 ? running.filter(isRunning).map((c) => c.name) : [],
+    old: [...containers],
+    backups: env.watch.seconds > 0 ? containers.filter(isRunning).map((c) => c.name) : [],
     config: ctx.config
       ? { base: configBase(env), snapshot: configSnapshot(env, request.release), added: [] }
       : null,

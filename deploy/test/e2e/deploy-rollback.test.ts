@@ -63,8 +63,10 @@ describe("deploy and rollback on a real engine through nginx", () => {
   it("first deploy: ships the configuration, v1 starts with its data services and serves through nginx; the ledger records it by digest", async () => {
     // The host's copy is stale: the deploy ships the repository's.
     writeFileSync(path.join(target.dir, "nginx/html/robots.txt"), "stale\n");
-    const run = await deploy("v1", "v1");
+    // As a user deploys: no --no-backup. Nothing ran here yet, so there is no data to back up, and it says so.
+    const run = await target.shipyard(["deploy", "--env=remote", `--image=${image("v1")}`, "--release=v1"]);
     expect(run.exitCode, run.stderr).toBe(0);
+    expect(run.stderr).toMatch(/✓ backup: skipped \([\d.]+ s\) first release, no data yet\n/);
     expect(run.stderr).toContain(`preflight: docker`);
     expect(run.stderr).toContain(`on ${target.sshWhere}`);
     expect(run.stdout).toMatch(/release v1 serves through nginx/);
@@ -83,7 +85,12 @@ describe("deploy and rollback on a real engine through nginx", () => {
     productId = (JSON.parse(created.text) as { id: number }).id;
 
     const [record] = await ledger();
-    expect(record).toMatchObject({ release: "v1", result: "succeeded", who: "e2e@test" });
+    expect(record).toMatchObject({
+      release: "v1",
+      result: "succeeded",
+      who: "e2e@test",
+      note: "no backup: first release, no data yet",
+    });
     expect(`${record?.image}@${record?.digest}`).toBe(image("v1"));
   });
 
@@ -312,6 +319,9 @@ describe("deploy and rollback on a real engine through nginx", () => {
     await killed.waitFor(/✓ switch upstream/);
     killed.signal("SIGKILL");
     await killed.done;
+    expect(readdirSync(tmpdir()).filter((n) => n.startsWith(`shipyard-config-${killed.pid}-`))).toHaveLength(
+      1,
+    );
     // What it left: the lock, its container, an upstream file naming that unverified container, the journal.
     const lock = path.join(target.stateDirectory, "deploy.lock");
     const journalFile = path.join(target.stateDirectory, "release-journal.json");
@@ -324,6 +334,10 @@ describe("deploy and rollback on a real engine through nginx", () => {
       `server ${journal.left.fresh.name}:`,
     );
     expect(await target.appContainers()).toHaveLength(2);
+    const status = await target.shipyard(["status", "--env=remote"]);
+    expect(status.stdout).toMatch(
+      /INTERRUPTED: the release of v8 by e2e@test \(started [^)]+\) stopped mid-way; nginx's upstream file may name its unverified container; the next deploy or rollback undoes what it left/,
+    );
 
     const next = await deploy("v2", "v9");
     expect(next.exitCode, next.stderr).toBe(0);
@@ -343,7 +357,7 @@ describe("deploy and rollback on a real engine through nginx", () => {
     expect(records.at(-2)?.note).toMatch(/^interrupted \(its CLI stopped mid-way\); undone by the next run/);
     expect(existsSync(lock)).toBe(false);
     expect(existsSync(journalFile)).toBe(false);
-    // The killed run's SSH session directory (its key copy, its master connection) is gone too.
-    expect(readdirSync(tmpdir()).filter((n) => n.startsWith(`shipyard-ssh-${killed.pid}-`))).toEqual([]);
+    // The killed run's temporary directories (its SSH session with the key copy and master, its config bundle) are gone too.
+    expect(readdirSync(tmpdir()).filter((n) => n.includes(`-${killed.pid}-`))).toEqual([]);
   });
 });

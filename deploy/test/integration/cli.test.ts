@@ -206,7 +206,7 @@ describe("shipyard CLI", () => {
       const { exitCode, stderr } = await runCli(["bakup"]);
       expect(exitCode).toBe(2);
       expect(stderr).toContain(
-        'unknown command "bakup"; valid commands: deploy, rollback, backup, upload, restore, backups, releases, lock, status',
+        'unknown command "bakup"; valid commands: setup, deploy, rollback, backup, upload, restore, backups, releases, lock, status',
       );
     },
     deadline({ cli: 1 }),

@@ -34,6 +34,7 @@ describe("docs/environments.md, generated from the schema", () => {
       "compose.nginxConfDirectory",
       "database.dumpFrom",
       "backup.upload.url",
+      "image.repository",
     ])
       expect(reference).toContain(`| \`${field}\` |`);
   });

@@ -24,6 +24,16 @@ describe("environments file", () => {
     expect(selectEnvironment(file, "local", "x").target).toEqual({ kind: "local" });
   });
 
+  it("says where the Dagger module publishes, once for the project; the CLI needs none of it", async () => {
+    const file = parseEnvironments(await readFile(committed, "utf8"), "environments.yaml");
+    expect(file.image).toMatchObject({ registry: "ghcr.io", repository: "acme/shipyard" });
+    expect(parseEnvironments(minimal, "f").image).toBeUndefined();
+    const typo = `image: { registry: ghcr.io, repository: acme/shipyard, repo: x }\n${minimal}`;
+    expect(() => parseEnvironments(typo, "envs.yaml")).toThrow(/repo/);
+    const half = `image: { registry: ghcr.io }\n${minimal}`;
+    expect(() => parseEnvironments(half, "envs.yaml")).toThrow(/image\.repository/);
+  });
+
   it("fills defaults for health path and timeouts", () => {
     const env = selectEnvironment(parseEnvironments(minimal, "f"), "local", "f");
     expect(env.healthPath).toBe("/healthz");

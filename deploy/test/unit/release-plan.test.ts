@@ -35,7 +35,8 @@ const plan = (
   request: { image: string; release: string; migrate?: boolean },
   running: AppContainer[],
   options: Partial<DeployContext> = {},
-) => releasePlan(ctx(options), { migrate: true, ...request }, running, holder);
+  volumes: string[] = running.length ? ["shipyard_postgres-data"] : [],
+) => releasePlan(ctx(options), { migrate: true, ...request }, { containers: running, volumes }, holder);
 
 describe("release plan", () => {
   it("deploys only images pinned by digest", () => {
@@ -65,6 +66,16 @@ describe("release plan", () => {
     expect(first).toContain("start stack (migrate, app)");
     expect(first).not.toContain("start beside");
     expect(first).not.toContain("migrate");
+    // No app container and no volume here: no data, so no backup.
+    expect(first).toContain("backup: skipped");
+    expect(first).not.toContain("backup");
+    // A stopped container, or volumes kept by `compose down`, hold data: backed up.
+    const stopped = plan({ image, release: "r2" }, [{ ...blue, state: "exited" }]).map((s) => s.step);
+    const downed = plan({ image, release: "r2" }, [], {}, ["shipyard_postgres-data"]).map((s) => s.step);
+    for (const steps of [stopped, downed]) {
+      expect(steps).toContain("backup");
+      expect(steps).not.toContain("backup: skipped");
+    }
     const back = plan({ image, release: "r1", migrate: false }, [blue], { backup: undefined }).map(
       (s) => s.step,
     );

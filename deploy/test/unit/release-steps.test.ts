@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from "vitest";
 import type { Command } from "../../src/commands/argv.js";
-import { composeVersion, runMigrations, startBeside } from "../../src/commands/compose.js";
+import { composeVersion, runMigrations, startBeside, startStack } from "../../src/commands/compose.js";
 import {
   listArchive,
   packBundle,
@@ -20,6 +20,7 @@ import {
   diskFree,
   dockerVersion,
   listAppContainers,
+  listProjectVolumes,
   pullImage,
   removeContainer,
   removeContainerIfPresent,
@@ -58,6 +59,7 @@ const green: AppContainer = { id: "bbb", name: "shipyard-app-2", image, state: "
 const shipment = { source: "/repo", files: ["compose/compose.yaml", "nginx/nginx.conf"] };
 const snapshot = `${state}/config-before-r2.tar`;
 const line = (c: Command) => c.argv.join(" ");
+const VOLUME = "shipyard_postgres-data";
 const ps = (containers: AppContainer[]) =>
   containers
     .map((c) => JSON.stringify({ ID: c.id, Names: c.name, Image: c.image, State: c.state }))
@@ -97,6 +99,7 @@ function scene(failAt?: string, answers: (c: Command) => Answer = () => undefine
     if (text === line(listArchive(snapshot))) return { stdout: "compose/compose.yaml\n" };
     if (text === line(readUpstream(env))) return { stdout: OLD_UPSTREAM };
     if (text === line(listAppContainers(env))) return { stdout: ps(containers) };
+    if (text === line(listProjectVolumes(env))) return { stdout: `${VOLUME}\n` };
     if (text.includes("--scale")) containers = [...containers, green];
     if (program === "docker" && sub === "inspect") return { stdout: "running healthy\n" };
     if (readable(c) === EDGE_ANSWERS) return { stdout: "40 0\n" };
@@ -168,13 +171,18 @@ describe("a release, run against FakeRunner", () => {
     // The journal is rewritten before a step whenever what the undo needs has changed.
     expect(host.ran.map(readable)).toEqual([
       ...[dockerVersion(), composeVersion(env), diskFree(env), acquireLock(state, lockHolder)].map(line),
-      ...[readJournal(state), recentReleases(state, 200)].map(line),
+      ...[
+        readJournal(state),
+        recentReleases(state, 200),
+        listAppContainers(env),
+        listProjectVolumes(env),
+      ].map(line),
       JOURNAL,
       ...[snapshotConfig(".", shipment.files, snapshot), listArchive(snapshot)].map(line),
       JOURNAL,
       ...[unpackBundle(".", bundle), pullImage(image), readUpstream(env)].map(line),
       JOURNAL,
-      ...[listAppContainers(env), runMigrations(env, image, "r2")].map(line),
+      line(runMigrations(env, image, "r2")),
       JOURNAL,
       ...[startBeside(env, image, "r2", 1), listAppContainers(env)].map(line),
       JOURNAL,
@@ -215,10 +223,78 @@ describe("a release, run against FakeRunner", () => {
     });
   });
 
+  it("a first release (no app container, no volume of the project): no backup, as there is no data yet, said in the output and the ledger", async () => {
+    let stackStarted = false;
+    const first = scene(undefined, (c) => {
+      if (line(c) === line(recentReleases(state, 200))) return { stdout: "" };
+      if (line(c) === line(startStack(env, image, "r1"))) stackStarted = true;
+      if (line(c) === line(listAppContainers(env))) return { stdout: stackStarted ? ps([green]) : "" };
+      if (line(c) === line(listProjectVolumes(env))) return { stdout: "" };
+      return undefined;
+    });
+    let backups = 0;
+    first.ctx.backup = async () => `b-${++backups}`;
+    const r1 = { image, release: "r1", migrate: true };
+    const result = await deploy(first.ctx, r1);
+
+    expect(backups).toBe(0);
+    expect(first.stderr.join("\n")).toMatch(/✓ backup: skipped \([\d.]+ s\) first release, no data yet\n/);
+    const bundle = first.local.ran[0]?.argv[3] ?? "";
+    expect(first.host.ran.map(readable)).toEqual([
+      ...[dockerVersion(), composeVersion(env), diskFree(env), acquireLock(state, lockHolder)].map(line),
+      ...[
+        readJournal(state),
+        recentReleases(state, 200),
+        listAppContainers(env),
+        listProjectVolumes(env),
+      ].map(line),
+      JOURNAL,
+      ...[snapshotConfig(".", shipment.files, `${state}/config-before-r1.tar`)].map(line),
+      line(listArchive(`${state}/config-before-r1.tar`)),
+      JOURNAL,
+      ...[unpackBundle(".", bundle), pullImage(image), readUpstream(env)].map(line),
+      JOURNAL,
+      line(startStack(env, image, "r1")),
+      JOURNAL,
+      line(listAppContainers(env)),
+      JOURNAL,
+      line(containerHealth("bbb")),
+      JOURNAL,
+      ...[
+        writeUpstream(env, ""),
+        ensureNginx(env),
+        testNginx(env),
+        reloadNginx(env),
+        clearJournal(state),
+      ].map(line),
+      ...[listAppContainers(env), appendRelease(state, releaseRecord())].map(line),
+      line(removeSnapshot(`${state}/config-before-r1.tar`)),
+      line(releaseLock(state, token(first.host))),
+    ]);
+    expect(ledgerLine(first.host)).toMatchObject({
+      release: "r1",
+      result: "succeeded",
+      note: "no backup: first release, no data yet",
+    });
+    expect(result).toMatchObject({
+      previous: null,
+      backup: null,
+      backupSkipped: "first release, no data yet",
+    });
+    // --dry-run of a host with no app container prints the same steps.
+    const plan = releasePlan(
+      scene().ctx,
+      r1,
+      { containers: [], volumes: [] },
+      { ...lockHolder, purpose: "deploy r1" },
+    );
+    expect(first.progress.steps.map((s) => s.step)).toEqual(plan.map((s) => s.step));
+  });
+
   it("takes the very steps --dry-run prints, in the same order", async () => {
     const { ctx, progress } = scene();
     await deploy(ctx, request);
-    const plan = releasePlan(scene().ctx, request, [blue], lockHolder);
+    const plan = releasePlan(scene().ctx, request, { containers: [blue], volumes: [VOLUME] }, lockHolder);
     expect(progress.steps.map((s) => s.step)).toEqual(plan.map((s) => s.step));
   });
 
@@ -393,7 +469,6 @@ const undoneAfter: [step: string, undone: string[]][] = [
   ["upload config", [...config, "ledger"]],
   ["pull", [...config, "ledger"]],
   ["current upstream", [...config, "ledger"]],
-  ["find running app containers", [...config, "ledger"]],
   ["migrate", [...config, "ledger"]],
   ["start beside", [...config, "ledger"]],
   ["find the new container", [...config, "ledger"]],
@@ -459,13 +534,14 @@ describe("a release that fails, run against FakeRunner", () => {
     expect(host.ran).toHaveLength(commands);
   });
 
-  it("at read ledger: nothing changed yet, so nothing is undone; the lock is released", async () => {
-    const { ctx, host } = scene("read ledger");
-    await expect(deploy(ctx, request)).rejects.toThrow(/^read ledger broke$/);
-    expect(host.lines.slice(-2)).toEqual([
-      line(recentReleases(state, 200)),
-      line(releaseLock(state, token(host))),
-    ]);
+  it.each([
+    ["read ledger", recentReleases(state, 200)],
+    ["find running app containers", listAppContainers(env)],
+    ["find the project's volumes", listProjectVolumes(env)],
+  ])("at %s: nothing changed yet, so nothing is undone; the lock is released", async (step, command) => {
+    const { ctx, host } = scene(step);
+    await expect(deploy(ctx, request)).rejects.toThrow(new RegExp(`^${step} broke$`));
+    expect(host.lines.slice(-2)).toEqual([line(command), line(releaseLock(state, token(host)))]);
   });
 
   it.each(["find old containers", "ledger", "drop config snapshot"])(
