@@ -120,8 +120,10 @@ export function setupPaths(env: Environment) {
     ["nginx conf directory", env.compose.nginxConfDirectory],
     ["state directory", env.stateDirectory],
   ];
-  // Backups live on the machine running the CLI; for a local environment that machine is the host.
-  if (env.target.kind === "local") directories.push(["backup directory", env.backup.directory]);
+  // Backups live on the host when made there (where: server), or on the machine running the CLI, which
+  // for a local environment is the host too.
+  if (env.backup.where === "server" || env.target.kind === "local")
+    directories.push(["backup directory", env.backup.directory]);
   return {
     /** The directory holding compose/ and nginx/; throws when nginxConfDirectory disagrees with compose.yaml. */
     base: configBase(env),

@@ -3,6 +3,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { subjectAltName } from "../../src/commands/certificate.js";
+import { setupPaths } from "../../src/setup/setup.js";
 import {
   COMPOSE_DEFAULTS,
   listenSettings,
@@ -11,6 +12,7 @@ import {
   stackEnvText,
 } from "../../src/setup/stack-env.js";
 import { checkComposeVersion, checkEngineVersion } from "../../src/setup/versions.js";
+import { type EnvironmentEntry, environmentFrom, localEntry } from "../support/environment.js";
 
 const REPO_ROOT = path.resolve(import.meta.dirname, "../../..");
 const COMPOSE_YAML = readFileSync(path.join(REPO_ROOT, "compose/compose.yaml"), "utf8");
@@ -99,5 +101,38 @@ describe("the temporary certificate", () => {
     expect(subjectAltName("203.0.113.7")).toBe("IP:203.0.113.7,IP:127.0.0.1");
     expect(subjectAltName("127.0.0.1")).toBe("IP:127.0.0.1");
     expect(subjectAltName("[2001:db8::1]")).toBe("IP:2001:db8::1,IP:127.0.0.1");
+  });
+});
+
+describe("the directories setup makes on an SSH host", () => {
+  const ssh = {
+    target: { kind: "ssh" as const, host: "prod.example.com", user: "deploy", hostKey: "ssh-ed25519 AAAA" },
+    compose: {
+      project: "shop",
+      directory: "/srv/shop/compose",
+      nginxConfDirectory: "/srv/shop/nginx/conf.d",
+    },
+    stateDirectory: "/srv/shop/state",
+    database: { urlEnv: "DATABASE_URL", dumpFrom: "compose-service" as const },
+  };
+  const made = (entry: EnvironmentEntry) =>
+    setupPaths(environmentFrom("prod", entry)).directories.map(([, dir]) => dir);
+
+  it("include the backup directory beside the ledger when backups are kept on the server", () => {
+    const entry = localEntry("/unused", {
+      ...ssh,
+      backup: { where: "server", retention: { daily: 7, weekly: 4 } },
+    });
+    expect(made(entry)).toEqual([
+      "/srv/shop/compose",
+      "/srv/shop/nginx/conf.d",
+      "/srv/shop/state",
+      "/srv/shop/state/backups",
+    ]);
+  });
+
+  it("leave out a backup directory that lives on the machine running the CLI", () => {
+    const entry = localEntry("/laptop", ssh);
+    expect(made(entry)).not.toContain("/laptop/backups");
   });
 });
