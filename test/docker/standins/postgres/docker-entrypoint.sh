@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# The part of the official postgres entrypoint that compose relies on: POSTGRES_USER, POSTGRES_PASSWORD
-# (or POSTGRES_PASSWORD_FILE), POSTGRES_DB, scripts in /docker-entrypoint-initdb.d, remote logins with
-# scram-sha-256, and dropping root for the postgres user.
+# The part of the official postgres entrypoint that compose and the throw-away check rely on: POSTGRES_USER,
+# POSTGRES_PASSWORD (or POSTGRES_PASSWORD_FILE), POSTGRES_HOST_AUTH_METHOD (scram-sha-256 unless trust),
+# POSTGRES_DB, scripts in /docker-entrypoint-initdb.d, and dropping root for the postgres user.
 set -Eeuo pipefail
 
 file_env() {
@@ -31,12 +31,20 @@ if [ "$1" = 'postgres' ] && [ ! -s "$PGDATA/PG_VERSION" ]; then
   file_env POSTGRES_PASSWORD
   file_env POSTGRES_USER
   file_env POSTGRES_DB
-  : "${POSTGRES_PASSWORD:?is not set: set POSTGRES_PASSWORD or POSTGRES_PASSWORD_FILE}"
+  POSTGRES_HOST_AUTH_METHOD="${POSTGRES_HOST_AUTH_METHOD:-scram-sha-256}"
+  # As the official image: a password is required unless remote logins are trusted (a throw-away check's).
+  if [ "$POSTGRES_HOST_AUTH_METHOD" != 'trust' ]; then
+    : "${POSTGRES_PASSWORD:?is not set: set POSTGRES_PASSWORD or POSTGRES_PASSWORD_FILE}"
+  fi
   POSTGRES_USER="${POSTGRES_USER:-postgres}"
   POSTGRES_DB="${POSTGRES_DB:-$POSTGRES_USER}"
 
-  initdb --username="$POSTGRES_USER" --pwfile=<(printf '%s\n' "$POSTGRES_PASSWORD") -D "$PGDATA"
-  printf '\nhost all all all scram-sha-256\n' >>"$PGDATA/pg_hba.conf"
+  if [ -n "${POSTGRES_PASSWORD:-}" ]; then
+    initdb --username="$POSTGRES_USER" --pwfile=<(printf '%s\n' "$POSTGRES_PASSWORD") -D "$PGDATA"
+  else
+    initdb --username="$POSTGRES_USER" -D "$PGDATA"
+  fi
+  printf '\nhost all all all %s\n' "$POSTGRES_HOST_AUTH_METHOD" >>"$PGDATA/pg_hba.conf"
   printf "\nlisten_addresses = '*'\n" >>"$PGDATA/postgresql.conf"
 
   # Listen on the socket only while initialising, as the official image does.
