@@ -1,4 +1,5 @@
 /** The site's health as `status` reports it: one request to the health path through the public URL. */
+import type { SiteGet } from "./site.js";
 
 export interface Health {
   url: string;
@@ -9,13 +10,12 @@ export interface Health {
 }
 
 /** One GET with a deadline; an unreachable or failing site is a report, not an exception. */
-export async function checkHealth(url: string, timeoutMs: number): Promise<Health> {
+export async function checkHealth(url: string, timeoutMs: number, get: SiteGet): Promise<Health> {
   const started = performance.now();
   const ms = () => Math.round(performance.now() - started);
   try {
-    const response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), redirect: "manual" });
-    await response.body?.cancel();
-    return { url, ok: response.status === 200, status: response.status, ms: ms() };
+    const { status } = await get(new URL(url), timeoutMs);
+    return { url, ok: status === 200, status, ms: ms() };
   } catch (error) {
     const cause = (error as Error & { cause?: Error }).cause;
     return { url, ok: false, error: cause?.message ?? (error as Error).message, ms: ms() };

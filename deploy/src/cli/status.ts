@@ -6,6 +6,7 @@ import { checkHealth } from "../health.js";
 import { currentHolder } from "../locking.js";
 import { currentRelease } from "../release/decisions.js";
 import { parseJournal } from "../release/journal.js";
+import { readServedCertificate, siteGet } from "../site.js";
 import { limitOption, refuseDryRun } from "./args.js";
 import type { CliCommand } from "./command.js";
 import { backupCatalog } from "./database.js";
@@ -45,7 +46,9 @@ export const statusCommand: CliCommand = {
       host.run(readJournal(environment.stateDirectory)).then((r) => parseJournal(r.stdout)),
       host.run(recentReleases(environment.stateDirectory, limit)).then((r) => parseLedger(r.stdout)),
       backupCatalog(ctx).then((catalog) => catalog.read().then((b) => b.slice(-limit))),
-      checkHealth(new URL(environment.healthPath, environment.publicUrl).toString(), 5_000),
+      readServedCertificate(host, environment).then((pem) =>
+        checkHealth(new URL(environment.healthPath, environment.publicUrl).toString(), 5_000, siteGet(pem)),
+      ),
     ]);
     const current = currentRelease(releases);
     const stale = environment.timeouts.lockStaleMinutes;

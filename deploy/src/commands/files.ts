@@ -34,3 +34,8 @@ export function readSettings(file: string, names: readonly string[]): Command {
   const patterns = names.flatMap((name) => ["-e", `^${name}=`]);
   return { argv: ["grep", "--no-filename", ...patterns, "--", file], okExitCodes: [1] };
 }
+
+/** A file's content, or nothing when there is no such file. */
+export function readFileIfPresent(file: string): Command {
+  return { argv: ["sh", "-c", 'if [ -f "$1" ]; then cat -- "$1"; fi', "shipyard-read", file] };
+}

@@ -44,6 +44,7 @@ import {
 import type { Environment } from "../config/environments.js";
 import type { PlannedStep, Progress } from "../progress.js";
 import type { Runner } from "../runner.js";
+import { servedCertificateSteps, siteGet } from "../site.js";
 import {
   effect,
   Interrupted,
@@ -96,9 +97,9 @@ export interface DeployContext {
   /** Runs what the release does on this machine (packing the configuration); default: a local runner. */
   local?: Runner;
   /** Checks from outside that `release` serves; default: verifyServing through nginx at publicUrl. */
-  checkServing?: (release: string) => Promise<unknown>;
+  checkServing?: (release: string, facts: ReleaseFacts) => Promise<unknown>;
   /** One look in the watch window: undefined when `release` serves; default: lookThroughPublicUrl. */
-  look?: (release: string) => Promise<string | undefined>;
+  look?: (release: string, facts: ReleaseFacts) => Promise<string | undefined>;
   timing?: ReleaseTiming;
   /** Aborted by SIGINT/SIGTERM: the release stops where it is and is undone. */
   signal?: AbortSignal;
@@ -140,6 +141,8 @@ export interface ReleaseFacts {
   interrupted: InterruptedRelease | null;
   /** The release that served before (from the ledger): what a failure returns to. */
   previous: ReleaseRecord | null;
+  /** The certificate the host's nginx serves (PEM): the checks through publicUrl trust it (site.ts). */
+  servedCertificate: string | null;
   backup: string | null;
   /** Why no backup was taken though one was asked for (a first release: no data yet); the ledger says so. */
   backupSkipped: string | null;
@@ -171,6 +174,7 @@ export function startingFacts(): ReleaseFacts {
   return {
     interrupted: null,
     previous: null,
+    servedCertificate: null,
     backup: null,
     backupSkipped: null,
     config: null,
@@ -208,8 +212,12 @@ export function release(ctx: DeployContext, input: ReleaseInput): Operation<Rele
   const { environment: env, runner } = ctx;
   const { request, started } = input;
   const timing = ctx.timing ?? RELEASE_TIMING;
-  const checkServing = ctx.checkServing ?? ((name: string) => verifyServing(env, name));
-  const look = ctx.look ?? ((name: string) => lookThroughPublicUrl(env, name));
+  const checkServing =
+    ctx.checkServing ??
+    ((name: string, f: ReleaseFacts) => verifyServing(env, name, siteGet(f.servedCertificate)));
+  const look =
+    ctx.look ??
+    ((name: string, f: ReleaseFacts) => lookThroughPublicUrl(env, name, siteGet(f.servedCertificate)));
   const { image, digest } = splitPinned(request.image);
   const record: ReleaseRecord = {
     release: request.release,
@@ -259,6 +267,7 @@ export function release(ctx: DeployContext, input: ReleaseInput): Operation<Rele
         },
         note: "the release serving now, which a failure returns to",
       }),
+      ...servedCertificateSteps<ReleaseFacts>(env),
       // Read before the backup: a host with neither app containers nor volumes has no data to back up.
       step("find running app containers", listAppContainers(env), {
         keep: (r, f) => {
@@ -367,7 +376,7 @@ export function release(ctx: DeployContext, input: ReleaseInput): Operation<Rele
           step("reload nginx", reloadNginx(env)),
         ];
       }),
-      effect("verify through nginx", () => checkServing(request.release), {
+      effect("verify through nginx", (f) => checkServing(request.release, f), {
         note: `GET ${new URL(env.healthPath, env.publicUrl)} answers 200 from release ${request.release}`,
       }),
       later((f) => {
@@ -379,7 +388,7 @@ export function release(ctx: DeployContext, input: ReleaseInput): Operation<Rele
             (f, x) =>
               watchRelease(env, x.runner, request.release, f.switchedAt, {
                 pollSeconds: timing.watchPollSeconds,
-                look,
+                look: (name) => look(name, f),
                 ...(x.signal ? { signal: x.signal } : {}),
               }),
             {
@@ -474,7 +483,7 @@ export function release(ctx: DeployContext, input: ReleaseInput): Operation<Rele
         lines.push("  there was no previous release to return to");
       } else {
         try {
-          await x.progress.step("rollback: verify through nginx", () => checkServing(previous.release));
+          await x.progress.step("rollback: verify through nginx", () => checkServing(previous.release, f));
           lines.push(`  release ${previous.release} serves, verified through nginx at ${env.publicUrl}`);
         } catch (error) {
           lines.push(`  WARNING: ${(error as Error).message}`);

@@ -4,21 +4,17 @@
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Environment } from "../config/environments.js";
+import type { SiteGet } from "../site.js";
 
 export interface Served {
   health: number;
   release: string | undefined;
 }
 
-async function get(url: URL): Promise<{ status: number; body: string }> {
-  const response = await fetch(url, { signal: AbortSignal.timeout(5_000), redirect: "manual" });
-  return { status: response.status, body: await response.text() };
-}
-
 /** One look: the health path's status and the release /version names. */
-export async function servedRelease(env: Environment): Promise<Served> {
-  const health = await get(new URL(env.healthPath, env.publicUrl));
-  const version = await get(new URL("/version", env.publicUrl));
+export async function servedRelease(env: Environment, get: SiteGet): Promise<Served> {
+  const health = await get(new URL(env.healthPath, env.publicUrl), 5_000);
+  const version = await get(new URL("/version", env.publicUrl), 5_000);
   let release: string | undefined;
   try {
     release = (JSON.parse(version.body) as { release?: string }).release;
@@ -28,12 +24,17 @@ export async function servedRelease(env: Environment): Promise<Served> {
   return { health: health.status, release };
 }
 
-export async function verifyServing(env: Environment, release: string | undefined, timeoutMs = 20_000) {
+export async function verifyServing(
+  env: Environment,
+  release: string | undefined,
+  get: SiteGet,
+  timeoutMs = 20_000,
+) {
   const deadline = Date.now() + timeoutMs;
   let last = "no answer yet";
   while (Date.now() < deadline) {
     try {
-      const served = await servedRelease(env);
+      const served = await servedRelease(env, get);
       if (served.health === 200 && (release === undefined || served.release === release)) return served;
       last = `${env.healthPath} answered ${served.health}, /version names release ${served.release ?? "(none)"}`;
     } catch (error) {

@@ -8,6 +8,7 @@
 import { edgeAnswers } from "../commands/nginx.js";
 import type { Environment } from "../config/environments.js";
 import type { Runner } from "../runner.js";
+import type { SiteGet } from "../site.js";
 import { pause } from "../steps.js";
 import { errorShareVerdict, FAILED_LOOKS_TO_FAIL, parseEdgeAnswers } from "./decisions.js";
 import { servedRelease } from "./verify.js";
@@ -24,9 +25,13 @@ export class WatchFailed extends Error {
 }
 
 /** One look through the public URL: undefined when `release` serves, else what was seen. */
-export async function lookThroughPublicUrl(env: Environment, release: string): Promise<string | undefined> {
+export async function lookThroughPublicUrl(
+  env: Environment,
+  release: string,
+  get: SiteGet,
+): Promise<string | undefined> {
   try {
-    const served = await servedRelease(env);
+    const served = await servedRelease(env, get);
     if (served.health === 200 && served.release === release) return undefined;
     return `${env.healthPath} answered ${served.health}, /version named release ${served.release ?? "(none)"}`;
   } catch (error) {

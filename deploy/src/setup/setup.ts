@@ -39,6 +39,7 @@ import {
   step,
 } from "../steps.js";
 import {
+  certificateDirectory,
   freshSecret,
   listenSettings,
   parseStackSettings,
@@ -131,11 +132,7 @@ export function setupPaths(env: Environment) {
     composeFile: path.posix.join(compose, "compose.yaml"),
     envFile: path.posix.join(compose, ".env"),
     upstream: path.posix.join(env.compose.nginxConfDirectory, "upstream.conf"),
-    /** TLS_CERT_DIR is relative to the compose directory, as compose reads it. */
-    certificateDirectory: (settings: StackSettings) =>
-      path.posix.isAbsolute(settings.tlsCertDir)
-        ? path.posix.normalize(settings.tlsCertDir)
-        : path.posix.join(compose, settings.tlsCertDir),
+    certificateDirectory: (settings: StackSettings) => certificateDirectory(compose, settings),
   };
 }
 

@@ -4,6 +4,7 @@
  * Also what setup reads back from a host's .env: the two settings it needs, never a secret.
  */
 import { randomBytes } from "node:crypto";
+import path from "node:path";
 
 /**
  * The secrets compose.yaml requires (`${NAME:?…}`) and .env.example leaves empty; a unit test checks the
@@ -64,6 +65,13 @@ export function parseStackSettings(text: string): StackSettings {
     nginxImage: values.get("NGINX_IMAGE") || COMPOSE_DEFAULTS.nginxImage,
     tlsCertDir: values.get("TLS_CERT_DIR") || COMPOSE_DEFAULTS.tlsCertDir,
   };
+}
+
+/** Where the stack's certificate is: TLS_CERT_DIR, relative to the compose directory as compose reads it. */
+export function certificateDirectory(composeDirectory: string, settings: StackSettings): string {
+  return path.posix.isAbsolute(settings.tlsCertDir)
+    ? path.posix.normalize(settings.tlsCertDir)
+    : path.posix.join(composeDirectory, settings.tlsCertDir);
 }
 
 const unquote = (value: string) => /^(["'])(.*)\1$/.exec(value)?.[2] ?? value;

@@ -43,6 +43,7 @@ import type { AppContainer } from "../../src/release/decisions.js";
 import { deploy } from "../../src/release/deploy.js";
 import { parseJournal } from "../../src/release/journal.js";
 import { type DeployContext, RELEASE_TIMING, releasePlan } from "../../src/release/release.js";
+import { servedCertificateCommands } from "../../src/site.js";
 import { Interrupted } from "../../src/steps.js";
 import { localEnvironment } from "../support/environment.js";
 import { type Answer, FakeRunner } from "../support/fake-runner.js";
@@ -60,6 +61,8 @@ const shipment = { source: "/repo", files: ["compose/compose.yaml", "nginx/nginx
 const snapshot = `${state}/config-before-r2.tar`;
 const line = (c: Command) => c.argv.join(" ");
 const VOLUME = "shipyard_postgres-data";
+const CERTIFICATE = servedCertificateCommands(env);
+const SERVED_PEM = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
 const ps = (containers: AppContainer[]) =>
   containers
     .map((c) => JSON.stringify({ ID: c.id, Names: c.name, Image: c.image, State: c.state }))
@@ -103,10 +106,12 @@ function scene(failAt?: string, answers: (c: Command) => Answer = () => undefine
     if (text.includes("--scale")) containers = [...containers, green];
     if (program === "docker" && sub === "inspect") return { stdout: "running healthy\n" };
     if (readable(c) === EDGE_ANSWERS) return { stdout: "40 0\n" };
+    if (text === line(CERTIFICATE.certificate(""))) return { stdout: SERVED_PEM };
     return undefined;
   });
   const local = new FakeRunner(() => failing(), "local");
   const served: string[] = [];
+  const trusted: (string | null)[] = [];
   const looked: string[] = [];
   const ctx: DeployContext = {
     environment: env,
@@ -120,8 +125,9 @@ function scene(failAt?: string, answers: (c: Command) => Answer = () => undefine
       if (failure) throw failure;
       return "b-1";
     },
-    checkServing: async (release) => {
+    checkServing: async (release, facts) => {
       served.push(release);
+      trusted.push(facts.servedCertificate);
       const failure = failing();
       if (failure) throw failure;
     },
@@ -131,7 +137,7 @@ function scene(failAt?: string, answers: (c: Command) => Answer = () => undefine
     },
     timing: { ...RELEASE_TIMING, drainSeconds: 0, watchPollSeconds: 0.1 },
   };
-  return { ctx, host, local, progress, stderr, served, looked, after };
+  return { ctx, host, local, progress, stderr, served, trusted, looked, after };
 }
 
 /** The holder the release wrote when it took the lock: its token is what unlocking names. */
@@ -159,7 +165,7 @@ const readable = (c: Command) => (c.argv[3] === "shipyard-edge-answers" ? EDGE_A
 
 describe("a release, run against FakeRunner", () => {
   it("executes exactly these commands, in this order, and says what serves", async () => {
-    const { ctx, host, local, served, looked, stderr } = scene();
+    const { ctx, host, local, served, trusted, looked, stderr } = scene();
     const result = await deploy(ctx, request);
     // Progress lines the e2e test reads, as it reads them.
     expect(stderr.join("\n")).toMatch(/✓ preflight: docker \([\d.]+ s\) engine 27\.3\.1 on fake@host:22\n/);
@@ -174,6 +180,8 @@ describe("a release, run against FakeRunner", () => {
       ...[
         readJournal(state),
         recentReleases(state, 200),
+        CERTIFICATE.settings,
+        CERTIFICATE.certificate(""),
         listAppContainers(env),
         listProjectVolumes(env),
       ].map(line),
@@ -203,6 +211,8 @@ describe("a release, run against FakeRunner", () => {
       upstreamConf("shipyard-app-2"),
     ]);
     expect(served).toEqual(["r2"]);
+    // The check through publicUrl trusts the certificate the host serves (setup's self-signed one, say).
+    expect(trusted).toEqual([SERVED_PEM]);
     expect(looked).toEqual(["r2", "r2"]);
     expect(ledgerLine(host)).toMatchObject({
       release: "r2",
@@ -245,6 +255,8 @@ describe("a release, run against FakeRunner", () => {
       ...[
         readJournal(state),
         recentReleases(state, 200),
+        CERTIFICATE.settings,
+        CERTIFICATE.certificate(""),
         listAppContainers(env),
         listProjectVolumes(env),
       ].map(line),
