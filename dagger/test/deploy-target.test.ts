@@ -36,16 +36,20 @@ describe("local or SSH, by target.kind; the database URL under database.urlEnv",
     expect(environmentFacts(file, "local")).toEqual({
       targetKind: "local",
       urlEnv: "DATABASE_URL",
+      backupsOnServer: false,
       ...plain,
     });
+    // Both servers keep their backups: made, checked and catalogued there.
     expect(environmentFacts(file, "staging")).toEqual({
       targetKind: "ssh",
       urlEnv: "STAGING_DATABASE_URL",
+      backupsOnServer: true,
       ...plain,
     });
     expect(environmentFacts(file, "prod")).toEqual({
       targetKind: "ssh",
       urlEnv: "PROD_DATABASE_URL",
+      backupsOnServer: true,
       ...plain,
     });
   });

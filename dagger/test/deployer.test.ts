@@ -119,6 +119,19 @@ describe("what the deployer container is given", () => {
     }
   });
 
+  it("no scratch Postgres for an environment whose backups are made and checked on the server", () => {
+    for (const command of ["backup", "rollback", "deploy", "restore"] as const) {
+      const wiring = deployerWiring({
+        ...overSsh,
+        environment: { ...overSsh.environment, backupsOnServer: true },
+        command,
+        image: "registry.example.com/shop@sha256:" + "a".repeat(64),
+      } as DeployerInput);
+      expect(wiring.scratchPostgres, command).toBe(false);
+      expect(wiring.secretVariables.scratchDatabaseUrl, command).toBeUndefined();
+    }
+  });
+
   it("the off-site store's key pair as secrets under the names S3 tools read, for commands that back up", () => {
     const keys = { hasS3AccessKeyId: true, hasS3SecretAccessKey: true };
     expect(deployerWiring({ ...overSsh, ...keys, command: "backup" }).secretVariables).toMatchObject({

@@ -74,7 +74,12 @@ const deployerAccess = z
   .object({
     env: z.string().trim().min(1, "must name an environment of deploy/environments.yaml, e.g. prod or local"),
     /** The environment's entry, as environments.ts read it from the source. */
-    environment: z.object({ targetKind: z.enum(["local", "ssh"]), urlEnv: z.string() }),
+    environment: z.object({
+      targetKind: z.enum(["local", "ssh"]),
+      urlEnv: z.string(),
+      /** backup.where: server: the host checks its backups itself. */
+      backupsOnServer: z.boolean().default(false),
+    }),
     hasSshKey: z.boolean(),
     hasDockerSocket: z.boolean(),
     hasDatabaseUrl: z.boolean(),
@@ -228,6 +233,8 @@ export function deployerWiring(raw: DeployerInput): DeployerWiring {
   const command = commandOf(raw);
   // Setup prepares a host that has no data yet, and status only reads.
   const takesBackup = command.command !== "status" && command.command !== "setup";
+  // Backups checked on the host (backup.where: server) need no scratch Postgres beside the deployer.
+  const checksBackupHere = takesBackup && !access.environment.backupsOnServer;
   const secretVariables = {
     ...(access.hasDatabaseUrl ? { databaseUrl: access.environment.urlEnv } : {}),
     // Every command that takes a backup uploads it where the environment says so.
@@ -274,9 +281,9 @@ export function deployerWiring(raw: DeployerInput): DeployerWiring {
     },
     secretVariables: {
       ...secretVariables,
-      ...(takesBackup ? { scratchDatabaseUrl: "SHIPYARD_SCRATCH_DATABASE_URL" } : {}),
+      ...(checksBackupHere ? { scratchDatabaseUrl: "SHIPYARD_SCRATCH_DATABASE_URL" } : {}),
     },
-    scratchPostgres: takesBackup,
+    scratchPostgres: checksBackupHere,
   };
 }
 

@@ -1,8 +1,9 @@
 /**
  * What the module must know of deploy/environments.yaml before it wires a deployer, because nothing the CLI
  * prints can tell it sooner: how the environment is reached (`target.kind`: run the CLI in the deployer, or
- * on the host's engine), the name the database URL is exported under (`database.urlEnv`) and whether its
- * backups are encrypted (`backup.encryptTo`, so `backup` never hands out a plain file for one that is); and
+ * on the host's engine), the name the database URL is exported under (`database.urlEnv`), whether its
+ * backups are encrypted (`backup.encryptTo`, so `backup` never hands out a plain file for one that is) and
+ * where they are checked (`backup.where`: on the server, or on a scratch Postgres beside the deployer); and
  * the project's `image` section, where deploy and publish push when their flags leave it out. All are read
  * as the file states them; the deploy CLI validates the whole file (deploy/src/config/environments.ts) when
  * it runs, and publishing checks the registry and repository as it checks the flags, so nothing here checks a
@@ -24,6 +25,8 @@ export interface EnvironmentFacts {
   urlEnv: string;
   /** backup.encryptTo names recipients: the CLI stores (and backup returns) age-encrypted files only. */
   encryptsBackups: boolean;
+  /** backup.where: server: backups are made and checked on the host, so the deployer needs no scratch Postgres. */
+  backupsOnServer: boolean;
 }
 
 /** The project's `image` section: where deploy and publish push when a flag leaves a field out. */
@@ -40,7 +43,9 @@ const environmentsFile = z.object({
     z.object({
       target: z.object({ kind: z.enum(["local", "ssh"]) }),
       database: z.object({ urlEnv: z.string() }),
-      backup: z.object({ encryptTo: z.array(z.string()).optional() }).optional(),
+      backup: z
+        .object({ encryptTo: z.array(z.string()).optional(), where: z.string().optional() })
+        .optional(),
     }),
   ),
 });
@@ -80,6 +85,7 @@ export function environmentFacts(yamlText: string, env: string): EnvironmentFact
     targetKind: environment.target.kind,
     urlEnv: environment.database.urlEnv,
     encryptsBackups: (environment.backup?.encryptTo ?? []).length > 0,
+    backupsOnServer: environment.backup?.where === "server",
   };
 }
 
