@@ -8,7 +8,6 @@
  */
 import {
   argument,
-  CacheSharingMode,
   type Container,
   type Directory,
   dag,
@@ -34,13 +33,7 @@ import {
   DEFAULT_TRIVY_IMAGE,
 } from "./lib/defaults.js";
 import { deployImage, PUBLISH_PASSWORD, type PublishTo, publishTo } from "./lib/deploy-image.js";
-import {
-  backupFilePath,
-  DEPLOYER_SYSTEM_PACKAGES,
-  DOCKER_CLI_FILES,
-  DOCKER_SOCKET_PATH,
-  WORKDIR,
-} from "./lib/deployer.js";
+import { backupFilePath, DOCKER_SOCKET_PATH, WORKDIR } from "./lib/deployer.js";
 import {
   ENVIRONMENTS_FILE,
   type EnvironmentFacts,
@@ -48,6 +41,7 @@ import {
   imageSettings,
 } from "./lib/environments.js";
 import { GIT_HEAD_FILES } from "./lib/git-head.js";
+import { deployerRecipe, testRecipe } from "./lib/image-recipe.js";
 import { imageReferences, parsePublishTarget } from "./lib/image-tags.js";
 import { InvalidInputError } from "./lib/invalid-input.js";
 import { ociLabels } from "./lib/oci-labels.js";
@@ -58,16 +52,12 @@ import { generatedPassword, runId } from "./lib/run-secrets.js";
 import { formatScanSummary, gateScan, parseSeverityThreshold } from "./lib/scan-gate.js";
 import { SOURCE_IGNORE } from "./lib/source-scope.js";
 import {
-  APT_CACHES,
-  installCommands,
   JUNIT_REPORT_PATH,
   MODULE_LOCKFILE,
   POSTGRES_HOST,
   parseTestDatabase,
   REDIS_HOST,
   redisConfig,
-  systemPackageSteps,
-  TEST_SYSTEM_PACKAGES,
   testCommand,
   testDatabaseUrl,
   testOutcome,
@@ -75,6 +65,7 @@ import {
 } from "./lib/test-plan.js";
 import { REPORT_FILES, reportFileName } from "./lib/trivy-commands.js";
 import { findings, parseTrivyReport, type Severity } from "./lib/trivy-report.js";
+import { containerFrom } from "./recipe.js";
 import { postgresService, redisService } from "./services.js";
 import { trivyReports } from "./trivy.js";
 
@@ -611,36 +602,24 @@ export class Shipyard {
    */
   private async deployer(access: EnvironmentAccess, known?: EnvironmentFacts): Promise<Deployer> {
     const environment = known ?? this.environment(await this.environmentsFile(), access.env);
-    const dockerCli = dag.container().from(this.dockerCliImage);
-    const image = await this.installed(DEPLOYER_SYSTEM_PACKAGES, (container) =>
-      DOCKER_CLI_FILES.reduce((c, { from, to }) => c.withFile(to, dockerCli.file(from)), container),
-    );
+    const recipe = deployerRecipe({
+      nodeImage: this.nodeImage,
+      dockerCliImage: this.dockerCliImage,
+      hasModulePackage: await this.source.exists(MODULE_LOCKFILE),
+      now: new Date(),
+    });
+    const image = containerFrom(recipe, this.source);
     return openDeployer({ image, environment, postgresImage: this.postgresImage }, access);
   }
 
   /** The source in a Node container with dependencies installed; npm's download cache survives between runs. */
-  private async installed(
-    systemPackages: readonly string[] = TEST_SYSTEM_PACKAGES,
-    withTools: (container: Container) => Container = (container) => container,
-  ): Promise<Container> {
-    const withCaches = APT_CACHES.reduce(
-      (container, { path, volume, locked }) =>
-        container.withMountedCache(path, dag.cacheVolume(volume), {
-          sharing: locked ? CacheSharingMode.Locked : CacheSharingMode.Shared,
-        }),
-      dag.container().from(this.nodeImage),
-    );
-    const withPackages = systemPackageSteps(systemPackages, new Date()).reduce(
-      (container, step) =>
-        "env" in step ? container.withEnvVariable(...step.env) : container.withExec(step.exec),
-      withCaches,
-    );
-    const base = withTools(withPackages)
-      .withMountedCache("/root/.npm", dag.cacheVolume("shipyard-npm-cache"))
-      .withDirectory(WORKDIR, this.source)
-      .withWorkdir(WORKDIR);
-    const commands = installCommands({ hasModulePackage: await this.source.exists(MODULE_LOCKFILE) });
-    return commands.reduce((container, command) => container.withExec(command), base);
+  private async installed(): Promise<Container> {
+    const recipe = testRecipe({
+      nodeImage: this.nodeImage,
+      hasModulePackage: await this.source.exists(MODULE_LOCKFILE),
+      now: new Date(),
+    });
+    return containerFrom(recipe, this.source);
   }
 
   /**
