@@ -42,7 +42,7 @@ export default defineConfig({
           // Everything that needs a Docker engine: one engine for the run (test/docker/global-setup.ts),
           // shared by files that each build or start their own images, stacks and projects, one file at a time.
           name: "docker",
-          include: ["test/stack/**/*.test.ts", "deploy/test/e2e/**/*.test.ts"],
+          include: ["test/stack/**/*.test.ts", "deploy/test/e2e/**/*.test.ts", "test/journey/**/*.test.ts"],
           globalSetup: ["test/docker/global-setup.ts"],
           setupFiles: ["test/docker/use-test-engine.ts"],
           fileParallelism: false,

@@ -95,12 +95,18 @@ async function tail(file: string, lines: number): Promise<string> {
   }
 }
 
+interface FreshEngineOptions {
+  /** Where its compose networks come from (a /17 cut into /24s). */
+  addressPool?: string;
+}
+
 /**
  * Starts an empty engine beside whatever else runs here. Its bridge is its own (an engine that reuses a
  * `docker0` left behind by another one can come up without it, then fails every build with "could not find
  * bridge docker0"), and the engine must answer and see that bridge before it is handed out.
  */
-async function startFreshEngine(): Promise<TestEngine> {
+async function startFreshEngine(options: FreshEngineOptions = {}): Promise<TestEngine> {
+  const addressPool = options.addressPool ?? "172.30.0.0/17";
   await ensureDockerTools();
   const dir = await mkdtemp("/var/tmp/shipyard-engine-");
   const bridge = `shipyd${path
@@ -153,7 +159,7 @@ async function startFreshEngine(): Promise<TestEngine> {
         `--host=${host}`,
         `--bridge=${bridge}`,
         // Compose networks from a pool of its own, so they never overlap another engine's on this machine.
-        "--default-address-pool=base=172.30.0.0/17,size=24",
+        `--default-address-pool=base=${addressPool},size=24`,
         "--log-level=warn",
       ],
       { stdio: ["ignore", log, log] },
@@ -189,6 +195,12 @@ async function startFreshEngine(): Promise<TestEngine> {
 
   return { host, fresh: true, leftovers: () => listResources(host), stop: removeEverything };
 }
+
+/**
+ * A second fresh engine beside the run's, for a test that needs a host of its own (the journey's server):
+ * compose networks from another pool, so the two engines never route the same subnet.
+ */
+export const startSecondEngine = () => startFreshEngine({ addressPool: "172.31.0.0/17" });
 
 /** The engine of this run: the one SHIPYARD_TEST_DOCKER_HOST names, or a fresh one. */
 export async function startTestEngine(env: NodeJS.ProcessEnv = process.env): Promise<TestEngine> {

@@ -50,6 +50,15 @@ export const RECIPES = {
 } as const satisfies Record<string, StandinRecipe>;
 export type StandinVariable = keyof typeof RECIPES;
 
+/**
+ * The docker CLI image the Dagger module's deployer copies its client from (dagger/src/lib/defaults.ts names
+ * it, not a compose file): built by the journey test, which builds the deployer as the module does.
+ */
+export const DOCKER_CLI_RECIPE: StandinRecipe = {
+  dir: "docker-cli",
+  hostFiles: { docker: "/usr/local/bin/docker" },
+};
+
 /** Images the repository names that no test runs, so no stand-in exists for them. */
 export const NOT_RUN_BY_TESTS = ["APP_IMAGE", "CERTBOT_IMAGE", "GRAFANA_IMAGE"] as const;
 
@@ -164,7 +173,7 @@ export async function ensureBaseImage(): Promise<void> {
 }
 
 /** Builds the stand-in for `tag` unless an image of that name exists (a real one, or this same recipe). */
-async function ensureStandin(tag: string, recipe: StandinRecipe): Promise<void> {
+export async function ensureStandin(tag: string, recipe: StandinRecipe): Promise<void> {
   const hash = recipeHash(recipe, tag);
   const label = await imageLabel(tag, RECIPE_LABEL);
   // An empty label means an image we did not build (the official one): keep it.

@@ -27,6 +27,8 @@ export interface SshServerOptions {
    * deploy end-to-end tests, which run hundreds of commands to test deploys, skip it.
    */
   readonly ownHome?: boolean;
+  /** The engine the sessions' docker and compose talk to (default: the tests' own, DOCKER_HOST). */
+  readonly dockerHost?: string;
 }
 
 export async function startSshServer(options: SshServerOptions = {}): Promise<TestSshServer> {
@@ -40,7 +42,9 @@ export async function startSshServer(options: SshServerOptions = {}): Promise<Te
   const sessionEnv = [
     ...(options.ownHome ? [`HOME=${dir}`] : []),
     // Sessions see the engine the tests run against, as a server's own login sees its Docker.
-    ...(process.env.DOCKER_HOST ? [`DOCKER_HOST=${process.env.DOCKER_HOST}`] : []),
+    ...((options.dockerHost ?? process.env.DOCKER_HOST)
+      ? [`DOCKER_HOST=${options.dockerHost ?? process.env.DOCKER_HOST}`]
+      : []),
   ];
   const config = path.join(dir, "sshd_config");
   await writeFile(

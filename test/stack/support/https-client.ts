@@ -17,6 +17,11 @@ export interface RequestOptions {
   readonly body?: string | Buffer;
   /** PEM of the CA to trust: the self-signed certificate nginx serves. */
   readonly ca?: Buffer;
+  /**
+   * The name the certificate must carry: "localhost" (the tests' own certificates) unless given; none (the
+   * URL's address checked instead) for a certificate made for an address, as setup makes one for 127.0.0.1.
+   */
+  readonly servername?: string | null;
   readonly timeoutMs?: number;
 }
 
@@ -30,7 +35,12 @@ export function request(url: string, options: RequestOptions = {}): Promise<Repl
         method: options.method ?? "GET",
         headers: options.headers ?? {},
         agent: false,
-        ...(target.protocol === "https:" ? { ca: options.ca, servername: "localhost" } : {}),
+        ...(target.protocol === "https:"
+          ? {
+              ca: options.ca,
+              ...(options.servername === null ? {} : { servername: options.servername ?? "localhost" }),
+            }
+          : {}),
         timeout: options.timeoutMs ?? 10_000,
       },
       (res) => {

@@ -100,7 +100,8 @@ export interface DeployTarget {
   teardown(): Promise<void>;
 }
 
-async function startRegistry(dir: string, port: number): Promise<ChildProcess> {
+/** A registry (Debian's docker-registry) on 127.0.0.1:`port`, storing under `dir`: stop it with kill. */
+export async function startRegistry(dir: string, port: number): Promise<ChildProcess> {
   const config = path.join(dir, "registry.yml");
   await writeFile(
     config,
@@ -122,9 +123,13 @@ http: { addr: "127.0.0.1:${port}" }
 }
 
 /** Builds each variant, pushes it to the registry and returns its reference by digest. */
-async function publishVariants(repository: string, base: string): Promise<Record<string, string>> {
+export async function publishVariants(
+  repository: string,
+  base: string,
+  variants: Readonly<Record<string, string>> = VARIANTS,
+): Promise<Record<string, string>> {
   const images: Record<string, string> = {};
-  for (const [name, lines] of Object.entries(VARIANTS)) {
+  for (const [name, lines] of Object.entries(variants)) {
     const tag = `${repository}:${name}`;
     await execa("docker", ["build", "--quiet", "--tag", tag, "-"], { input: `FROM ${base}\n${lines}\n` });
     await execa("docker", ["push", "--quiet", tag]);
