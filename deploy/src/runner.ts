@@ -11,6 +11,7 @@ import pLimit from "p-limit";
 import type { Command } from "./commands/argv.js";
 import { knownHostsLine, sshArgv, sshCloseArgv, sshMasterArgv } from "./commands/ssh.js";
 import type { Environment, SshTarget } from "./config/environments.js";
+import { UsageError } from "./mistakes.js";
 import { ownedTempDir } from "./owned-temp-dir.js";
 
 export interface RunResult {
@@ -116,7 +117,8 @@ export async function sshRunner(
   }
   if (!identityFile) {
     session.remove();
-    throw new Error(
+    // The operator's to set, before anything is tried: a mistake (exit 2), like a missing database URL.
+    throw new UsageError(
       `no SSH key for ${target.user}@${target.host}: set SHIPYARD_SSH_KEY (the private key) or SHIPYARD_SSH_KEY_FILE (its path)`,
     );
   }

@@ -3,6 +3,7 @@ import { type BackupResult, backup } from "../backup/backup.js";
 import { listAppContainers, listProjectVolumes } from "../commands/docker.js";
 import { parseLedger, recentReleases } from "../commands/ledger.js";
 import { withInterrupts } from "../interrupts.js";
+import { UsageError } from "../mistakes.js";
 import {
   defaultReleaseName,
   parseContainers,
@@ -17,7 +18,6 @@ import type { CliCommand, Outcome } from "./command.js";
 import { configSource } from "./config-source.js";
 import type { CliContext } from "./context.js";
 import { backupContext, connectionFor } from "./database.js";
-import { UsageError } from "./usage.js";
 
 export const deployCommand: CliCommand = {
   name: "deploy",
@@ -27,7 +27,11 @@ export const deployCommand: CliCommand = {
       "zero-downtime release (lock, backup, pull, migrate, start beside, healthy, switch nginx, verify, stop old); rolls back on failure",
     ],
   ],
-  options: ["dry-run", "json", "release", "no-backup"],
+  options: ["image", "release", "no-backup", "dry-run", "json"],
+  examples: [
+    "shipyard deploy --env=staging --image=registry.example.com/shop/app@sha256:<64 hex> --dry-run",
+    "shipyard deploy --env=prod --image=registry.example.com/shop/app@sha256:<64 hex> --release=2026-11-23.1",
+  ],
   async run(ctx) {
     const { image } = ctx.options;
     if (!image)
@@ -52,7 +56,8 @@ export const rollbackCommand: CliCommand = {
       "bring back the previous succeeded release (or the one named) the same zero-downtime way",
     ],
   ],
-  options: ["dry-run", "json", "no-backup"],
+  options: ["to", "no-backup", "dry-run", "json"],
+  examples: ["shipyard rollback --env=prod", "shipyard rollback --env=prod --to=2026-11-20.2"],
   run: (ctx) =>
     releaseCommand(ctx, { shipsConfig: false }, async (host) =>
       rollbackRequest(
