@@ -123,7 +123,7 @@ export async function sshRunner(
     );
   }
   const files = { knownHostsFile, identityFile, controlPath: path.join(dir, "master.sock") };
-  const where = `${target.user}@${target.host}:${target.port}`;
+  const where = sshWhere(target);
   const close = async () => {
     await execa(sshCloseArgv(target, files)[0], sshCloseArgv(target, files).slice(1), {
       reject: false,
@@ -151,6 +151,23 @@ export async function sshRunner(
       return sessions(() => execute(sshArgv(target, files, command.argv), command, where, timeoutSeconds));
     },
     close,
+  };
+}
+
+const sshWhere = (target: SshTarget) => `${target.user}@${target.host}:${target.port}`;
+
+/**
+ * For a plan made without reaching the host (deploy --dry-run): named as the host's runner would be, and
+ * refusing to run anything, so a step that would need the host fails loudly instead of connecting.
+ */
+export function unreachedRunner(environment: Environment): Runner {
+  const where = environment.target.kind === "local" ? "local" : sshWhere(environment.target);
+  return {
+    where,
+    run: async (command) => {
+      throw new Error(`a dry run reaches no host, but \`${command.argv.join(" ")}\` was asked of ${where}`);
+    },
+    close: async () => {},
   };
 }
 
