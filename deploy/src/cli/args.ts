@@ -1,9 +1,13 @@
 /**
- * The command line as the CLI reads it: `--name=value` (or `--name value`) flags and words, read by hand
- * rather than by node's parseArgs so that every mistake gets one line of its own that names the flag or
- * word: an unknown flag (with the nearest known one), a short flag, a missing value, a flag given twice.
+ * The command line as the CLI reads it: `--name=value` (or `--name value`) flags and words. Node's
+ * parseArgs reads the line (strict off, so it reports rather than throws, and with its tokens, so each
+ * flag comes with how it was typed); this module only judges what it read, so that every mistake gets
+ * one line of its own that names the flag or word: an unknown flag (with the nearest known one), a short
+ * flag, a flag given twice, a value given to a switch, a missing value. parseArgs in strict mode would
+ * refuse these too, but with its own wording and no "did you mean".
  * Then `checkFits` holds the line against the command it names: flags it does not take, stray words.
  */
+import { type ParseArgsConfig, parseArgs } from "node:util";
 import { UsageError } from "../mistakes.js";
 import { didYouMean, nearest } from "../suggest.js";
 import type { CliCommand } from "./command.js";
@@ -55,47 +59,52 @@ function shortFlag(arg: string): UsageError {
   );
 }
 
+/** What parseArgs is told: which flags take a value, which are switches, and `-h` for --help. */
+const PARSE_OPTIONS: NonNullable<ParseArgsConfig["options"]> = {
+  ...Object.fromEntries(VALUED.map((name) => [name, { type: "string" }])),
+  ...Object.fromEntries(SWITCHES.map((name) => [name, { type: "boolean" }])),
+  help: { type: "boolean", short: "h" },
+};
+
 export function parseCommandLine(argv: readonly string[]): CommandLine {
+  const { tokens, positionals } = parseArgs({
+    args: [...argv],
+    options: PARSE_OPTIONS,
+    strict: false,
+    allowPositionals: true,
+    tokens: true,
+  });
   const values: Options = { ...NO_OPTIONS };
-  const positionals: string[] = [];
   const given: FlagName[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i] as string;
-    if (arg === "--") {
-      positionals.push(...argv.slice(i + 1));
-      break;
-    }
-    if (arg === "-h") {
+  for (const token of tokens) {
+    if (token.kind !== "option") continue;
+    // The word as typed: parseArgs splits `-force` into -f, -o, …, and the message names what was typed.
+    const typed = argv[token.index] as string;
+    // -h alone is --help; in a group (`-he`) parseArgs also reports a -h, but the word is a short flag.
+    if (typed === "-h") {
       values.help = true;
       continue;
     }
-    if (!arg.startsWith("-") || arg === "-") {
-      positionals.push(arg);
-      continue;
-    }
-    if (!arg.startsWith("--")) throw shortFlag(arg);
-    const equals = arg.indexOf("=");
-    const name = equals === -1 ? arg.slice(2) : arg.slice(2, equals);
-    const inline = equals === -1 ? undefined : arg.slice(equals + 1);
+    if (!token.rawName.startsWith("--")) throw shortFlag(typed);
+    const { name } = token;
     if (!isFlag(name)) {
       const hint = didYouMean(name, FLAGS, dashed);
       throw new UsageError(`unknown flag --${name}${hint || LIST_HINT}`);
     }
     if (given.includes(name)) {
       const first = isValued(name) ? `--${name}=${values[name]}` : `--${name}`;
-      throw new UsageError(`--${name} is given twice (${first}, then ${arg}); give it once`);
+      throw new UsageError(`--${name} is given twice (${first}, then ${typed}); give it once`);
     }
     given.push(name);
     if (!isValued(name)) {
-      if (inline !== undefined) throw new UsageError(`--${name} takes no value (got ${arg})`);
+      if (token.inlineValue) throw new UsageError(`--${name} takes no value (got ${typed})`);
       values[name] = true;
       continue;
     }
-    const next = argv[i + 1];
-    const value = inline ?? (next !== undefined && !next.startsWith("-") ? next : undefined);
-    if (inline === undefined && value !== undefined) i++;
-    if (!value) throw new UsageError(`--${name} needs a value: --${name}=${placeholder(name)}`);
-    values[name] = value;
+    // parseArgs takes the next word whatever it is (`--env --json`); a flag is not a value, so that is none.
+    const missing = !token.value || (!token.inlineValue && token.value.startsWith("-"));
+    if (missing) throw new UsageError(`--${name} needs a value: --${name}=${placeholder(name)}`);
+    values[name] = token.value;
   }
   return { values, positionals, given };
 }
