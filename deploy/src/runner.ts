@@ -11,6 +11,7 @@ import pLimit from "p-limit";
 import type { Command } from "./commands/argv.js";
 import { knownHostsLine, sshArgv, sshCloseArgv, sshMasterArgv } from "./commands/ssh.js";
 import type { Environment, SshTarget } from "./config/environments.js";
+import { UsageError } from "./mistakes.js";
 import { ownedTempDir } from "./owned-temp-dir.js";
 
 export interface RunResult {
@@ -116,12 +117,13 @@ export async function sshRunner(
   }
   if (!identityFile) {
     session.remove();
-    throw new Error(
+    // The operator's to set, before anything is tried: a mistake (exit 2), like a missing database URL.
+    throw new UsageError(
       `no SSH key for ${target.user}@${target.host}: set SHIPYARD_SSH_KEY (the private key) or SHIPYARD_SSH_KEY_FILE (its path)`,
     );
   }
   const files = { knownHostsFile, identityFile, controlPath: path.join(dir, "master.sock") };
-  const where = `${target.user}@${target.host}:${target.port}`;
+  const where = sshWhere(target);
   const close = async () => {
     await execa(sshCloseArgv(target, files)[0], sshCloseArgv(target, files).slice(1), {
       reject: false,
@@ -149,6 +151,23 @@ export async function sshRunner(
       return sessions(() => execute(sshArgv(target, files, command.argv), command, where, timeoutSeconds));
     },
     close,
+  };
+}
+
+const sshWhere = (target: SshTarget) => `${target.user}@${target.host}:${target.port}`;
+
+/**
+ * For a plan made without reaching the host (deploy --dry-run): named as the host's runner would be, and
+ * refusing to run anything, so a step that would need the host fails loudly instead of connecting.
+ */
+export function unreachedRunner(environment: Environment): Runner {
+  const where = environment.target.kind === "local" ? "local" : sshWhere(environment.target);
+  return {
+    where,
+    run: async (command) => {
+      throw new Error(`a dry run reaches no host, but \`${command.argv.join(" ")}\` was asked of ${where}`);
+    },
+    close: async () => {},
   };
 }
 

@@ -6,6 +6,7 @@ import { randomBytes } from "node:crypto";
 import { mkdir, readFile, rename, rm, rmdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { z } from "zod";
+import { UsageError } from "../mistakes.js";
 
 export const tableCountSchema = z.strictObject({ table: z.string(), rows: z.number().int().nonnegative() });
 export type TableCount = z.infer<typeof tableCountSchema>;
@@ -145,11 +146,12 @@ export function localCatalog(directory: string): Catalog {
   };
 }
 
+/** An id the catalog does not hold is the operator's mistake (a typo, another environment's): exit 2. */
 export function findBackup(backups: readonly BackupEntry[], id: string): BackupEntry {
   const found = backups.find((b) => b.id === id);
   if (!found) {
     const known = backups.map((b) => b.id).slice(-10);
-    throw new Error(
+    throw new UsageError(
       `no verified backup "${id}" in the catalog` +
         (known.length ? `; the newest are: ${known.join(", ")}` : "; the catalog is empty"),
     );

@@ -20,6 +20,7 @@ import {
   pgRestoreList,
 } from "../commands/postgres.js";
 import { archiveList, fileFacts, parseFileFacts, withStdinFrom } from "../commands/server-backup.js";
+import { UsageError } from "../mistakes.js";
 import type { PlannedStep } from "../progress.js";
 import type { Runner } from "../runner.js";
 import {
@@ -63,10 +64,11 @@ export class RestoreFailed extends Error {
   override name = "RestoreFailed";
 }
 
+/** A restore not confirmed is refused before anything is done, as a mistake in the command line (exit 2). */
 export function checkConfirmation(ctx: BackupContext, confirm: string | undefined): void {
   const name = ctx.environment.name;
   if (ctx.environment.requireConfirmation && confirm !== name) {
-    throw new BackupRefused(
+    throw new UsageError(
       `restoring replaces the data of "${name}"; confirm with --confirm=${name}` +
         (confirm ? ` (got --confirm=${confirm})` : ""),
     );

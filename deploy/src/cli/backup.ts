@@ -12,10 +12,9 @@ import {
 import { findBackup } from "../backup/catalog.js";
 import { checkConfirmation, planImport, planRestore, restore } from "../backup/restore.js";
 import type { Environment } from "../config/environments.js";
-import { refuseDryRun } from "./args.js";
+import { UsageError } from "../mistakes.js";
 import type { CliCommand, Outcome } from "./command.js";
 import { backupCatalog, backupContext, connectionFor } from "./database.js";
-import { UsageError } from "./usage.js";
 
 /** Where a backup's file is: here, or on the host (POSIX paths whatever this machine is). */
 const storedAt = (directory: string, environment: Environment, file: string) =>
@@ -40,7 +39,11 @@ export const backupCommand: CliCommand = {
   usage: [
     ["backup", "verified backup of the environment's database (pg_dump, restore check, catalog, retention)"],
   ],
-  options: ["dry-run", "json", "fetch-to"],
+  options: ["fetch-to", "dry-run", "json"],
+  examples: [
+    "shipyard backup --env=staging --dry-run",
+    "shipyard backup --env=prod --fetch-to=./prod-latest.dump",
+  ],
   async run(ctx) {
     const { environment } = ctx;
     const dryRun = ctx.options["dry-run"];
@@ -82,12 +85,12 @@ export const uploadCommand: CliCommand = {
   usage: [
     ["upload --backup=ID", "upload a catalogued backup to the environment's backup.upload store (again)"],
   ],
-  options: ["json"],
+  options: ["backup", "json"],
+  examples: ["shipyard upload --env=prod --backup=prod-20261123t101500z"],
   async run(ctx) {
     const { environment, options } = ctx;
     if (!options.backup)
       throw new UsageError("upload needs --backup=ID (list them with `shipyard backups --env=…`)");
-    refuseDryRun(options, "upload");
     // No dump and no restore check: the backup was verified when it was made.
     const checked = backupContext(ctx, connectionFor(environment, false), { checks: false });
     const host = backupsOnServer(environment) ? await ctx.host() : undefined;
@@ -111,7 +114,12 @@ export const restoreCommand: CliCommand = {
       "restore a dump made elsewhere (e.g. exported by dagger call backup): verified and catalogued first",
     ],
   ],
-  options: ["dry-run", "json"],
+  options: ["backup", "file", "confirm", "dry-run", "json"],
+  examples: [
+    "shipyard restore --env=staging --backup=staging-20261123t101500z --dry-run",
+    "shipyard restore --env=prod --backup=prod-20261123t101500z --confirm=prod",
+    "shipyard restore --env=local --file=./prod-latest.dump",
+  ],
   async run(ctx) {
     const { environment, options } = ctx;
     const dryRun = options["dry-run"];
@@ -155,6 +163,7 @@ export const backupsCommand: CliCommand = {
   name: "backups",
   usage: [["backups", "list the verified backups in the catalog"]],
   options: ["json"],
+  examples: ["shipyard backups --env=prod", "shipyard backups --env=prod --json"],
   async run(ctx) {
     const backups = await (await backupCatalog(ctx)).read();
     return {

@@ -1,15 +1,21 @@
-/** What a command of the CLI is: its usage lines, and the work it does with the run's context. */
+/** What a command of the CLI is: its usage lines, the flags and words it takes, and the work it does. */
 import type { PlannedStep } from "../progress.js";
+import type { FlagName } from "./args.js";
 import type { CliContext } from "./context.js";
 
-/** Options beyond --env and --config that `shipyard <command> --help` lists for a command. */
-export type OptionName = "dry-run" | "json" | "release" | "no-backup" | "fetch-to";
+/** Flags beyond --env, --config and --help (which every command takes) that a command may take. */
+export type OptionName = Exclude<FlagName, "env" | "config" | "help">;
 
 export interface CliCommand {
   readonly name: string;
   /** How the command is typed, and what it does: one line each in the usage text. */
   readonly usage: readonly (readonly [synopsis: string, what: string])[];
+  /** The flags it takes, in the order `shipyard <command> --help` lists them; any other is refused. */
   readonly options: readonly OptionName[];
+  /** The words it takes after its name (`lock status`), one of which is required; none: it takes none. */
+  readonly subcommands?: readonly string[];
+  /** Whole command lines that `shipyard <command> --help` shows. */
+  readonly examples: readonly string[];
   run(ctx: CliContext): Promise<Outcome>;
 }
 

@@ -8,15 +8,24 @@ import { type Catalog, localCatalog } from "../backup/catalog.js";
 import { serverCatalog } from "../backup/server-catalog.js";
 import { type Connection, parseDatabaseUrl } from "../commands/postgres.js";
 import type { Environment } from "../config/environments.js";
+import { UsageError } from "../mistakes.js";
 import type { Runner } from "../runner.js";
 import type { CliContext } from "./context.js";
-import { UsageError } from "./usage.js";
+
+/** A URL the operator set that is not a Postgres URL: their mistake to fix (exit 2), found before any work. */
+function connectionFrom(url: string, variable: string): Connection {
+  try {
+    return parseDatabaseUrl(url, variable);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
 
 /** The database's URL; an environment backed up and restored inside its container never needs one. */
 export function connectionFor(environment: Environment, required: boolean): Connection {
   const variable = environment.database.urlEnv;
   const url = process.env[variable];
-  if (url) return parseDatabaseUrl(url, variable);
+  if (url) return connectionFrom(url, variable);
   if (required && !dumpsInContainer(environment))
     throw new UsageError(`${variable} is not set: it must hold the database URL of "${environment.name}"`);
   const placeholder = `<database from $${variable}>`;
@@ -39,7 +48,7 @@ const SCRATCH_URL = "SHIPYARD_SCRATCH_DATABASE_URL";
 function scratchServer(environment: Environment, required: boolean): Connection | undefined {
   if (backupsOnServer(environment)) return undefined;
   const url = process.env[SCRATCH_URL];
-  if (url) return parseDatabaseUrl(url, SCRATCH_URL);
+  if (url) return connectionFrom(url, SCRATCH_URL);
   if (required)
     throw new UsageError(
       `${SCRATCH_URL} is not set: "${environment.name}" dumps inside its Postgres container (database.dumpFrom: compose-service), ` +

@@ -1,25 +1,26 @@
 /**
  * shipyard: set up, deploy, roll back, back up, restore and inspect an environment from any machine.
  *   npm run shipyard -- deploy --env=staging --image=NAME@sha256:… [--dry-run] [--json]
- * This reads the command line, loads the environment, runs one command (cli/<group>.ts) in a context that
- * opens and closes its runners (context.ts), and prints the outcome (output.ts). Exit codes: 0 done,
- * 1 the work failed (or part of it, reported), 2 a mistake in the command line or the environments file.
+ * This reads the command line and holds it against the command it names (args.ts), loads the environment,
+ * runs the command (cli/<group>.ts) in a context that opens and closes its runners (context.ts), prints
+ * the outcome (output.ts), and exits with the code exit-codes.ts decides.
  */
 import { fileURLToPath } from "node:url";
-import { ConfigError, loadEnvironment } from "../config/environments.js";
-import { SIGNAL_EXIT_CODES } from "../interrupts.js";
+import { loadEnvironment } from "../config/environments.js";
+import { UsageError } from "../mistakes.js";
 import { Progress } from "../progress.js";
-import { DeployFailed } from "../release/release.js";
-import { NO_OPTIONS, type Options, parseCommandLine } from "./args.js";
+import { didYouMean } from "../suggest.js";
+import { checkFits, NO_OPTIONS, type Options, parseCommandLine } from "./args.js";
 import { backupCommand, backupsCommand, restoreCommand, uploadCommand } from "./backup.js";
 import type { CliCommand } from "./command.js";
 import { withContext } from "./context.js";
+import { EXIT, exitCodeFor } from "./exit-codes.js";
 import { lockCommand } from "./lock.js";
 import { printFailure, printOutcome } from "./output.js";
 import { deployCommand, rollbackCommand } from "./release.js";
 import { setupCommand } from "./setup.js";
 import { releasesCommand, statusCommand } from "./status.js";
-import { commandUsage, UsageError, usage } from "./usage.js";
+import { commandUsage, usage } from "./usage.js";
 
 /** In the order an unknown command's message lists them. */
 const COMMANDS: readonly CliCommand[] = [
@@ -34,39 +35,60 @@ const COMMANDS: readonly CliCommand[] = [
   lockCommand,
   statusCommand,
 ];
+const NAMES = COMMANDS.map((c) => c.name);
 
 const defaultConfig = () =>
   process.env.SHIPYARD_ENVIRONMENTS ?? fileURLToPath(new URL("../../environments.yaml", import.meta.url));
 
+function findCommand(word: string): CliCommand {
+  const command = COMMANDS.find((c) => c.name === word);
+  if (!command)
+    throw new UsageError(
+      `unknown command "${word}"; valid commands: ${NAMES.join(", ")}${didYouMean(word, NAMES)}`,
+    );
+  return command;
+}
+
+/** `shipyard help [command]`: every command, or one; a word after the command is a stray one. */
+function helpText(words: readonly string[]): string {
+  const [topic, stray] = words;
+  if (stray !== undefined) throw new UsageError(`unexpected word "${stray}" after help ${topic}`);
+  return topic === undefined ? usage(COMMANDS) : commandUsage(findCommand(topic));
+}
+
 export async function main(argv: string[]): Promise<number> {
   const started = performance.now();
   const elapsed = () => Math.round(performance.now() - started);
-  let options: Options = NO_OPTIONS;
-  let name = "";
+  // Until the line is read: how a mistake in it is reported (--json: in the envelope, with the command).
+  let options: Options = { ...NO_OPTIONS, json: argv.includes("--json") };
+  let name = argv.find((arg) => NAMES.includes(arg)) ?? "";
   const progress = new Progress();
   try {
-    const parsed = parseCommandLine(argv);
-    options = parsed.values;
-    const [first, subcommand] = parsed.positionals;
-    const command = COMMANDS.find((c) => c.name === first);
-    if (options.help || !first) {
-      process.stdout.write(`${command ? commandUsage(command) : usage(COMMANDS)}\n`);
-      return options.help ? 0 : 2;
+    const line = parseCommandLine(argv);
+    options = line.values;
+    const [first, ...words] = line.positionals;
+    if (first === "help") {
+      process.stdout.write(`${helpText(words)}\n`);
+      return EXIT.done;
     }
-    name = first;
-    if (!command)
-      throw new UsageError(
-        `unknown command "${first}"; valid commands: ${COMMANDS.map((c) => c.name).join(", ")}`,
-      );
+    if (first === undefined) {
+      process.stdout.write(`${usage(COMMANDS)}\n`);
+      return options.help ? EXIT.done : EXIT.usage;
+    }
+    const command = findCommand(first);
+    name = command.name;
+    if (options.help) {
+      process.stdout.write(`${commandUsage(command)}\n`);
+      return EXIT.done;
+    }
+    checkFits(command, line);
     const environment = await loadEnvironment(options.config ?? defaultConfig(), options.env);
     // The one place a command runs, its runners open around it (deploy and rollback handle interrupts).
-    const outcome = await withContext(environment, options, subcommand, progress, (ctx) => command.run(ctx));
+    const outcome = await withContext(environment, options, words[0], progress, (ctx) => command.run(ctx));
     printOutcome(name, options, outcome, progress, elapsed());
-    return outcome.problem ? 1 : 0;
+    return exitCodeFor({ outcome });
   } catch (error) {
     printFailure(name, options, error as Error, progress, elapsed());
-    // Interrupted and undone: the exit code a shell expects of a run its signal ended (130, 143).
-    if (error instanceof DeployFailed && error.signal) return SIGNAL_EXIT_CODES[error.signal] ?? 1;
-    return error instanceof UsageError || error instanceof ConfigError ? 2 : 1;
+    return exitCodeFor({ error });
   }
 }

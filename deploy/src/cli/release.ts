@@ -3,6 +3,7 @@ import { type BackupResult, backup } from "../backup/backup.js";
 import { listAppContainers, listProjectVolumes } from "../commands/docker.js";
 import { parseLedger, recentReleases } from "../commands/ledger.js";
 import { withInterrupts } from "../interrupts.js";
+import { UsageError } from "../mistakes.js";
 import {
   defaultReleaseName,
   parseContainers,
@@ -11,13 +12,12 @@ import {
   rollbackRequest,
 } from "../release/decisions.js";
 import { configToShip, type DeployResult, deploy } from "../release/deploy.js";
-import { type DeployContext, type DeployRequest, releasePlan } from "../release/release.js";
-import type { Runner } from "../runner.js";
+import { type DeployContext, type DeployRequest, releasePlan, UNREAD_HOST } from "../release/release.js";
+import { type Runner, unreachedRunner } from "../runner.js";
 import type { CliCommand, Outcome } from "./command.js";
 import { configSource } from "./config-source.js";
 import type { CliContext } from "./context.js";
 import { backupContext, connectionFor } from "./database.js";
-import { UsageError } from "./usage.js";
 
 export const deployCommand: CliCommand = {
   name: "deploy",
@@ -27,7 +27,11 @@ export const deployCommand: CliCommand = {
       "zero-downtime release (lock, backup, pull, migrate, start beside, healthy, switch nginx, verify, stop old); rolls back on failure",
     ],
   ],
-  options: ["dry-run", "json", "release", "no-backup"],
+  options: ["image", "release", "no-backup", "dry-run", "json"],
+  examples: [
+    "shipyard deploy --env=staging --image=registry.example.com/shop/app@sha256:<64 hex> --dry-run",
+    "shipyard deploy --env=prod --image=registry.example.com/shop/app@sha256:<64 hex> --release=2026-11-23.1",
+  ],
   async run(ctx) {
     const { image } = ctx.options;
     if (!image)
@@ -35,12 +39,13 @@ export const deployCommand: CliCommand = {
     asUsage(() => requirePinnedImage(image));
     const release = ctx.options.release;
     if (release !== undefined) asUsage(() => requireReleaseName(release));
-    // A deploy ships this repository's configuration; a rollback changes only the image.
-    return releaseCommand(ctx, { shipsConfig: true }, async () => ({
+    const wanted: DeployRequest = {
       image,
       release: ctx.options.release ?? defaultReleaseName(new Date()),
       migrate: true,
-    }));
+    };
+    // A deploy ships this repository's configuration; a rollback changes only the image.
+    return releaseCommand(ctx, { shipsConfig: true }, { run: async () => wanted, planned: wanted });
   },
 };
 
@@ -52,13 +57,20 @@ export const rollbackCommand: CliCommand = {
       "bring back the previous succeeded release (or the one named) the same zero-downtime way",
     ],
   ],
-  options: ["dry-run", "json", "no-backup"],
+  options: ["to", "no-backup", "dry-run", "json"],
+  examples: ["shipyard rollback --env=prod", "shipyard rollback --env=prod --to=2026-11-20.2"],
   run: (ctx) =>
-    releaseCommand(ctx, { shipsConfig: false }, async (host) =>
-      rollbackRequest(
-        parseLedger((await host.run(recentReleases(ctx.environment.stateDirectory, 200))).stdout),
-        ctx.options.to,
-      ),
+    // Which release and image come back is in the host's ledger: its --dry-run reads that, and no more.
+    releaseCommand(
+      ctx,
+      { shipsConfig: false },
+      {
+        run: async (host) =>
+          rollbackRequest(
+            parseLedger((await host.run(recentReleases(ctx.environment.stateDirectory, 200))).stdout),
+            ctx.options.to,
+          ),
+      },
     ),
 };
 
@@ -71,16 +83,26 @@ function asUsage(check: () => unknown): void {
   }
 }
 
-/** A deploy and a rollback differ only in what they release: `request`, which a rollback reads from the ledger. */
+/**
+ * What a release brings: `run` gives it from the host (a rollback reads the ledger); `planned`, known
+ * without the host, lets a --dry-run reach no server (a deploy's); without it the plan asks `run`.
+ */
+interface Wanted {
+  run: (host: Runner) => Promise<DeployRequest>;
+  planned?: DeployRequest;
+}
+
+/** A deploy and a rollback differ only in what they release, which a rollback reads from the ledger. */
 async function releaseCommand(
   ctx: CliContext,
   { shipsConfig }: { shipsConfig: boolean },
-  request: (host: Runner) => Promise<DeployRequest>,
+  request: Wanted,
 ): Promise<Outcome> {
   const { environment, options, progress } = ctx;
-  const conn = options["no-backup"] ? null : connectionFor(environment, !options["dry-run"]);
-  const host = await ctx.host();
-  const wanted = await request(host);
+  const dryRun = options["dry-run"];
+  const conn = options["no-backup"] ? null : connectionFor(environment, !dryRun);
+  const host = dryRun && request.planned ? unreachedRunner(environment) : await ctx.host();
+  const wanted = (dryRun && request.planned) || (await request.run(host));
   const shipped = shipsConfig ? await configToShip(environment, configSource()) : null;
   // The release needs the verified backup here; an off-site store that is down is a warning, not a stop.
   let taken: BackupResult | undefined;
@@ -101,12 +123,15 @@ async function releaseCommand(
         }
       : {}),
   };
-  if (options["dry-run"]) {
-    // As the release lists them: no app container, running or not, and no volume is a first release (no backup).
-    const found = {
-      containers: parseContainers((await host.run(listAppContainers(environment))).stdout),
-      volumes: (await host.run(listProjectVolumes(environment))).stdout.split("\n").filter(Boolean),
-    };
+  if (dryRun) {
+    // A rollback's plan has the host open for its ledger: it lists what the release will, as the release
+    // does (no app container, running or not, and no volume is a first release: no backup).
+    const found = request.planned
+      ? UNREAD_HOST
+      : {
+          containers: parseContainers((await host.run(listAppContainers(environment))).stdout),
+          volumes: (await host.run(listProjectVolumes(environment))).stdout.split("\n").filter(Boolean),
+        };
     const holder = {
       holder: ctx.who,
       purpose: `deploy ${wanted.release}`,

@@ -16,6 +16,7 @@ export const setupCommand: CliCommand = {
     ],
   ],
   options: ["dry-run", "json"],
+  examples: ["shipyard setup --env=prod --dry-run", "shipyard setup --env=prod"],
   async run(ctx) {
     const { environment, options, progress } = ctx;
     const source = configSource();

@@ -7,7 +7,7 @@ import { currentHolder } from "../locking.js";
 import { currentRelease } from "../release/decisions.js";
 import { parseJournal } from "../release/journal.js";
 import { readServedCertificate, siteGet } from "../site.js";
-import { limitOption, refuseDryRun } from "./args.js";
+import { limitOption } from "./args.js";
 import type { CliCommand } from "./command.js";
 import { backupCatalog } from "./database.js";
 
@@ -17,9 +17,9 @@ const releaseLine = (r: ReleaseRecord) =>
 export const releasesCommand: CliCommand = {
   name: "releases",
   usage: [["releases [--limit=N]", "the last releases from the ledger on the host"]],
-  options: ["json"],
+  options: ["limit", "json"],
+  examples: ["shipyard releases --env=prod", "shipyard releases --env=prod --limit=50 --json"],
   async run(ctx) {
-    refuseDryRun(ctx.options, "releases");
     const limit = limitOption(ctx.options);
     const host = await ctx.host();
     const releases = parseLedger(
@@ -35,10 +35,10 @@ export const releasesCommand: CliCommand = {
 export const statusCommand: CliCommand = {
   name: "status",
   usage: [["status", "health through the public URL, current release, lock, recent releases and backups"]],
-  options: ["json"],
+  options: ["limit", "json"],
+  examples: ["shipyard status --env=prod", "shipyard status --env=prod --json"],
   async run(ctx) {
     const { environment } = ctx;
-    refuseDryRun(ctx.options, "status");
     const limit = limitOption(ctx.options);
     const host = await ctx.host();
     const [holder, interrupted, releases, backups, health] = await Promise.all([

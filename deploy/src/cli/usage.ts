@@ -1,13 +1,9 @@
 /**
- * What `shipyard` prints when asked how to use it: every command (no command, or --help), or one command
- * (`shipyard deploy --help`). Each command brings its own lines (CliCommand.usage); this lays them out.
+ * What `shipyard` prints when asked how to use it: every command (no command, `--help`, `help`), or one
+ * command with its flags and examples (`shipyard deploy --help`, `shipyard help deploy`). Each command
+ * brings its own lines (CliCommand.usage, .examples); this lays them out.
  */
 import type { CliCommand, OptionName } from "./command.js";
-
-/** A mistake in the command line: exit code 2, where a failure of the work itself is 1. */
-export class UsageError extends Error {
-  override name = "UsageError";
-}
 
 const OPTIONS: Record<"env" | "config" | OptionName, [flag: string, text: string]> = {
   env: ["--env=NAME", "environment from the environments file (required)"],
@@ -29,6 +25,12 @@ const OPTIONS: Record<"env" | "config" | OptionName, [flag: string, text: string
     "--fetch-to=PATH",
     "backup: also copy the verified file to PATH on this machine (from the server, when kept there)",
   ],
+  image: ["--image=NAME@sha256:…", "deploy: the image to release, pinned by its digest (required)"],
+  to: ["--to=RELEASE", "rollback: the release to bring back (default: the newest earlier one)"],
+  backup: ["--backup=ID", "the catalogued backup (list them with `shipyard backups --env=NAME`)"],
+  file: ["--file=PATH", "restore: a pg_dump custom-format file made elsewhere, instead of --backup"],
+  confirm: ["--confirm=NAME", "restore: the environment's name, where it requires confirmation"],
+  limit: ["--limit=N", "how many releases (and backups) to show (default: 10)"],
 };
 
 const ENVIRONMENT = `environment:
@@ -46,8 +48,10 @@ const ENVIRONMENT = `environment:
                                                               nginx/ configuration is shipped, and whose
                                                               compose/.env.example setup fills in (default: this one)`;
 
-const optionLines = (names: readonly ("env" | "config" | OptionName)[]) =>
-  names.map((name) => `  ${OPTIONS[name][0].padEnd(16)}${OPTIONS[name][1]}`);
+const optionLines = (names: readonly ("env" | "config" | OptionName)[]) => {
+  const width = Math.max(16, ...names.map((name) => OPTIONS[name][0].length + 1));
+  return names.map((name) => `  ${OPTIONS[name][0].padEnd(width)}${OPTIONS[name][1]}`);
+};
 
 /** The order the full usage lists commands in: setup first, restore beside backup, then what only reads. */
 const LISTED = [
@@ -76,6 +80,10 @@ export function usage(commands: readonly CliCommand[]): string {
     ...optionLines(["env", "config", "dry-run", "json", "release", "no-backup", "fetch-to"]),
     "",
     ENVIRONMENT,
+    "",
+    "`shipyard help <command>` (or `shipyard <command> --help`) shows one command, its flags and examples.",
+    "exit codes: 0 done, 1 the work failed, 2 a mistake in the command line or the environments file,",
+    "130/143 interrupted by SIGINT/SIGTERM (and undone).",
   ].join("\n");
 }
 
@@ -89,6 +97,9 @@ export function commandUsage(command: CliCommand): string {
     "",
     "options:",
     ...optionLines(["env", "config", ...command.options]),
+    "",
+    "examples:",
+    ...command.examples.map((example) => `  ${example}`),
     "",
     "`shipyard --help` lists every command and the environment variables the CLI reads.",
   ].join("\n");

@@ -5,6 +5,7 @@
 import { readFile } from "node:fs/promises";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
+import { didYouMean } from "../suggest.js";
 
 /** `ssh-ed25519 AAAA…` as printed by `ssh-keyscan -t ed25519 HOST` (without the host name). */
 const hostPublicKey = z
@@ -332,7 +333,10 @@ export const environmentsFileSchema = z.strictObject({
   version: z.literal(1).describe("The file format's version."),
   image: image.optional(),
   environments: z
-    .record(z.string().regex(/^[a-z][a-z0-9-]*$/), checkedEnvironment)
+    .record(
+      z.string().regex(/^[a-z][a-z0-9-]*$/, "expected a lower-case name ([a-z][a-z0-9-]*)"),
+      checkedEnvironment,
+    )
     .describe("One entry per environment, by name (`--env=NAME`)."),
 });
 
@@ -361,21 +365,40 @@ export class ConfigError extends Error {
   override name = "ConfigError";
 }
 
+/** A field that is not there says so, where zod would say "expected string, received undefined". */
+const missingIsRequired: z.core.$ZodErrorMap = (issue) =>
+  issue.code === "invalid_type" && issue.input === undefined ? "required, and missing" : undefined;
+
+/** Every problem on one line (the CLI's errors are one line each), each named by its path in the file. */
+function invalidFile(source: string, issues: readonly z.core.$ZodIssue[]): ConfigError {
+  const problems = issues.map((issue) => {
+    const where = issue.path.length > 0 ? issue.path.join(".") : "(top level)";
+    const detail = issue.code === "invalid_key" ? issue.issues[0]?.message : undefined;
+    return `${where}: ${detail && issue.path.length > 0 ? `invalid name: ${detail}` : issue.message}`;
+  });
+  return new ConfigError(
+    problems.length === 1
+      ? `${source}: ${problems[0]}`
+      : `${source} has ${problems.length} problems: ${problems.join("; ")}`,
+  );
+}
+
 export function parseEnvironments(text: string, source: string): EnvironmentsFile {
   let raw: unknown;
   try {
     raw = parseYaml(text);
   } catch (error) {
-    throw new ConfigError(`${source}: not valid YAML: ${(error as Error).message}`);
+    // yaml's message goes on with a picture of the line; its first line says what and where.
+    throw new ConfigError(
+      `${source}: not valid YAML: ${(error as Error).message.split("\n")[0]?.replace(/:$/, "")}`,
+    );
   }
-  const result = environmentsFileSchema.safeParse(raw);
-  if (!result.success) {
-    const problems = result.error.issues.map((issue) => {
-      const where = issue.path.length > 0 ? issue.path.join(".") : "(top level)";
-      return `  ${where}: ${issue.message}`;
-    });
-    throw new ConfigError(`${source} is not a valid environments file:\n${problems.join("\n")}`);
-  }
+  if (raw === null || raw === undefined)
+    throw new ConfigError(
+      `${source} is empty: it needs "version: 1" and an "environments:" map of at least one environment (docs/environments.md)`,
+    );
+  const result = environmentsFileSchema.safeParse(raw, { error: missingIsRequired });
+  if (!result.success) throw invalidFile(source, result.error.issues);
   return result.data;
 }
 
@@ -385,11 +408,21 @@ export function selectEnvironment(
   source: string,
 ): Environment {
   const valid = Object.keys(file.environments);
+  if (valid.length === 0)
+    throw new ConfigError(
+      `${source} defines no environments: add one under "environments:" (docs/environments.md)`,
+    );
   if (!name) throw new ConfigError(`--env is required; valid environments in ${source}: ${valid.join(", ")}`);
   const env = file.environments[name];
   if (!env) {
+    // Names are lower case: `--env=Prod` meant prod.
+    const lower = name.toLowerCase();
+    if (lower !== name && valid.includes(lower))
+      throw new ConfigError(
+        `unknown environment "${name}": environment names are lower case; use --env=${lower}`,
+      );
     throw new ConfigError(
-      `unknown environment "${name}"; valid environments in ${source}: ${valid.join(", ")}`,
+      `unknown environment "${name}"; valid environments in ${source}: ${valid.join(", ")}${didYouMean(name, valid)}`,
     );
   }
   return { ...env, name, backup: { ...env.backup, directory: backupDirectory(env) } };

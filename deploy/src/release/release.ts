@@ -273,6 +273,7 @@ export function release(ctx: DeployContext, input: ReleaseInput): Operation<Rele
         keep: (r, f) => {
           f.before = parseContainers(r.stdout);
         },
+        note: "with none, and no volume of the project, this is a first release: no backup (no data yet), and compose starts the whole stack instead of migrate and start beside",
       }),
       step("find the project's volumes", listProjectVolumes(env), {
         keep: (r, f) => {
@@ -636,10 +637,30 @@ export function recoverySteps(
   ];
 }
 
+/** What only the host can tell, in a plan made without reaching it. */
+export const READ_ON_THE_HOST = "<read on the host>";
+
 /**
- * What --dry-run prints for `deploy` and `rollback`: the steps a run takes, with what the host has now (its
- * app containers, running or not, and the project's volumes, as the run lists them) and placeholders
- * (`<…>`, NEW-CONTAINER) for what only the run finds out.
+ * What a --dry-run that reaches no server plans with: a host where a release serves already (the usual
+ * case; the step that finds out says what a first release does instead), its container a placeholder
+ * (named like NEW-CONTAINER, since nginx's upstream file names it).
+ */
+export const UNREAD_HOST: { containers: readonly AppContainer[]; volumes: readonly string[] } = {
+  containers: [
+    {
+      id: "<app container id, read on the host>",
+      name: "CURRENT-CONTAINER",
+      image: READ_ON_THE_HOST,
+      state: "running",
+    },
+  ],
+  volumes: [READ_ON_THE_HOST],
+};
+
+/**
+ * What --dry-run prints for `deploy` and `rollback`: the steps a run takes, with what the host has (its
+ * app containers, running or not, and the project's volumes, as the run lists them; UNREAD_HOST when the
+ * plan does not reach it) and placeholders (`<…>`, NEW-CONTAINER) for what only the run finds out.
  */
 export function releasePlan(
   ctx: DeployContext,

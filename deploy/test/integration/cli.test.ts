@@ -168,7 +168,7 @@ describe("shipyard CLI", () => {
       );
 
       const unconfirmed = await shipyard("restore", "--env=prod", `--backup=${made.result.backup.id}`);
-      expect(unconfirmed.exitCode).toBe(1);
+      expect(unconfirmed.exitCode).toBe(2);
       expect(unconfirmed.stderr).toContain(
         'restoring replaces the data of "prod"; confirm with --confirm=prod',
       );
@@ -283,7 +283,7 @@ describe("shipyard CLI", () => {
           config: sshConfig,
           env: { SHIPYARD_SSH_KEY_FILE: "", SHIPYARD_SSH_KEY: "" },
         });
-        expect(noKey.exitCode).toBe(1);
+        expect(noKey.exitCode).toBe(2);
         expect(noKey.stderr).toContain(
           "set SHIPYARD_SSH_KEY (the private key) or SHIPYARD_SSH_KEY_FILE (its path)",
         );

@@ -24,3 +24,38 @@ export function runCli(args: readonly string[], { config, env, extendEnv, cwd }:
     ...(cwd ? { cwd } : {}),
   });
 }
+
+/**
+ * The CLI's main() in this process, for tests of what it refuses (no process start: milliseconds, not
+ * seconds): what it writes to stdout and stderr, and the exit code it returns. `env` is set for the run
+ * and put back after; runs must not overlap (they share process.env and the streams).
+ */
+export async function runMain(
+  args: readonly string[],
+  { config, env = {} }: { config?: string; env?: Record<string, string> } = {},
+): Promise<{ exitCode: number; stdout: string; stderr: string }> {
+  const { main } = await import("../../src/cli/main.js");
+  const written = { stdout: "", stderr: "" };
+  const saved = Object.fromEntries(Object.keys(env).map((name) => [name, process.env[name]]));
+  const writes = (["stdout", "stderr"] as const).map((stream) => {
+    const original = process[stream].write;
+    process[stream].write = ((chunk: string | Uint8Array) => {
+      written[stream] += String(chunk);
+      return true;
+    }) as typeof original;
+    return () => {
+      process[stream].write = original;
+    };
+  });
+  Object.assign(process.env, env);
+  try {
+    const exitCode = await main([...args, ...(config ? [`--config=${config}`] : [])]);
+    return { exitCode, ...written };
+  } finally {
+    for (const restore of writes) restore();
+    for (const [name, value] of Object.entries(saved)) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+  }
+}
