@@ -17,7 +17,7 @@ import { parseDatabaseUrl } from "../../src/commands/postgres.js";
 import { Progress } from "../../src/progress.js";
 import { localRunner } from "../../src/runner.js";
 import { runCli } from "../support/cli.js";
-import { localEntry, localEnvironment, writeEnvironmentsFile } from "../support/environment.js";
+import { composeIn, localEntry, localEnvironment, writeEnvironmentsFile } from "../support/environment.js";
 
 const root = process.getuid?.() === 0;
 
@@ -68,7 +68,9 @@ ${quiet ? `"${realDump}" "$@" 2>/dev/null || { echo "dump stream ended" >&2; exi
 }
 
 function context(directory: string, tools: string | null = binDir): BackupContext {
-  const environment = localEnvironment(dir);
+  const environment = localEnvironment(dir, {
+    compose: { ...localEnvironment(dir).compose, ...composeIn(dir) },
+  });
   environment.backup.directory = directory;
   return {
     environment,
@@ -155,7 +157,10 @@ describe("a backup into a full directory (tmpfs, as root)", () => {
   it("the CLI prints that one line and exits 1; --json names the fault", async () => {
     const directory = await smallDisk("backups", 2);
     const config = await writeEnvironmentsFile(path.join(dir, "environments.yaml"), {
-      local: localEntry(dir, { backup: { directory, retention: { daily: 7, weekly: 4 } } }),
+      local: localEntry(dir, {
+        compose: composeIn(dir),
+        backup: { directory, retention: { daily: 7, weekly: 4 } },
+      }),
     });
     const shipyard = (...args: string[]) =>
       runCli(["backup", "--env=local", ...args], {
