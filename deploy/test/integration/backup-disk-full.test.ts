@@ -120,9 +120,11 @@ describe("a backup into a full directory (tmpfs, as root)", () => {
   it("is refused by the preflight: the database's size against the directory's free space, in one line", async () => {
     const directory = await smallDisk("backups", 2);
     const ctx = context(directory);
+    // Measured first: awaited after the backup started, a quick refusal would reject with no handler yet.
+    const needs = await databaseMb();
     const refused = backup(ctx);
     await expect(refused).rejects.toThrow(
-      new NoSpaceLeft(`no space left on device in ${directory} (needs ~${await databaseMb()} MB, has 2 MB)`),
+      new NoSpaceLeft(`no space left on device in ${directory} (needs ~${needs} MB, has 2 MB)`),
     );
     expect(ctx.progress.steps.map((s) => [s.step, s.ok])).toEqual([
       ["preflight: database size", true],
@@ -134,9 +136,10 @@ describe("a backup into a full directory (tmpfs, as root)", () => {
   it("names a disk that fills up during the dump, and leaves no partial file and no catalog", async () => {
     const directory = await smallDisk("backups", 32);
     const ctx = context(directory, await fillingPgDump(false));
+    const needs = await databaseMb();
     const failed = backup(ctx);
     await expect(failed).rejects.toThrow(
-      new RegExp(`^no space left on device in ${directory} \\(needs ~${await databaseMb()} MB, has 0 MB\\)$`),
+      new RegExp(`^no space left on device in ${directory} \\(needs ~${needs} MB, has 0 MB\\)$`),
     );
     await expect(failed).rejects.toMatchObject({
       name: "NoSpaceLeft",
