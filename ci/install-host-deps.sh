@@ -22,6 +22,8 @@ REQUIRED=(
   "openssh-client:ssh"
   "age:age"
   "docker-registry:docker-registry"
+  # promtool: the alert-rule tests and the metric-name check (test/harness/promtool.ts).
+  "prometheus:promtool"
 )
 
 missing=()

@@ -94,7 +94,7 @@ export async function buildApp({
     skipOnError: true,
   });
 
-  const metrics = createMetrics(pool);
+  const metrics = createMetrics({ pool, release: config.release });
   const cache = new ProductCache(redis, config.cacheTtlSeconds, metrics, logger);
   await app.register(metricsRoutes, { metrics });
   await app.register(healthRoutes, { pool, redis, expectedMigration, release: config.release });
@@ -103,6 +103,6 @@ export async function buildApp({
     cache,
     requireAdmin: requireAdmin(config.adminToken),
   });
-  await app.register(orderRoutes, { store: new OrderStore(pool), cache });
+  await app.register(orderRoutes, { store: new OrderStore(pool), cache, placed: metrics.ordersPlaced });
   return app;
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /** The service's one entry point: `serve`, `migrate`, `migration-version`, `seed`. */
 import pg from "pg";
-import { ConfigError, loadConfig, loadDatabaseConfig } from "./config.js";
+import { ConfigError, loadConfig, loadDatabaseConfig, loadReleaseId } from "./config.js";
 import { currentMigration, expectedMigration, hasMigration, migrateUp } from "./db/migrations.js";
 import { createLogger } from "./observability/logger.js";
 import { seedDemoData } from "./seed.js";
@@ -22,11 +22,11 @@ async function withDatabase<T>(run: (pool: pg.Pool) => Promise<T>): Promise<T> {
 }
 
 async function main(command: string | undefined): Promise<void> {
-  const log = createLogger("info");
+  const log = createLogger("info", loadReleaseId(process.env));
   switch (command) {
     case "serve": {
       const config = loadConfig(process.env);
-      const logger = createLogger(config.logLevel);
+      const logger = createLogger(config.logLevel, config.release.id);
       shutdownOnSignals(await startServer(config, logger), config.shutdownTimeoutMs, logger);
       return;
     }
@@ -63,6 +63,6 @@ main(process.argv[2]).catch((error: unknown) => {
     console.error(error.message);
     process.exit(EXIT_CONFIG);
   }
-  createLogger("error").fatal({ err: error }, "command failed");
+  createLogger("error", loadReleaseId(process.env)).fatal({ err: error }, "command failed");
   process.exit(1);
 });

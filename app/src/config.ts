@@ -116,6 +116,11 @@ export function loadConfig(env: NodeJS.ProcessEnv): AppConfig {
   };
 }
 
+/** The release name alone, for the log lines of commands that read nothing else (migrate, seed). */
+export function loadReleaseId(env: NodeJS.ProcessEnv): string {
+  return parse({ RELEASE_ID: serverFields.RELEASE_ID }, withoutEmpty(env)).RELEASE_ID;
+}
+
 /** Migration and seed commands need only the database. */
 export function loadDatabaseConfig(env: NodeJS.ProcessEnv): { databaseUrl: string } {
   return { databaseUrl: parse(databaseFields, withoutEmpty(env)).DATABASE_URL };

@@ -46,6 +46,7 @@ const SECRETS_AND_STATE = [
   ".shipyard/local/deploy.lock",
   ".shipyard/backups/local/shipyard-20261202T0600Z.dump",
   ".shipyard/incoming/restore-ab12.dump",
+  "compose/monitoring/textfile/shipyard_backup_local.prom",
   "backups/prod.dump",
   "prod.dump",
   "shipyard.tar",

@@ -77,10 +77,19 @@ describe("the commands the test container runs", () => {
     expect(testCommand("test:app")).toEqual(["npm", "run", "test:app"]);
   });
 
-  it("installs the Postgres and Redis servers that some tests start themselves", () => {
+  it("installs the Postgres and Redis servers that some tests start themselves, and promtool", () => {
     const steps = systemPackageSteps(TEST_SYSTEM_PACKAGES, new Date("2026-12-02T06:00:00Z"));
     expect(steps.at(-1)).toEqual({
-      exec: ["apt-get", "install", "-y", "-q", "--no-install-recommends", "postgresql", "redis-server"],
+      exec: [
+        "apt-get",
+        "install",
+        "-y",
+        "-q",
+        "--no-install-recommends",
+        "postgresql",
+        "redis-server",
+        "prometheus",
+      ],
     });
     expect(systemPackageSteps([], new Date())).toEqual([]);
   });

@@ -60,7 +60,13 @@ export const DOCKER_CLI_RECIPE: StandinRecipe = {
 };
 
 /** Images the repository names that no test runs, so no stand-in exists for them. */
-export const NOT_RUN_BY_TESTS = ["APP_IMAGE", "CERTBOT_IMAGE", "GRAFANA_IMAGE"] as const;
+export const NOT_RUN_BY_TESTS = [
+  "APP_IMAGE",
+  "CERTBOT_IMAGE",
+  "GRAFANA_IMAGE",
+  "ALERTMANAGER_IMAGE",
+  "NODE_EXPORTER_IMAGE",
+] as const;
 
 /** The image defaults a compose file or Dockerfile names, as variable → default image. */
 export function imageDefaults(text: string): Map<string, string> {

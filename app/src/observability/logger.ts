@@ -1,3 +1,4 @@
+import { hostname } from "node:os";
 import { type DestinationStream, type Logger, type LoggerOptions, pino } from "pino";
 import type { LogLevel } from "../config.js";
 
@@ -15,16 +16,21 @@ const REDACTED_PATHS = [
   "redisUrl",
 ];
 
-export function loggerOptions(level: LogLevel): LoggerOptions {
+/**
+ * Every line names the release and the host (the container's id, in Docker): during a switch two
+ * containers of the app run side by side, and their lines must be told apart.
+ */
+export function loggerOptions(level: LogLevel, release: string): LoggerOptions {
   return {
     level,
-    base: { service: "catalog" },
+    base: { service: "catalog", release, hostname: hostname() },
     timestamp: pino.stdTimeFunctions.isoTime,
     formatters: { level: (label) => ({ level: label }) },
     redact: { paths: REDACTED_PATHS, censor: "[redacted]" },
   };
 }
 
-export function createLogger(level: LogLevel, destination?: DestinationStream): Logger {
-  return destination ? pino(loggerOptions(level), destination) : pino(loggerOptions(level));
+export function createLogger(level: LogLevel, release: string, destination?: DestinationStream): Logger {
+  const options = loggerOptions(level, release);
+  return destination ? pino(options, destination) : pino(options);
 }

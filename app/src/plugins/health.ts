@@ -1,4 +1,5 @@
 /** Liveness, readiness and version: what orchestrators and the deploy pipeline ask the service. */
+import type { FastifyReply } from "fastify";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import type { Redis } from "ioredis";
 import type pg from "pg";
@@ -40,7 +41,7 @@ export const healthRoutes: FastifyPluginAsyncZod<HealthOptions> = async (
     revision: release.revision,
   }));
 
-  app.get("/readyz", { config: noRateLimit }, async (_request, reply) => {
+  const readiness = async (_request: unknown, reply: FastifyReply) => {
     const [postgres, schema, cache] = await Promise.all([
       check(async () => {
         await pool.query("SELECT 1");
@@ -56,5 +57,9 @@ export const healthRoutes: FastifyPluginAsyncZod<HealthOptions> = async (
     const checks = { postgres, schema, redis: cache };
     const ready = Object.values(checks).every((result) => result === "ok");
     return reply.code(ready ? 200 : 503).send({ status: ready ? "ready" : "not ready", checks });
-  });
+  };
+
+  app.get("/readyz", { config: noRateLimit }, readiness);
+  // The name most monitors and load balancers ask by default; the same answer as /readyz.
+  app.get("/health", { config: noRateLimit }, readiness);
 };

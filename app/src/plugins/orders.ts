@@ -1,4 +1,5 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
+import type { Counter } from "prom-client";
 import { z } from "zod";
 import type { ProductCache } from "../catalog/product-cache.js";
 import type { OrderStore } from "../orders/order-store.js";
@@ -18,9 +19,16 @@ const newOrder = z.object({
   quantity: z.number().int().min(1).max(1000),
 });
 
-export const orderRoutes: FastifyPluginAsyncZod<{ store: OrderStore; cache: ProductCache }> = async (
+export interface OrderRoutesOptions {
+  store: OrderStore;
+  cache: ProductCache;
+  /** Counts each order placed: the dashboard's orders per minute. */
+  placed: Pick<Counter, "inc">;
+}
+
+export const orderRoutes: FastifyPluginAsyncZod<OrderRoutesOptions> = async (
   app,
-  { store, cache },
+  { store, cache, placed },
 ) => {
   app.post(
     "/orders",
@@ -29,6 +37,7 @@ export const orderRoutes: FastifyPluginAsyncZod<{ store: OrderStore; cache: Prod
       const result = await store.place(body.productId, body.quantity);
       switch (result.outcome) {
         case "placed":
+          placed.inc();
           // Stock is part of every product read, so the cached product is stale now.
           await cache.invalidate(body.productId);
           return reply.code(201).header("location", `/orders/${result.order.id}`).send(result.order);

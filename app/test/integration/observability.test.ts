@@ -1,4 +1,6 @@
+import { hostname } from "node:os";
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from "vitest";
+import { promtool } from "../../../test/harness/promtool.js";
 import {
   ADMIN_TOKEN,
   type AppUnderTest,
@@ -69,8 +71,59 @@ describe("observability", () => {
     expect(text).toMatch(
       /http_request_duration_seconds_bucket\{le="0\.005",method="GET",route="\/products\/:id"/,
     );
-    expect(text).toMatch(/db_pool_connections_total \d+/);
+    expect(text).toMatch(/^db_pool_connections_open \d+$/m);
+    expect(text).toMatch(/^db_pool_connections_max 10$/m);
+    expect(text).toMatch(/^app_heap_limit_bytes [1-9]\d+$/m);
     expect(text).toMatch(/cache_hits_total\{cache="products"\} [1-9]/);
     expect(text).toMatch(/cache_misses_total\{cache="products"\} [1-9]/);
+  });
+
+  it("names every metric as Prometheus expects: promtool check metrics finds nothing", async () => {
+    await createProduct(t.app);
+    await t.app.inject({ url: "/products" });
+    const exposition = (await t.app.inject({ url: "/metrics" })).body;
+    const check = await promtool(["check", "metrics"], { stdin: exposition });
+    expect(check.output).toBe("");
+    expect(check.exitCode).toBe(0);
+  });
+
+  it("counts orders and reports the stock, for the dashboard's business panel", async () => {
+    const mug = await createProduct(t.app, { stock: 5 });
+    await createProduct(t.app, { stock: 0 });
+    const metric = async (name: string) =>
+      Number(new RegExp(`^${name} (\\S+)$`, "m").exec((await t.app.inject({ url: "/metrics" })).body)?.[1]);
+    const before = await metric("orders_placed_total");
+    const order = await t.app.inject({
+      method: "POST",
+      url: "/orders",
+      payload: { productId: mug.id, quantity: 2 },
+    });
+    expect(order.statusCode).toBe(201);
+    // Refused for want of stock: not an order placed.
+    await t.app.inject({ method: "POST", url: "/orders", payload: { productId: mug.id, quantity: 9 } });
+    expect(await metric("orders_placed_total")).toBe(before + 1);
+    expect(await metric("catalog_stock_units")).toBe(3);
+    expect(await metric("catalog_products_out_of_stock")).toBe(1);
+  });
+
+  it("exports the release it runs as app_build_info, which Grafana's deploy annotations read", async () => {
+    const text = (await t.app.inject({ url: "/metrics" })).body;
+    expect(text).toMatch(/^app_build_info\{release="2026\.11\.23-1",revision="abc1234"\} 1$/m);
+  });
+
+  it("writes the release and the host on every log line, so two containers of a switch are told apart", async () => {
+    await t.app.inject({ url: "/products" });
+    expect(t.logs.length).toBeGreaterThan(0);
+    for (const line of t.logs) expect(line).toMatchObject({ release: "2026.11.23-1", hostname: hostname() });
+  });
+
+  it("answers /health as /readyz does", async () => {
+    const [health, readyz] = await Promise.all([
+      t.app.inject({ url: "/health" }),
+      t.app.inject({ url: "/readyz" }),
+    ]);
+    expect(health.statusCode).toBe(200);
+    expect(health.json()).toEqual(readyz.json());
+    expect(health.json()).toMatchObject({ status: "ready" });
   });
 });

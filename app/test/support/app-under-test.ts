@@ -47,7 +47,7 @@ export async function startApp(
       done();
     },
   });
-  const logger = createLogger(config.logLevel, sink);
+  const logger = createLogger(config.logLevel, config.release.id, sink);
   const pool = createPool(config.databaseUrl, config.dbPoolMax, logger);
   const redis = createRedis(config.redisUrl, logger);
   await redis.connect();

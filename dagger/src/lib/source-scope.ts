@@ -34,6 +34,8 @@ export const SOURCE_IGNORE: string[] = [
   "**/*.key",
   // Local state: the deploy lock, the release ledger, local backups and restore staging.
   "**/.shipyard",
+  // What a local environment's backups write for node-exporter (deploy/src/backup/backup-time.ts).
+  "compose/monitoring/textfile/*.prom",
   // What `dagger call backup … export` and `build … export` leave in a checkout: database dumps and images.
   "**/backups",
   "**/*.dump",

@@ -30,9 +30,10 @@ export function installCommands({ hasModulePackage }: { hasModulePackage: boolea
 
 /**
  * Debian packages the test container needs beyond the service containers: some tests start servers of their
- * own (one stops and restarts Redis to watch /readyz; another checks the harness cleans up after itself).
+ * own (one stops and restarts Redis to watch /readyz; another checks the harness cleans up after itself), and
+ * promtool (in Debian's prometheus package) judges the alert rules and the app's metric names.
  */
-export const TEST_SYSTEM_PACKAGES: readonly string[] = ["postgresql", "redis-server"];
+export const TEST_SYSTEM_PACKAGES: readonly string[] = ["postgresql", "redis-server", "prometheus"];
 
 /**
  * apt's caches, kept between runs in cache volumes. Locked: apt takes a lock in each, and two containers

@@ -34,6 +34,7 @@ import {
   type Steps,
   step,
 } from "../steps.js";
+import { backupTimeSteps } from "./backup-time.js";
 import {
   type BackupEntry,
   catalogFile,
@@ -132,6 +133,7 @@ function backupSteps(
       tables: sourceOf(f).counts,
       ...(options.reason ? { reason: options.reason } : {}),
     })),
+    ...backupTimeSteps<BackupFacts>(ctx.environment),
     ...(options.fetchTo ? [copyOut(p, path.resolve(options.fetchTo))] : []),
     // Off-site after the record: a store that is down costs the copy, never the verified backup here.
     ...(upload

@@ -41,6 +41,7 @@ import {
   type Steps,
   step,
 } from "../steps.js";
+import { backupTimeSteps } from "./backup-time.js";
 import { type BackupEntry, type Catalog, findBackup, newBackupId } from "./catalog.js";
 import { type BackupContext, type Paths, pathsFor, postgresContainer } from "./context.js";
 import {
@@ -122,6 +123,7 @@ function backupOnServerSteps(
       tables: sourceOf(f).counts,
       ...(options.reason ? { reason: options.reason } : {}),
     })),
+    ...backupTimeSteps<BackupFacts>(ctx.environment),
     ...(local ? [fetchStep(p, local)] : []),
     // Off-site after the record: a store that is down costs the copy, never the verified backup.
     ...(upload

@@ -24,9 +24,17 @@ const BUNDLE: readonly RegExp[] = [
   /^nginx\/html\/.+/,
 ];
 
+/**
+ * The host's own, never shipped: what its backups write for node-exporter (backup-time.ts). A checkout
+ * whose local environment backs up has such files too; shipped, they would overwrite the host's.
+ */
+const HOST_WRITTEN = /^compose\/monitoring\/textfile\/(?!README\.md$)/;
+
 /** The bundle's files among `files` (paths relative to the repository, `/`-separated), sorted. */
 export function configBundle(files: readonly string[]): string[] {
-  return files.filter((file) => BUNDLE.some((pattern) => pattern.test(file))).sort();
+  return files
+    .filter((file) => BUNDLE.some((pattern) => pattern.test(file)) && !HOST_WRITTEN.test(file))
+    .sort();
 }
 
 /** The directory holding compose/ and nginx/ on the host: compose.yaml mounts ../nginx from beside itself. */

@@ -17,7 +17,7 @@ import { parseDatabaseUrl } from "../../src/commands/postgres.js";
 import { Progress } from "../../src/progress.js";
 import { localRunner } from "../../src/runner.js";
 import { runCli } from "../support/cli.js";
-import { localEntry, localEnvironment, writeEnvironmentsFile } from "../support/environment.js";
+import { composeIn, localEntry, localEnvironment, writeEnvironmentsFile } from "../support/environment.js";
 
 const root = process.getuid?.() === 0;
 
@@ -68,7 +68,9 @@ ${quiet ? `"${realDump}" "$@" 2>/dev/null || { echo "dump stream ended" >&2; exi
 }
 
 function context(directory: string, tools: string | null = binDir): BackupContext {
-  const environment = localEnvironment(dir);
+  const environment = localEnvironment(dir, {
+    compose: { ...localEnvironment(dir).compose, ...composeIn(dir) },
+  });
   environment.backup.directory = directory;
   return {
     environment,
@@ -118,9 +120,11 @@ describe("a backup into a full directory (tmpfs, as root)", () => {
   it("is refused by the preflight: the database's size against the directory's free space, in one line", async () => {
     const directory = await smallDisk("backups", 2);
     const ctx = context(directory);
+    // Measured first: awaited after the backup started, a quick refusal would reject with no handler yet.
+    const needs = await databaseMb();
     const refused = backup(ctx);
     await expect(refused).rejects.toThrow(
-      new NoSpaceLeft(`no space left on device in ${directory} (needs ~${await databaseMb()} MB, has 2 MB)`),
+      new NoSpaceLeft(`no space left on device in ${directory} (needs ~${needs} MB, has 2 MB)`),
     );
     expect(ctx.progress.steps.map((s) => [s.step, s.ok])).toEqual([
       ["preflight: database size", true],
@@ -132,9 +136,10 @@ describe("a backup into a full directory (tmpfs, as root)", () => {
   it("names a disk that fills up during the dump, and leaves no partial file and no catalog", async () => {
     const directory = await smallDisk("backups", 32);
     const ctx = context(directory, await fillingPgDump(false));
+    const needs = await databaseMb();
     const failed = backup(ctx);
     await expect(failed).rejects.toThrow(
-      new RegExp(`^no space left on device in ${directory} \\(needs ~${await databaseMb()} MB, has 0 MB\\)$`),
+      new RegExp(`^no space left on device in ${directory} \\(needs ~${needs} MB, has 0 MB\\)$`),
     );
     await expect(failed).rejects.toMatchObject({
       name: "NoSpaceLeft",
@@ -155,7 +160,10 @@ describe("a backup into a full directory (tmpfs, as root)", () => {
   it("the CLI prints that one line and exits 1; --json names the fault", async () => {
     const directory = await smallDisk("backups", 2);
     const config = await writeEnvironmentsFile(path.join(dir, "environments.yaml"), {
-      local: localEntry(dir, { backup: { directory, retention: { daily: 7, weekly: 4 } } }),
+      local: localEntry(dir, {
+        compose: composeIn(dir),
+        backup: { directory, retention: { daily: 7, weekly: 4 } },
+      }),
     });
     const shipyard = (...args: string[]) =>
       runCli(["backup", "--env=local", ...args], {

@@ -19,7 +19,7 @@ import { parseDatabaseUrl } from "../../src/commands/postgres.js";
 import type { Environment } from "../../src/config/environments.js";
 import { Progress } from "../../src/progress.js";
 import { localRunner } from "../../src/runner.js";
-import { localEnvironment } from "../support/environment.js";
+import { composeIn, localEnvironment } from "../support/environment.js";
 
 let server: EphemeralPostgres;
 let dir: string;
@@ -68,9 +68,10 @@ async function everything(url: string) {
   };
 }
 
+/** The environment with its compose project (where a backup writes its time) under the test's directory. */
 function context(environment: Environment, tools = { binDir }): BackupContext {
   return {
-    environment,
+    environment: { ...environment, compose: { ...environment.compose, ...composeIn(dir) } },
     conn: parseDatabaseUrl(databaseUrl, "DATABASE_URL"),
     tools,
     runner: localRunner(120),

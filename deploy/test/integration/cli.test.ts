@@ -12,7 +12,7 @@ import { appendRelease } from "../../src/commands/ledger.js";
 import { acquire } from "../../src/locking.js";
 import { localRunner, sshRunner } from "../../src/runner.js";
 import { runCli } from "../support/cli.js";
-import { localEntry, localEnvironment, writeEnvironmentsFile } from "../support/environment.js";
+import { composeIn, localEntry, localEnvironment, writeEnvironmentsFile } from "../support/environment.js";
 import { startSshServer } from "../support/ssh-server.js";
 
 let server: EphemeralPostgres;
@@ -38,8 +38,9 @@ beforeAll(async () => {
   );
   const database = { urlEnv: "SHOP_URL" };
   config = await writeEnvironmentsFile(path.join(dir, "environments.yaml"), {
-    local: localEntry(dir, { publicUrl: `http://127.0.0.1:${sitePort}`, database }),
+    local: localEntry(dir, { compose: composeIn(dir), publicUrl: `http://127.0.0.1:${sitePort}`, database }),
     prod: localEntry(dir, {
+      compose: composeIn(dir),
       stateDirectory: `${dir}/prod-state`,
       publicUrl: `http://127.0.0.1:${closedPort}`,
       database,
@@ -93,9 +94,14 @@ describe("shipyard CLI", () => {
         "verify row counts",
         "drop scratch database",
         "record",
+        "export backup time",
         "retention",
       ]);
       const id: string = summary.result.backup.id;
+      // For node-exporter, beside the environment's compose.yaml.
+      expect(
+        await readFile(path.join(dir, "compose/monitoring/textfile/shipyard_backup_local.prom"), "utf8"),
+      ).toMatch(/^shipyard_backup_last_verified_timestamp_seconds\{env="local"\} \d+(\.\d+)?$/m);
 
       const listed = JSON.parse((await shipyard("backups", "--env=local", "--json")).stdout);
       expect(listed.result.backups.map((b: { id: string }) => b.id)).toEqual([id]);

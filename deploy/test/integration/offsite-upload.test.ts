@@ -11,7 +11,12 @@ import { makeScratchDir } from "../../../test/harness/scratch-dir.js";
 import { query } from "../../../test/harness/sql.js";
 import { readCatalog } from "../../src/backup/catalog.js";
 import { runCli } from "../support/cli.js";
-import { type EnvironmentEntry, localEntry, writeEnvironmentsFile } from "../support/environment.js";
+import {
+  composeIn,
+  type EnvironmentEntry,
+  localEntry,
+  writeEnvironmentsFile,
+} from "../support/environment.js";
 import { type S3StandIn, sha256, startS3StandIn } from "../support/s3-stand-in.js";
 
 let server: EphemeralPostgres;
@@ -34,6 +39,7 @@ beforeAll(async () => {
   );
   const environment = (name: string, bucketUrl: string): EnvironmentEntry =>
     localEntry(`${dir}/${name}`, {
+      compose: composeIn(`${dir}/${name}`),
       publicUrl: "http://127.0.0.1:9",
       database: { urlEnv: "SHOP_URL" },
       backup: {

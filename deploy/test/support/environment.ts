@@ -16,6 +16,14 @@ import {
 /** One environment as the file spells it: what the schema accepts, before it fills in defaults. */
 export type EnvironmentEntry = z.input<typeof environmentsFileSchema>["environments"][string];
 
+/**
+ * A compose project under `dir`, for tests whose backups really run: a backup of a local environment writes
+ * its time beside compose.yaml (backup-time.ts), which must not be the repository's compose/.
+ */
+export function composeIn(dir: string): EnvironmentEntry["compose"] {
+  return { project: "shipyard", directory: `${dir}/compose`, nginxConfDirectory: `${dir}/nginx/conf.d` };
+}
+
 /** The smallest local environment, its state and backups under `dir`; `overrides` replace whole keys. */
 export function localEntry(dir: string, overrides: Partial<EnvironmentEntry> = {}): EnvironmentEntry {
   return {

@@ -116,6 +116,9 @@ export class FakeHost {
         if (c.stdin === undefined) return { stdout: this.files.get(first)?.toString("utf8") ?? "" };
         this.files.set(first, Buffer.from(c.stdin));
         return {};
+      case "shipyard-textfile":
+        this.files.set(first, Buffer.from(c.stdin ?? ""));
+        return {};
       case "shipyard-catalog-lock":
         if (this.directories.has(first)) return { exitCode: CATALOG_LOCK_HELD };
         this.directories.add(first);

@@ -17,6 +17,7 @@ import {
   planBackup,
   planImportSteps,
 } from "../../src/backup/backup.js";
+import { backupTimeFile, backupTimeText } from "../../src/backup/backup-time.js";
 import { type BackupEntry, catalogText, parseCatalog } from "../../src/backup/catalog.js";
 import { postgresContainer } from "../../src/backup/context.js";
 import { planRestore, restore } from "../../src/backup/restore.js";
@@ -56,6 +57,7 @@ import {
   withStdinFrom,
   writeServerCatalog,
 } from "../../src/commands/server-backup.js";
+import { writeTextfile } from "../../src/commands/textfile.js";
 import type { Environment } from "../../src/config/environments.js";
 import { parseEnvironments, selectEnvironment } from "../../src/config/environments.js";
 import { line, type SceneOptions, scene, stepsAfterFailure, TABLES } from "../support/backup-scene.js";
@@ -146,6 +148,8 @@ describe("a backup on the server, run against FakeRunner", () => {
         readServerCatalog(DIRECTORY),
         writeServerCatalog(DIRECTORY, catalogued),
         unlockServerCatalog(DIRECTORY),
+        // the backup's time, for node-exporter beside compose.yaml
+        writeTextfile(backupTimeFile(env), ""),
         // retention
         lockServerCatalog(DIRECTORY),
         readServerCatalog(DIRECTORY),
@@ -165,6 +169,7 @@ describe("a backup on the server, run against FakeRunner", () => {
     });
     expect(catalogOnServer(s)).toEqual([entry]);
     expect(s.server.list(DIRECTORY)).toEqual(["catalog.json", entry.file]);
+    expect(s.server.files.get(backupTimeFile(env))?.toString()).toBe(backupTimeText("prod", entry));
     expect(s.server.containers.size).toBe(0);
     expect(removed).toEqual([]);
   });

@@ -16,6 +16,7 @@ import {
   planBackup,
   planImportSteps,
 } from "../../src/backup/backup.js";
+import { backupTimeFile, backupTimeText } from "../../src/backup/backup-time.js";
 import { readCatalog } from "../../src/backup/catalog.js";
 import { postgresContainer } from "../../src/backup/context.js";
 import { ageEncrypt } from "../../src/commands/age.js";
@@ -30,6 +31,7 @@ import {
   pgRestore,
   pgRestoreList,
 } from "../../src/commands/postgres.js";
+import { writeTextfile } from "../../src/commands/textfile.js";
 import type { Environment } from "../../src/config/environments.js";
 import { CommandFailed } from "../../src/runner.js";
 import {
@@ -85,8 +87,11 @@ describe("a backup by URL, run against FakeRunner", () => {
         createDatabase({ binDir: null }, conn, scratch),
         pgRestore({ binDir: null }, conn, partial, scratch, "into-empty"),
         dropDatabase({ binDir: null }, conn, scratch),
+        // The host is this machine: the backup's time for node-exporter.
+        writeTextfile(backupTimeFile(env), ""),
       ].map(line),
     );
+    expect(local.ran.at(-1)?.stdin).toBe(backupTimeText(env.name, entry));
     expect(host.lines).toEqual([]);
     // The size is read as the dump connects: the password in the environment, never in argv.
     expect(local.ran[0]?.env?.PGDATABASE).toBe("shop");
@@ -136,7 +141,13 @@ describe("a backup in the Postgres container, run against FakeRunner", () => {
     const partial = path.join(backups, `${entry.id}.dump.partial`);
     const scratch = `shipyard_verify_${entry.id.replaceAll("-", "_")}`;
     const target = postgresContainer(environment);
-    expect(host.lines).toEqual([containerDatabaseSize(target), containerDump(target, partial)].map(line));
+    expect(host.lines).toEqual(
+      [
+        containerDatabaseSize(target),
+        containerDump(target, partial),
+        writeTextfile(backupTimeFile(environment), ""),
+      ].map(line),
+    );
     expect(host.ran[1]?.stdoutFile).toBe(partial);
     expect(local.lines).toEqual(
       [

@@ -11,7 +11,7 @@ import { localEnvironment } from "../support/environment.js";
 import { releaseRecord } from "../support/release-record.js";
 
 describe("the configuration a deploy ships", () => {
-  it("is what compose.yaml mounts, and never the host's secrets or the development override", () => {
+  it("is what compose.yaml mounts, and never the host's secrets, its backup-time files or the development override", () => {
     const files = [
       "compose/.env",
       "compose/.env.example",
@@ -20,6 +20,9 @@ describe("the configuration a deploy ships", () => {
       "compose/compose.yaml",
       "compose/init-env.sh",
       "compose/monitoring/prometheus.yml",
+      "compose/monitoring/textfile/README.md",
+      "compose/monitoring/textfile/shipyard_backup_local.prom",
+      "compose/monitoring/textfile/shipyard_backup_local.prom.123.tmp",
       "nginx/README.md",
       "nginx/conf.d/shipyard.conf",
       "nginx/conf.d/upstream.conf",
@@ -32,6 +35,7 @@ describe("the configuration a deploy ships", () => {
     expect(configBundle(files)).toEqual([
       "compose/compose.yaml",
       "compose/monitoring/prometheus.yml",
+      "compose/monitoring/textfile/README.md",
       "nginx/conf.d/shipyard.conf",
       "nginx/conf.d/upstream.conf",
       "nginx/ffdhe2048.pem",

@@ -160,6 +160,7 @@ describe("backup plan", () => {
       "verify row counts",
       "drop scratch database",
       "record",
+      "export backup time",
       "retention",
     ]);
     expect(plan[0]?.argv).toContain("exec");

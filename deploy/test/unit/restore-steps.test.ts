@@ -85,6 +85,7 @@ describe("a restore by URL, run against FakeRunner", () => {
       line(createDatabase(tools, conn, safetyScratch ?? "")),
       line(pgRestore(tools, conn, safetyPartial, safetyScratch ?? "", "into-empty")),
       line(dropDatabase(tools, conn, safetyScratch ?? "")),
+      expect.stringMatching(/^sh -c .* shipyard-textfile .*shipyard_backup_local\.prom$/s),
       line(pgRestore(tools, conn, stored, "shop", "replace")),
     ]);
     // Only the lock is the host's: by URL, everything else runs here.
@@ -122,6 +123,7 @@ describe("a restore in the Postgres container, run against FakeRunner", () => {
     expect(host.lines.slice(1, -1)).toEqual([
       expect.stringContaining("exec -T postgres sh -c exec psql"), // the safety backup's size
       expect.stringContaining("exec -T postgres sh -c exec psql"), // and its dump
+      expect.stringContaining("shipyard-textfile"), // and its time, for node-exporter
       line(containerRestore(target, stored)),
       line(containerCounts(target)),
     ]);
