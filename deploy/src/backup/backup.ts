@@ -13,7 +13,6 @@ import {
   containerDatabaseSize,
   containerDump,
   databaseSize,
-  dumpedDatabase,
   parseContainerDumpReport,
   parseDatabaseSize,
   pgDump,
@@ -60,6 +59,8 @@ import {
   BackupRefused,
   type BackupResult,
   describeSize,
+  importedRecord,
+  keepImportedSource,
   NoSpaceLeft,
   rowsIn,
   sourceOf,
@@ -449,18 +450,10 @@ function importSteps(ctx: BackupContext, p: Paths, file: string, createdAt: Date
     ),
     step("contents", pgRestoreList(ctx.tools, p.partial), {
       ...here,
-      keep: (r, f) => {
-        f.source = { database: dumpedDatabase(r.stdout), counts: f.restored };
-      },
+      keep: (r, f) => keepImportedSource(r.stdout, f),
       note: "the database it was dumped from, from its table of contents",
     }),
-    recordStep(ctx, p, (f) => ({
-      createdAt,
-      encrypted: false,
-      database: sourceOf(f).database,
-      tables: sourceOf(f).counts,
-      reason: `imported from ${path.basename(file)}`,
-    })),
+    recordStep(ctx, p, importedRecord(createdAt, file)),
   ];
 }
 

@@ -2,6 +2,8 @@
  * What every backup shares wherever it is made (backup.ts on this machine, on-server.ts on the host): its
  * errors, the facts its steps find out and leave behind, its options and its result.
  */
+import path from "node:path";
+import { dumpedDatabase } from "../commands/postgres.js";
 import type { BackupEntry, TableCount } from "./catalog.js";
 import type { ScratchFacts } from "./scratch-check.js";
 import type { HeldSnapshot } from "./table-counts.js";
@@ -86,3 +88,17 @@ export function sourceOf(facts: BackupFacts): DumpedSource {
   if (!facts.source) throw new Error("no dump was made before its check");
   return facts.source;
 }
+
+/** An imported file's source: the database its table of contents names, and the counts its check found. */
+export function keepImportedSource(tableOfContents: string, facts: BackupFacts): void {
+  facts.source = { database: dumpedDatabase(tableOfContents), counts: facts.restored };
+}
+
+/** What the catalog records of an imported file, wherever its check ran. */
+export const importedRecord = (createdAt: Date, file: string) => (facts: BackupFacts) => ({
+  createdAt,
+  encrypted: false,
+  database: sourceOf(facts).database,
+  tables: sourceOf(facts).counts,
+  reason: `imported from ${path.basename(file)}`,
+});

@@ -10,12 +10,7 @@
 import { chmod, mkdir, mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import {
-  containerDatabaseSize,
-  dumpedDatabase,
-  parseContainerDumpReport,
-  parseDatabaseSize,
-} from "../commands/postgres.js";
+import { containerDatabaseSize, parseContainerDumpReport, parseDatabaseSize } from "../commands/postgres.js";
 import {
   archiveList,
   fileFacts,
@@ -50,6 +45,8 @@ import {
   BackupRefused,
   type BackupResult,
   describeSize,
+  importedRecord,
+  keepImportedSource,
   NoSpaceLeft,
   rowsIn,
   sourceOf,
@@ -426,18 +423,10 @@ function importOnServerSteps(
       (what) => new BackupRefused(what),
     ),
     step("contents", archiveList(postgresContainer(ctx.environment), p.partial), {
-      keep: (r, f) => {
-        f.source = { database: dumpedDatabase(r.stdout), counts: f.restored };
-      },
+      keep: (r, f) => keepImportedSource(r.stdout, f),
       note: "the database it was dumped from, from its table of contents (the stack's pg_restore --list)",
     }),
-    recordOnServer(ctx, p, (f) => ({
-      createdAt,
-      encrypted: false,
-      database: sourceOf(f).database,
-      tables: sourceOf(f).counts,
-      reason: `imported from ${path.basename(file)}`,
-    })),
+    recordOnServer(ctx, p, importedRecord(createdAt, file)),
   ];
 }
 
