@@ -2,7 +2,8 @@
  * shipyard: set up, deploy, roll back, back up, restore and inspect an environment from any machine.
  *   npm run shipyard -- deploy --env=staging --image=NAME@sha256:… [--dry-run] [--json]
  * This reads the command line and holds it against the command it names (args.ts), loads the environment,
- * runs the command (cli/<group>.ts) in a context that opens and closes its runners (context.ts), prints
+ * runs the command (cli/<group>.ts) in a context that opens and closes its runners (context.ts), records
+ * an operation on the environment in the host's audit log and to its webhook (record.ts), prints
  * the outcome (output.ts), and exits with the code exit-codes.ts decides.
  */
 import { fileURLToPath } from "node:url";
@@ -11,12 +12,14 @@ import { UsageError } from "../mistakes.js";
 import { Progress } from "../progress.js";
 import { didYouMean } from "../suggest.js";
 import { checkFits, NO_OPTIONS, type Options, parseCommandLine } from "./args.js";
+import { auditCommand } from "./audit.js";
 import { backupCommand, backupsCommand, restoreCommand, uploadCommand } from "./backup.js";
 import type { CliCommand } from "./command.js";
 import { withContext } from "./context.js";
 import { EXIT, exitCodeFor } from "./exit-codes.js";
 import { lockCommand } from "./lock.js";
 import { printFailure, printOutcome } from "./output.js";
+import { runRecorded } from "./record.js";
 import { deployCommand, rollbackCommand } from "./release.js";
 import { setupCommand } from "./setup.js";
 import { releasesCommand, statusCommand } from "./status.js";
@@ -34,6 +37,7 @@ const COMMANDS: readonly CliCommand[] = [
   releasesCommand,
   lockCommand,
   statusCommand,
+  auditCommand,
 ];
 const NAMES = COMMANDS.map((c) => c.name);
 
@@ -83,8 +87,11 @@ export async function main(argv: string[]): Promise<number> {
     }
     checkFits(command, line);
     const environment = await loadEnvironment(options.config ?? defaultConfig(), options.env);
-    // The one place a command runs, its runners open around it (deploy and rollback handle interrupts).
-    const outcome = await withContext(environment, options, words[0], progress, (ctx) => command.run(ctx));
+    // The one place a command runs, its runners open around it (deploy and rollback handle interrupts);
+    // an operation on the environment ends in its record, kept in the host's audit log and notified.
+    const outcome = await withContext(environment, options, words[0], progress, (ctx) =>
+      runRecorded(command, ctx),
+    );
     printOutcome(name, options, outcome, progress, elapsed());
     return exitCodeFor({ outcome });
   } catch (error) {

@@ -30,7 +30,7 @@ const OPTIONS: Record<"env" | "config" | OptionName, [flag: string, text: string
   backup: ["--backup=ID", "the catalogued backup (list them with `shipyard backups --env=NAME`)"],
   file: ["--file=PATH", "restore: a pg_dump custom-format file made elsewhere, instead of --backup"],
   confirm: ["--confirm=NAME", "restore: the environment's name, where it requires confirmation"],
-  limit: ["--limit=N", "how many releases (and backups) to show (default: 10)"],
+  limit: ["--limit=N", "how many releases (and backups), or audit records, to show (default: 10)"],
 };
 
 const ENVIRONMENT = `environment:
@@ -43,7 +43,9 @@ const ENVIRONMENT = `environment:
                                                               required when database.dumpFrom is compose-service
                                                               and backup.where is cli)
   PG_BIN_DIR                                                  where pg_dump/pg_restore live (default: PATH)
-  SHIPYARD_WHO                                                who to record as lock holder (default: user@host)
+  SHIPYARD_WHO                                                who to record as lock holder and in the audit log
+                                                              (default: user@host)
+  the variable named by notify.webhookUrlEnv                  the webhook's URL, for notifications
   SHIPYARD_CONFIG_SOURCE                                      deploy, setup: the repository whose compose/ and
                                                               nginx/ configuration is shipped, and whose
                                                               compose/.env.example setup fills in (default: this one)`;
@@ -65,6 +67,7 @@ const LISTED = [
   "releases",
   "lock",
   "status",
+  "audit",
 ];
 
 /** Every command and option, and the variables the CLI reads. */

@@ -263,6 +263,22 @@ const environment = z.strictObject({
     .boolean()
     .default(false)
     .describe("Restores into this environment need `--confirm=<name>` (set it for prod)."),
+  notify: z
+    .strictObject({
+      webhookUrlEnv: z
+        .string()
+        .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "expected the name of an environment variable")
+        .describe(
+          "The environment variable that holds the webhook's URL at run time (the URL is a secret: never in " +
+            "this file), e.g. `SHIPYARD_WEBHOOK_URL`. Unset when the CLI runs: a warning, and no notification.",
+        ),
+    })
+    .optional()
+    .describe(
+      'A Slack-compatible webhook told of every deploy, rollback and backup, succeeded or failed: a POST of `{"text": …}` ' +
+        "with the operation's audit record as `shipyard`, 5 s at most. A notification that fails is a warning; " +
+        "it never fails the operation. See docs/deploy.md.",
+    ),
 });
 
 /**

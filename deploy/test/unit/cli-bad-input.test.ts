@@ -117,6 +117,15 @@ const BAD_INPUTS: [string, BadInput][] = [
     { args: ["restore", "--env=local", "--backup=x", "--fetch-to=x"], names: ["--fetch-to"] },
   ],
   ["a --limit that is not a count", { args: ["releases", "--env=local", "--limit=0"], names: ["--limit"] }],
+  [
+    "a --limit that is not a count, to audit",
+    { args: ["audit", "--env=local", "--limit=x"], names: ["--limit"] },
+  ],
+  [
+    "--dry-run given to audit",
+    { args: ["audit", "--env=local", "--dry-run"], names: ["--dry-run", "audit"] },
+  ],
+  ["a stray word after audit", { args: ["audit", "all", "--env=local"], names: ['"all"', "audit"] }],
   ["deploy without --image", { args: ["deploy", "--env=local"], names: ["--image"] }],
   [
     "an image not pinned by digest",
