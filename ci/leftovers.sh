@@ -12,8 +12,27 @@ trap 'rm -f "$processes"' EXIT
 
 list() {
   # Every process but this script and its children, its parent, and kernel threads (kthreadd's children).
+  # Given the snapshot taken before the run, only the new processes that are the run's: those whose
+  # parents lead to the run (the script's parent) or to init through new processes only (a daemon a test
+  # let escape). A process another session starts meanwhile, under a process that was already running,
+  # is not the run's and is left out.
   ps -eo pid=,ppid=,comm= >"$processes"
-  awk -v self=$$ -v parent=$PPID '$1 != self && $2 != self && $1 != parent && $1 != 2 && $2 != 2 { print "process " $1 " " $3 }' "$processes"
+  awk -v self=$$ -v parent=$PPID -v before="${1:-}" '
+    BEGIN { if (before != "") while ((getline line < before) > 0) { split(line, f, " "); if (f[1] == "process") old[f[2]] = 1 } }
+    { ppid[$1] = $2; comm[$1] = $3 }
+    END {
+      for (p in ppid) {
+        if (p == self || ppid[p] == self || p == parent || p == 2 || ppid[p] == 2) continue
+        if (before == "") { print "process " p " " comm[p]; continue }
+        if (p in old) continue
+        ours = 0
+        for (q = ppid[p]; ; q = ppid[q]) {
+          if (q == parent || q <= 1 || !(q in ppid)) { ours = 1; break }
+          if (q in old) break
+        }
+        if (ours) print "process " p " " comm[p]
+      }
+    }' "$processes"
   for dir in /tmp /var/tmp; do
     find "$dir" -mindepth 1 -maxdepth 1 -printf "file %p\n" 2>/dev/null
   done
@@ -32,7 +51,7 @@ case "${1:-}" in
     ;;
   compare)
     now=$(mktemp)
-    list >"$now"
+    list "$2" >"$now"
     sort -o "$now" "$now"
     left=$(comm -13 "$2" "$now" | grep -v -x -e "file $now" -e "file $processes" || true)
     rm -f "$now"
