@@ -1,10 +1,8 @@
-/**
- * The release ledger on the target host: one JSON object per line, only ever appended to. A line
- * shorter than PIPE_BUF written with O_APPEND (`>>`) lands whole even when two writers race.
- */
+/** The release ledger on the target host: one JSON object per release, appended (jsonl.ts). */
 import path from "node:path";
 import { z } from "zod";
 import type { Command } from "./argv.js";
+import { jsonLinesFile } from "./jsonl.js";
 
 export const releaseRecordSchema = z.strictObject({
   release: z.string().min(1),
@@ -22,31 +20,17 @@ export type ReleaseRecord = z.infer<typeof releaseRecordSchema>;
 
 export const ledgerFile = (stateDirectory: string) => path.posix.join(stateDirectory, "releases.jsonl");
 
-const APPEND = `mkdir -p -- "$(dirname -- "$1")" && cat >> "$1"`;
+const LEDGER = jsonLinesFile(releaseRecordSchema, {
+  label: "shipyard-ledger",
+  record: "release record",
+  lines: "release ledger",
+});
 
-export function appendRelease(stateDirectory: string, record: ReleaseRecord): Command {
-  const line = `${JSON.stringify(releaseRecordSchema.parse(record))}\n`;
-  // Longer lines could interleave with a concurrent append; records are small, so this is a bug guard.
-  if (Buffer.byteLength(line) > 4096) throw new Error("release record longer than 4096 bytes");
-  return { argv: ["sh", "-c", APPEND, "shipyard-ledger", ledgerFile(stateDirectory)], stdin: line };
-}
+export const appendRelease = (stateDirectory: string, record: ReleaseRecord): Command =>
+  LEDGER.append(ledgerFile(stateDirectory), record);
 
-const TAIL = `if [ -f "$1" ]; then tail -n "$2" -- "$1"; fi`;
+export const recentReleases = (stateDirectory: string, count: number): Command =>
+  LEDGER.tail(ledgerFile(stateDirectory), count);
 
-export function recentReleases(stateDirectory: string, count: number): Command {
-  return { argv: ["sh", "-c", TAIL, "shipyard-ledger", ledgerFile(stateDirectory), String(count)] };
-}
-
-/** Newest last, as written; a line that is not a valid record is an error naming its number. */
-export function parseLedger(stdout: string): ReleaseRecord[] {
-  return stdout
-    .split("\n")
-    .filter((line) => line.trim() !== "")
-    .map((line, index) => {
-      try {
-        return releaseRecordSchema.parse(JSON.parse(line));
-      } catch (error) {
-        throw new Error(`release ledger line ${index + 1} of the shown tail is not a valid record: ${error}`);
-      }
-    });
-}
+/** Oldest first, as written; a line that is not a valid record is an error naming its number. */
+export const parseLedger = (stdout: string): ReleaseRecord[] => LEDGER.parse(stdout);
