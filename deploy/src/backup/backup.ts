@@ -43,6 +43,7 @@ import {
   readCatalog,
   updateCatalog,
 } from "./catalog.js";
+import { retentionStep, uploadStep } from "./closing-steps.js";
 import {
   type BackupContext,
   backupsOnServer,
@@ -67,7 +68,6 @@ import {
   startingFacts,
 } from "./facts.js";
 import { checkArchive, fileSize, sha256File } from "./files.js";
-import { uploadLocation } from "./offsite.js";
 import {
   backupOnServer,
   importOnServer,
@@ -138,34 +138,11 @@ function backupSteps(
     ...(options.fetchTo ? [copyOut(p, path.resolve(options.fetchTo))] : []),
     // Off-site after the record: a store that is down costs the copy, never the verified backup here.
     ...(upload
-      ? [
-          effect("upload", (f: BackupFacts) => uploadHere(ctx, f.entry as BackupEntry), {
-            keep: (updated, f) => {
-              f.entry = updated;
-              f.upload = { ok: true, url: updated.offsite?.url ?? "" };
-            },
-            tolerate: (f, error) => {
-              f.upload = { ok: false, error: error.message };
-            },
-            detail: (updated) => updated.offsite?.url,
-            note:
-              `to ${uploadLocation(upload, { id: p.id, file: path.basename(p.stored) }).url}` +
-              `${upload.endpoint ? ` at ${upload.endpoint}` : ""}, ` +
-              "then read back its size and sha256; a manifest <id>.json beside it",
-          }),
-        ]
+      ? [uploadStep(upload, { id: p.id, file: p.stored }, (f) => uploadHere(ctx, f.entry as BackupEntry))]
       : []),
     ...(options.applyRetention === false
       ? []
-      : [
-          effect<BackupFacts, string[]>("retention", () => pruneBackups(ctx.directory, retention), {
-            keep: (ids, f) => {
-              f.removed = ids;
-            },
-            detail: (ids) => (ids.length ? `removed ${ids.join(", ")}` : "nothing to remove"),
-            note: `keep the last ${retention.last}, the newest of ${retention.daily} days and of ${retention.weekly} weeks`,
-          }),
-        ]),
+      : [retentionStep(retention, () => pruneBackups(ctx.directory, retention))]),
   ];
 }
 

@@ -38,6 +38,7 @@ import {
 } from "../steps.js";
 import { backupTimeSteps } from "./backup-time.js";
 import { type BackupEntry, type Catalog, findBackup, newBackupId } from "./catalog.js";
+import { retentionStep, uploadStep } from "./closing-steps.js";
 import { type BackupContext, type Paths, pathsFor, postgresContainer } from "./context.js";
 import {
   type BackupFacts,
@@ -53,7 +54,6 @@ import {
   startingFacts,
 } from "./facts.js";
 import { checkArchive, sha256File } from "./files.js";
-import { uploadLocation } from "./offsite.js";
 import { applyRetention } from "./retention.js";
 import { serverCatalog } from "./server-catalog.js";
 import {
@@ -125,40 +125,21 @@ function backupOnServerSteps(
     // Off-site after the record: a store that is down costs the copy, never the verified backup.
     ...(upload
       ? [
-          effect(
-            "upload",
-            (f: BackupFacts, x: Exec) =>
-              uploadEntry(ctx, f.entry as BackupEntry, f.fetched ?? "", catalogOn(ctx, x)),
-            {
-              keep: (updated, f) => {
-                f.entry = updated;
-                f.upload = { ok: true, url: updated.offsite?.url ?? "" };
-              },
-              tolerate: (f, error) => {
-                f.upload = { ok: false, error: error.message };
-              },
-              detail: (updated) => updated.offsite?.url,
-              note:
-                `the fetched copy, to ${uploadLocation(upload, { id: p.id, file: path.posix.basename(p.stored) }).url}` +
-                `${upload.endpoint ? ` at ${upload.endpoint}` : ""}, ` +
-                "then read back its size and sha256; a manifest <id>.json beside it",
-            },
+          uploadStep(
+            upload,
+            { id: p.id, file: p.stored },
+            (f, x) => uploadEntry(ctx, f.entry as BackupEntry, f.fetched ?? "", catalogOn(ctx, x)),
+            "the fetched copy, ",
           ),
         ]
       : []),
     ...(options.applyRetention === false
       ? []
       : [
-          effect<BackupFacts, string[]>(
-            "retention",
-            (_, x) => pruneOnServer(x.runner, ctx.directory, retention),
-            {
-              keep: (ids, f) => {
-                f.removed = ids;
-              },
-              detail: (ids) => (ids.length ? `removed ${ids.join(", ")}` : "nothing to remove"),
-              note: `in the catalog on the host: keep the last ${retention.last}, the newest of ${retention.daily} days and of ${retention.weekly} weeks; then rm their files there`,
-            },
+          retentionStep(
+            retention,
+            (x) => pruneOnServer(x.runner, ctx.directory, retention),
+            (policy) => `in the catalog on the host: ${policy}; then rm their files there`,
           ),
         ]),
   ];
