@@ -17,7 +17,6 @@ export async function checkHealth(url: string, timeoutMs: number, get: SiteGet):
     const { status } = await get(new URL(url), timeoutMs);
     return { url, ok: status === 200, status, ms: ms() };
   } catch (error) {
-    const cause = (error as Error & { cause?: Error }).cause;
-    return { url, ok: false, error: cause?.message ?? (error as Error).message, ms: ms() };
+    return { url, ok: false, error: (error as Error).message, ms: ms() };
   }
 }

@@ -30,11 +30,6 @@ export type SiteGet = (url: URL, timeoutMs: number) => Promise<SiteAnswer>;
 /** Answers larger than this are cut: the checks read a health status and a small JSON body. */
 const MAX_BODY_BYTES = 64 * 1024;
 
-const fetchGet: SiteGet = async (url, timeoutMs) => {
-  const response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), redirect: "manual" });
-  return { status: response.status, body: (await response.text()).slice(0, MAX_BODY_BYTES) };
-};
-
 function extraAuthorities(): string[] {
   const file = process.env.NODE_EXTRA_CA_CERTS;
   if (!file) return [];
@@ -45,15 +40,16 @@ function extraAuthorities(): string[] {
   }
 }
 
-/** GETs that trust `certificate` (PEM) too; without one, fetch as Node trusts by default. */
+/** GETs that trust `certificate` (PEM) too; without one, as Node trusts by default (NODE_EXTRA_CA_CERTS included). */
 export function siteGet(certificate: string | null): SiteGet {
-  if (!certificate) return fetchGet;
   // Given a ca list Node trusts only that list, so the defaults and NODE_EXTRA_CA_CERTS go in it too.
-  const agent = new https.Agent({ ca: [...tls.rootCertificates, ...extraAuthorities(), certificate] });
+  const agent = certificate
+    ? new https.Agent({ ca: [...tls.rootCertificates, ...extraAuthorities(), certificate] })
+    : undefined;
   return (url, timeoutMs) =>
     new Promise((resolve, reject) => {
       const client = url.protocol === "https:" ? https : http;
-      const request = client.get(url, { ...(url.protocol === "https:" ? { agent } : {}) }, (response) => {
+      const request = client.get(url, agent && url.protocol === "https:" ? { agent } : {}, (response) => {
         const chunks: Buffer[] = [];
         let size = 0;
         response.on("data", (chunk: Buffer) => {

@@ -38,8 +38,7 @@ export async function verifyServing(
       if (served.health === 200 && (release === undefined || served.release === release)) return served;
       last = `${env.healthPath} answered ${served.health}, /version names release ${served.release ?? "(none)"}`;
     } catch (error) {
-      const cause = (error as Error & { cause?: Error }).cause;
-      last = cause?.message ?? (error as Error).message;
+      last = (error as Error).message;
     }
     await sleep(500);
   }

@@ -35,8 +35,7 @@ export async function lookThroughPublicUrl(
     if (served.health === 200 && served.release === release) return undefined;
     return `${env.healthPath} answered ${served.health}, /version named release ${served.release ?? "(none)"}`;
   } catch (error) {
-    const cause = (error as Error & { cause?: Error }).cause;
-    return cause?.message ?? (error as Error).message;
+    return (error as Error).message;
   }
 }
 
