@@ -14,6 +14,7 @@ import {
   type Socket,
 } from "@dagger.io/dagger";
 import {
+  accessInput,
   checkDeployerAccess,
   type DeployerAccessInput,
   type DeployerCommand,
@@ -67,20 +68,6 @@ export interface DeployerBase {
   environment: EnvironmentFacts;
   /** For the scratch server every backup is restored into and counted on. */
   postgresImage: string;
-}
-
-function accessInput(environment: EnvironmentFacts, access: EnvironmentAccess): DeployerAccessInput {
-  return {
-    env: access.env,
-    environment,
-    hasSshKey: access.sshKey !== undefined,
-    hasDockerSocket: access.dockerSocket !== undefined,
-    hasDatabaseUrl: access.databaseUrl !== undefined,
-    hasS3AccessKeyId: access.s3AccessKeyId !== undefined,
-    hasS3SecretAccessKey: access.s3SecretAccessKey !== undefined,
-    hostPath: access.hostPath,
-    dockerSocketPath: access.dockerSocketPath,
-  };
 }
 
 /** Checks the access arguments now (a deploy fails on them before it publishes) and returns the deployer. */

@@ -4,6 +4,7 @@
  * so the wiring is unit-tested without an engine; src/index.ts only applies it.
  */
 import { z } from "zod";
+import type { EnvironmentFacts } from "./environments.js";
 import { hostPathSchema, hostRunArgv } from "./host-run.js";
 import { asCliFlag, parseOrExplain } from "./invalid-input.js";
 
@@ -137,6 +138,36 @@ const deployerAccess = z
   });
 
 export type DeployerAccessInput = z.input<typeof deployerAccess>;
+
+/**
+ * The access arguments as given to a function (each secret or socket present or not) and the environment's
+ * facts, as the wiring reads them: what every deploy function, and the journey test, start from.
+ */
+export function accessInput(
+  environment: EnvironmentFacts,
+  access: {
+    env: string;
+    sshKey?: unknown;
+    dockerSocket?: unknown;
+    dockerSocketPath: string;
+    hostPath: string;
+    databaseUrl?: unknown;
+    s3AccessKeyId?: unknown;
+    s3SecretAccessKey?: unknown;
+  },
+): DeployerAccessInput {
+  return {
+    env: access.env,
+    environment,
+    hasSshKey: access.sshKey !== undefined,
+    hasDockerSocket: access.dockerSocket !== undefined,
+    hasDatabaseUrl: access.databaseUrl !== undefined,
+    hasS3AccessKeyId: access.s3AccessKeyId !== undefined,
+    hasS3SecretAccessKey: access.s3SecretAccessKey !== undefined,
+    hostPath: access.hostPath,
+    dockerSocketPath: access.dockerSocketPath,
+  };
+}
 type DeployerAccess = z.output<typeof deployerAccess>;
 
 /** Checks the access arguments alone, so a deploy fails on them before it tests, scans and publishes. */

@@ -14,9 +14,11 @@ import { chmod, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { execa } from "execa";
 import {
+  accessInput,
   backupFilePath,
   type DeployerCommand,
   type DeployerOutcome,
+  DOCKER_SOCKET_PATH,
   deployerOutcome,
   deployerWiring,
   FETCHED_BACKUP_PATH,
@@ -53,15 +55,14 @@ export interface DeployerAnswer {
 /** Runs one call; `argv` as given to the container is returned too, so a test can check no secret is in it. */
 export async function callDeployer(call: DeployerCall): Promise<DeployerAnswer & { argv: string[] }> {
   const run = randomBytes(4).toString("hex");
-  const wiring = deployerWiring({
+  // As `dagger call <command> --env=… --ssh-key=…` gives them: a key, and nothing else.
+  const access = accessInput(call.facts, {
     env: call.env,
-    environment: call.facts,
-    hasSshKey: true,
-    hasDockerSocket: false,
-    hasDatabaseUrl: false,
-    ...call.command,
-    runId: run,
+    sshKey: call.sshKey,
+    dockerSocketPath: DOCKER_SOCKET_PATH,
+    hostPath: "",
   });
+  const wiring = deployerWiring({ ...access, ...call.command, runId: run });
   if (wiring.onHost || wiring.mountDockerSocket || wiring.scratchPostgres)
     throw new Error(
       "the journey runs an SSH environment whose server checks its backups: no socket, no scratch",
