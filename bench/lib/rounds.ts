@@ -88,12 +88,17 @@ export function figureTable(rows: readonly FigureRow[]): string {
   return lines.join("\n");
 }
 
-/** The line that says where and when figures were measured, printed above every table. */
+/** Where and when: the date, the cores, the memory. */
+export function machineDescription(): string {
+  const cpu = os.cpus()[0]?.model.trim() ?? "unknown cpu";
+  return `${new Date().toISOString().slice(0, 10)}, ${os.cpus().length} cores (${cpu}), ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB`;
+}
+
+/** The line that says where and when figures were measured, and under what load, printed above every table. */
 export function machineLine(rounds: number, loadAverages: readonly number[]): string {
   const load = loadAverages.length ? spread(loadAverages) : undefined;
-  const cpu = os.cpus()[0]?.model.trim() ?? "unknown cpu";
   return [
-    `${new Date().toISOString().slice(0, 10)}, ${os.cpus().length} cores (${cpu}), ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB`,
+    machineDescription(),
     `${rounds} alternating round${rounds === 1 ? "" : "s"}`,
     load ? `load average ${load.min.toFixed(2)}–${load.max.toFixed(2)} at round starts` : "",
   ]

@@ -185,20 +185,16 @@ describe("the production image's final stage", () => {
   const all = instructions(dockerfile);
   const finalStage = all.slice(all.map((i) => i.keyword).lastIndexOf("FROM"));
 
-  it("removes npm, npx and corepack (and yarn), which the service never runs", () => {
-    const removals = finalStage
-      .filter((i) => i.keyword === "RUN" && /\brm\b/.test(i.args))
-      .map((i) => i.args)
-      .join(" ");
-    for (const path of [
-      "/usr/local/lib/node_modules/npm",
-      "/usr/local/lib/node_modules/corepack",
-      "/usr/local/bin/npm",
-      "/usr/local/bin/npx",
-      "/usr/local/bin/corepack",
-      "/usr/local/bin/yarn",
-    ])
-      expect(removals, path).toContain(path);
+  it("runs on the runtime base and takes only the node binary from the Node image, not npm, npx or corepack", () => {
+    expect(finalStage[0]?.args).toBe("${RUNTIME_IMAGE}");
+    const copied = finalStage
+      .filter((i) => i.keyword === "COPY" && i.args.startsWith("--from="))
+      .map((i) => i.args.split(/\s+/)[1]);
+    expect(copied).toContain("/usr/local/bin/node");
+    const outsideTheService = copied.filter(
+      (source) => source !== "/usr/local/bin/node" && !/^\/(srv|src\/app)\//.test(source ?? ""),
+    );
+    expect(outsideTheService).toEqual([]);
   });
 
   it("starts, and checks its health, with node alone", () => {

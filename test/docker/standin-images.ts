@@ -43,6 +43,10 @@ export const RECIPES = {
       "ca-certificates.crt": "/etc/ssl/certs/ca-certificates.crt",
     },
   },
+  RUNTIME_IMAGE: {
+    dir: "distroless-cc",
+    hostFiles: { "ca-certificates.crt": "/etc/ssl/certs/ca-certificates.crt" },
+  },
   POSTGRES_IMAGE: { dir: "postgres" },
   REDIS_IMAGE: { dir: "redis" },
   NGINX_IMAGE: { dir: "nginx" },
@@ -229,10 +233,13 @@ export async function ensureImages<V extends StandinVariable>(
   return images;
 }
 
-/** Builds the app's production image from app/Dockerfile, with the Node image it starts from. */
-export async function buildAppImage(tag: string): Promise<void> {
-  await ensureImages(["NODE_IMAGE"]);
-  await execa("docker", ["build", "--quiet", "--force-rm", "--file", "app/Dockerfile", "--tag", tag, "."], {
-    cwd: REPO_ROOT,
-  });
+/** Builds the app's production image from app/Dockerfile, with the Node and runtime images it starts from. */
+export async function buildAppImage(tag: string, buildArgs: Record<string, string> = {}): Promise<void> {
+  await ensureImages(["NODE_IMAGE", "RUNTIME_IMAGE"]);
+  const args = Object.entries(buildArgs).flatMap(([name, value]) => ["--build-arg", `${name}=${value}`]);
+  await execa(
+    "docker",
+    ["build", "--quiet", "--force-rm", "--file", "app/Dockerfile", ...args, "--tag", tag, "."],
+    { cwd: REPO_ROOT },
+  );
 }
