@@ -2,6 +2,7 @@
 import { type OperationRecord, parseAudit, recentAudit } from "../commands/audit.js";
 import { limitOption } from "./args.js";
 import type { CliCommand } from "./command.js";
+import { alignedTable } from "./table.js";
 
 const COLUMNS = ["at", "operation", "result", "duration", "who", "summary"] as const;
 
@@ -14,17 +15,9 @@ const cells = (r: OperationRecord): string[] => [
   r.summary,
 ];
 
-/** One header line, then one line per record, each column as wide as its widest cell; the last is not padded. */
-export function auditTable(records: readonly OperationRecord[]): string[] {
-  const rows = [[...COLUMNS] as string[], ...records.map(cells)];
-  const widths = COLUMNS.map((_, i) => Math.max(...rows.map((row) => (row[i] as string).length)));
-  return rows.map((row) =>
-    row
-      .map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i] as number)))
-      .join("  ")
-      .trimEnd(),
-  );
-}
+/** The records as an aligned table under a header. */
+export const auditTable = (records: readonly OperationRecord[]): string[] =>
+  alignedTable(COLUMNS, records.map(cells));
 
 export const auditCommand: CliCommand = {
   name: "audit",

@@ -15,6 +15,7 @@ import type { Environment } from "../config/environments.js";
 import { UsageError } from "../mistakes.js";
 import type { CliCommand, Outcome } from "./command.js";
 import { backupCatalog, backupContext, connectionFor } from "./database.js";
+import { alignedTable } from "./table.js";
 
 /** Where a backup's file is: here, or on the host (POSIX paths whatever this machine is). */
 const storedAt = (directory: string, environment: Environment, file: string) =>
@@ -169,9 +170,16 @@ export const backupsCommand: CliCommand = {
     return {
       result: { backups },
       summary: backups.length
-        ? backups.map(
-            (b) =>
-              `${b.id}  ${b.createdAt}  ${(b.sizeBytes / 1e6).toFixed(2)} MB  ${b.encrypted ? "encrypted  " : ""}${b.offsite ? `off-site ${b.offsite.url}  ` : ""}${b.reason ?? ""}`,
+        ? alignedTable(
+            ["backup", "created", "size", "encrypted", "off-site", "reason"],
+            backups.map((b) => [
+              b.id,
+              b.createdAt,
+              `${(b.sizeBytes / 1e6).toFixed(2)} MB`,
+              b.encrypted ? "yes" : "no",
+              b.offsite?.url ?? "-",
+              b.reason ?? "",
+            ]),
           )
         : ["no verified backups yet"],
     };

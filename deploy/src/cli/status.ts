@@ -10,9 +10,17 @@ import { readServedCertificate, siteGet } from "../site.js";
 import { limitOption } from "./args.js";
 import type { CliCommand } from "./command.js";
 import { backupCatalog } from "./database.js";
+import { alignedTable } from "./table.js";
 
 const releaseLine = (r: ReleaseRecord) =>
   `release ${r.release}  ${r.at}  ${r.result}  ${r.image}@${r.digest}  by ${r.who}`;
+
+/** `releases` on a terminal: an aligned table, newest last, as the ledger reads. */
+const releasesTable = (releases: readonly ReleaseRecord[]): string[] =>
+  alignedTable(
+    ["release", "at", "result", "by", "image"],
+    releases.map((r) => [r.release, r.at, r.result, r.who, `${r.image}@${r.digest}`]),
+  );
 
 export const releasesCommand: CliCommand = {
   name: "releases",
@@ -27,7 +35,7 @@ export const releasesCommand: CliCommand = {
     );
     return {
       result: { releases },
-      summary: releases.length ? releases.map(releaseLine) : ["no releases recorded"],
+      summary: releases.length ? releasesTable(releases) : ["no releases recorded"],
     };
   },
 };

@@ -92,7 +92,11 @@ describe("off-site copies of verified backups", () => {
     );
     expect(catalogued?.offsite?.url).toBe(`s3://backups/shop/local/${entry.file}`);
     const listed = await shipyard(store.env, "backups", "--env=local");
-    expect(listed.stdout).toContain(`off-site s3://backups/shop/local/${entry.file}`);
+    const [header, row] = listed.stdout.split("\n").filter((line) => /^backup\s|^local-/.test(line));
+    expect(header).toMatch(/^backup\s+created\s+size\s+encrypted\s+off-site\s+reason$/);
+    expect(row).toContain(entry.id);
+    // Aligned: the off-site URL starts under its column's header.
+    expect(row?.indexOf(`s3://backups/shop/local/${entry.file}`)).toBe(header?.indexOf("off-site"));
   });
 
   it("a refused upload keeps the verified backup listed here, exits 1 naming the secret, and the retry uploads it", async () => {
