@@ -6,6 +6,8 @@ export type { Redis };
 /**
  * Without an offline queue, commands fail at once while Redis is down instead of piling up, so the
  * cache falls back to Postgres and /readyz reports the outage; ioredis keeps reconnecting in the background.
+ * Auto-pipelining sends the commands issued in one turn of the event loop in one write: a cached read's
+ * rate-limit increment and cache lookup, and those of the other requests in flight, leave together.
  */
 export function createRedis(redisUrl: string, log: Logger): Redis {
   const redis = new Redis(redisUrl, {
@@ -15,6 +17,7 @@ export function createRedis(redisUrl: string, log: Logger): Redis {
     connectTimeout: 2_000,
     commandTimeout: 1_000,
     retryStrategy: (attempt) => Math.min(attempt * 100, 2_000),
+    enableAutoPipelining: true,
   });
   let wasUp = false;
   redis.on("ready", () => {

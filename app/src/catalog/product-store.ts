@@ -63,6 +63,15 @@ export class ProductStore {
     return rows[0] ? toProduct(rows[0]) : null;
   }
 
+  /** The products with these ids that exist, in no particular order. */
+  async getMany(ids: number[]): Promise<Product[]> {
+    const { rows } = await this.db.query<ProductRow>(
+      `SELECT ${COLUMNS} FROM products WHERE id = ANY($1::integer[])`,
+      [ids],
+    );
+    return rows.map(toProduct);
+  }
+
   async create(input: NewProduct): Promise<Product> {
     try {
       const { rows } = await this.db.query<ProductRow>(

@@ -1,4 +1,4 @@
-/** Orders in Postgres; placing one takes the stock in the same transaction. */
+/** Orders in Postgres; placing one takes the stock in the same statement. */
 import type pg from "pg";
 import { KEYSET_PAGE_SQL, type Page, toPage } from "../db/pagination.js";
 
@@ -31,6 +31,22 @@ const toOrder = (row: OrderRow): Order => ({
   createdAt: row.created_at.toISOString(),
 });
 
+/**
+ * Placing an order is one statement, so one round trip and its own transaction. The conditional UPDATE both
+ * checks and takes the stock; the row lock it holds serializes concurrent orders for the same product (a
+ * waiting one re-checks `stock >= $2` against the committed row), so two buyers never take the same last
+ * unit. No row taken, nothing inserted: the statement answers no row.
+ */
+const PLACE_ORDER_SQL = `
+  WITH taken AS (
+    UPDATE products SET stock = stock - $2::integer, updated_at = now()
+    WHERE id = $1::integer AND stock >= $2::integer
+    RETURNING id, price_cents
+  )
+  INSERT INTO orders (product_id, quantity, unit_price_cents, total_cents)
+  SELECT id, $2::integer, price_cents, price_cents::bigint * $2::integer FROM taken
+  RETURNING ${COLUMNS}`;
+
 export type PlaceOrderResult =
   | { outcome: "placed"; order: Order }
   | { outcome: "unknown_product" }
@@ -40,39 +56,16 @@ export class OrderStore {
   constructor(private readonly db: pg.Pool) {}
 
   async place(productId: number, quantity: number): Promise<PlaceOrderResult> {
-    const client = await this.db.connect();
-    try {
-      await client.query("BEGIN");
-      // One conditional UPDATE both checks and takes the stock; the row lock it holds serializes
-      // concurrent orders for the same product, so two buyers can never take the same last unit.
-      const taken = await client.query<{ price_cents: number }>(
-        "UPDATE products SET stock = stock - $2, updated_at = now() WHERE id = $1 AND stock >= $2 RETURNING price_cents",
-        [productId, quantity],
-      );
-      const price = taken.rows[0]?.price_cents;
-      if (price === undefined) {
-        await client.query("ROLLBACK");
-        // Same connection: a second pool checkout while holding this one deadlocks a full pool.
-        const { rows } = await client.query<{ stock: number }>("SELECT stock FROM products WHERE id = $1", [
-          productId,
-        ]);
-        return rows[0]
-          ? { outcome: "insufficient_stock", available: rows[0].stock }
-          : { outcome: "unknown_product" };
-      }
-      const { rows } = await client.query<OrderRow>(
-        `INSERT INTO orders (product_id, quantity, unit_price_cents, total_cents) VALUES ($1, $2, $3, $4)
-         RETURNING ${COLUMNS}`,
-        [productId, quantity, price, quantity * price],
-      );
-      await client.query("COMMIT");
-      return { outcome: "placed", order: toOrder(rows[0] as OrderRow) };
-    } catch (error) {
-      await client.query("ROLLBACK").catch(() => {});
-      throw error;
-    } finally {
-      client.release();
-    }
+    const { rows } = await this.db.query<OrderRow>(PLACE_ORDER_SQL, [productId, quantity]);
+    if (rows[0]) return { outcome: "placed", order: toOrder(rows[0]) };
+    // Only on refusal: was the product missing, or its stock short? (The stock may have moved since; the
+    // answer is what a buyer would see now.)
+    const product = await this.db.query<{ stock: number }>("SELECT stock FROM products WHERE id = $1", [
+      productId,
+    ]);
+    return product.rows[0]
+      ? { outcome: "insufficient_stock", available: product.rows[0].stock }
+      : { outcome: "unknown_product" };
   }
 
   async get(id: number): Promise<Order | null> {

@@ -38,8 +38,8 @@ export const orderRoutes: FastifyPluginAsyncZod<OrderRoutesOptions> = async (
       switch (result.outcome) {
         case "placed":
           placed.inc();
-          // Stock is part of every product read, so the cached product is stale now.
-          await cache.invalidate(body.productId);
+          // Stock is part of every product read: that product's cached entry is stale now, and only it.
+          await cache.productChanged(body.productId);
           return reply.code(201).header("location", `/orders/${result.order.id}`).send(result.order);
         case "unknown_product":
           return reply

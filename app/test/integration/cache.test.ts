@@ -1,3 +1,4 @@
+import type { Redis } from "ioredis";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { type AppUnderTest, admin, createProduct, resetData, startApp } from "../support/app-under-test.js";
 
@@ -12,6 +13,31 @@ async function cacheCounter(name: "cache_hits_total" | "cache_misses_total"): Pr
   const text = (await t.app.inject({ url: "/metrics" })).body;
   const line = text.split("\n").find((l) => l.startsWith(`${name}{cache="products"}`));
   return line ? Number(line.split(" ")[1]) : 0;
+}
+
+/**
+ * Counts the round trips a Redis client makes: a command sent while no other is awaiting its reply starts
+ * a new one; commands sent together (pipelined, or in flight at once) share it.
+ */
+function countRoundTrips(redis: Redis): { trips: () => number; stop: () => void } {
+  const send = redis.sendCommand;
+  let inFlight = 0;
+  let trips = 0;
+  redis.sendCommand = function (this: Redis, command, stream) {
+    if (inFlight === 0) trips++;
+    inFlight++;
+    const settled = () => {
+      inFlight--;
+    };
+    command.promise.then(settled, settled);
+    return send.call(this, command, stream);
+  } as Redis["sendCommand"];
+  return {
+    trips: () => trips,
+    stop: () => {
+      redis.sendCommand = send;
+    },
+  };
 }
 
 describe("product cache", () => {
@@ -56,5 +82,60 @@ describe("product cache", () => {
     await t.app.inject({ method: "DELETE", url: `/products/${other.id}`, headers: admin });
     expect((await t.app.inject({ url: `/products/${other.id}` })).statusCode).toBe(404);
     expect((await t.app.inject({ url: "/products" })).json().items).toHaveLength(1);
+  });
+
+  it("answers a cached product read in one Redis round trip, the rate limit included", async () => {
+    const product = await createProduct(t.app, { name: "One trip" });
+    const first = await t.app.inject({ url: `/products/${product.id}` });
+    const counter = countRoundTrips(t.redis);
+    try {
+      const cached = await t.app.inject({ url: `/products/${product.id}` });
+      expect(counter.trips()).toBe(1);
+      // Sent as stored, it is byte for byte what the route's serializer wrote on the miss.
+      expect(cached.body).toBe(first.body);
+      expect(cached.headers["content-type"]).toBe(first.headers["content-type"]);
+      expect(cached.headers["x-ratelimit-remaining"]).toBeDefined();
+    } finally {
+      counter.stop();
+    }
+  });
+
+  it("drops only the ordered product's entry: other products and the list's pages stay cached", async () => {
+    const ordered = await createProduct(t.app, { sku: "ORDERED", stock: 5 });
+    const other = await createProduct(t.app, { sku: "OTHER", name: "Other" });
+    for (let i = 0; i < 2; i++) {
+      // The first list read caches the page's ids, the second its products' entries.
+      await t.app.inject({ url: "/products" });
+      await t.app.inject({ url: `/products/${other.id}` });
+    }
+    const listGeneration = await t.redis.get("catalog:gen:list");
+    // Behind the cache's back: a read served from the cache still says "Other".
+    await t.pool.query("UPDATE products SET name = 'Changed directly' WHERE id = $1", [other.id]);
+
+    const order = await t.app.inject({
+      method: "POST",
+      url: "/orders",
+      payload: { productId: ordered.id, quantity: 2 },
+    });
+    expect(order.statusCode).toBe(201);
+
+    expect(await t.redis.get("catalog:gen:list")).toBe(listGeneration);
+    expect((await t.app.inject({ url: `/products/${other.id}` })).json().name).toBe("Other");
+    expect((await t.app.inject({ url: `/products/${ordered.id}` })).json().stock).toBe(3);
+    const page = (await t.app.inject({ url: "/products" })).json();
+    expect(page.items.map((p: { name: string; stock: number }) => [p.name, p.stock])).toEqual([
+      ["Mug", 3],
+      ["Other", 10],
+    ]);
+  });
+
+  it("answers a page from Postgres when one of its cached products has gone", async () => {
+    const kept = await createProduct(t.app, { sku: "KEPT" });
+    const gone = await createProduct(t.app, { sku: "GONE" });
+    await t.app.inject({ url: "/products" });
+    // Deleted behind the cache's back, so the list's generation is not bumped: the page's ids are stale.
+    await t.pool.query("DELETE FROM products WHERE id = $1", [gone.id]);
+    const page = (await t.app.inject({ url: "/products" })).json();
+    expect(page.items.map((p: { id: number }) => p.id)).toEqual([kept.id]);
   });
 });

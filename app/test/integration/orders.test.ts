@@ -1,4 +1,6 @@
+import type pg from "pg";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { OrderStore } from "../../src/orders/order-store.js";
 import { type AppUnderTest, createProduct, resetData, startApp } from "../support/app-under-test.js";
 
 let t: AppUnderTest;
@@ -49,5 +51,23 @@ describe("orders", () => {
       [product.id],
     );
     expect(rows[0]).toEqual({ stock: 0, sold: "10" });
+  });
+
+  it("places an order in one statement, and asks a second only to say why it refused", async () => {
+    const product = await createProduct(t.app, { priceCents: 300, stock: 2 });
+    const statements: string[] = [];
+    const counting = {
+      query: (text: string, values: unknown[]) => {
+        statements.push(text);
+        return t.pool.query(text, values);
+      },
+    } as unknown as pg.Pool;
+    const store = new OrderStore(counting);
+
+    expect(await store.place(product.id, 2)).toMatchObject({ outcome: "placed", order: { totalCents: 600 } });
+    expect(statements).toHaveLength(1);
+    expect(await store.place(product.id, 1)).toEqual({ outcome: "insufficient_stock", available: 0 });
+    expect(await store.place(product.id + 1000, 1)).toEqual({ outcome: "unknown_product" });
+    expect(statements).toHaveLength(5);
   });
 });

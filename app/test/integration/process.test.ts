@@ -31,13 +31,17 @@ async function lockProduct(): Promise<{ productId: number; release: () => Promis
   return { productId, release: async () => void (await client.query("COMMIT")) };
 }
 
-/** Asked on a connection of its own: inside the locker's transaction, pg_stat_activity is a frozen snapshot. */
+/**
+ * Asked on a connection of its own: inside the locker's transaction, pg_stat_activity is a frozen snapshot.
+ * The order is one statement that starts `WITH taken AS (UPDATE products …`; this query, which names the
+ * same words, is never waiting on a lock.
+ */
 async function orderIsWaitingOnLock(): Promise<boolean> {
   const observer = new pg.Client({ connectionString: inject("databaseUrl") });
   await observer.connect();
   try {
     const { rows } = await observer.query(
-      "SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'UPDATE products%'",
+      "SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%UPDATE products SET stock%'",
     );
     return rows.length > 0;
   } finally {
