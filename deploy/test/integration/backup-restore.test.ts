@@ -136,26 +136,70 @@ describe("backup", () => {
     expect(listed).toEqual(made.map((m) => m.entry.id).sort());
   });
 
-  it("refuses a dump that does not restore, and lists nothing", async () => {
-    // A pg_dump whose output is cut short, as a full disk or a dying connection would leave it.
-    const faulty = path.join(dir, "faulty-bin");
-    await mkdir(faulty);
-    for (const tool of ["pg_restore", "createdb", "dropdb", "psql"]) {
-      await symlink(
-        binDir ? path.join(binDir, tool) : (await execa("which", [tool])).stdout,
-        path.join(faulty, tool),
-      );
+  /** A tool directory of the real tools but for `scripts`, each a shell script standing in for that tool. */
+  async function toolsWith(scripts: Record<string, string>): Promise<string> {
+    const tools = path.join(dir, `bin-${Object.keys(scripts).join("-")}`);
+    await mkdir(tools);
+    for (const tool of ["pg_dump", "pg_restore", "createdb", "dropdb", "psql"]) {
+      const script = scripts[tool];
+      if (script === undefined) {
+        await symlink(real(tool), path.join(tools, tool));
+        continue;
+      }
+      await writeFile(path.join(tools, tool), `#!/bin/sh\n${script}\n`);
+      await chmod(path.join(tools, tool), 0o755);
     }
-    const realDump = binDir ? path.join(binDir, "pg_dump") : "pg_dump";
-    await writeFile(
-      path.join(faulty, "pg_dump"),
-      `#!/bin/sh\nset -e\n"${realDump}" "$@"\nfor a in "$@"; do case "$a" in --file=*) f="\${a#--file=}";; esac; done\ntruncate -s $(( $(stat -c %s "$f") * 6 / 10 )) "$f"\n`,
-    );
-    await chmod(path.join(faulty, "pg_dump"), 0o755);
+    return tools;
+  }
+  const real = (tool: string) => (binDir ? path.join(binDir, tool) : tool);
+
+  it("refuses a dump that does not restore, and lists nothing", async () => {
+    // A pg_dump whose output is cut short but says nothing, as a dying stream can leave it.
+    const cut = path.join(dir, "whole.dump");
+    const faulty = await toolsWith({
+      pg_dump: `set -e\n"${real("pg_dump")}" "$@" > "${cut}"\nhead -c $(( $(stat -c %s "${cut}") * 6 / 10 )) "${cut}"`,
+    });
 
     const ctx = context(localEnvironment(dir), { binDir: faulty });
     await expect(backup(ctx)).rejects.toThrow(BackupRefused);
     await expect(backup(ctx)).rejects.toThrow(/the dump does not restore/);
+    expect(await readCatalog(ctx.directory)).toEqual([]);
+    expect(await readdir(ctx.directory)).toEqual([]);
+    expect((await databases()).filter((d) => d.startsWith("shipyard_verify_"))).toEqual([]);
+  });
+
+  it("stops the dump when the restore beside it dies mid-stream: nothing listed, no partial file left", async () => {
+    // A dump that never ends unless stopped, and a restore that dies after its first megabyte: the
+    // backup can only end if the restore's death stops the dump.
+    const tools = await toolsWith({
+      pg_dump: `"${real("pg_dump")}" "$@"\nexec cat /dev/zero`,
+      pg_restore:
+        "head -c 1048576 > /dev/null\necho 'pg_restore: error: could not read input: died mid-stream' >&2\nexit 1",
+    });
+    const ctx = context(localEnvironment(dir), { binDir: tools });
+    const failed = backup(ctx);
+    await expect(failed).rejects.toBeInstanceOf(BackupRefused);
+    await expect(failed).rejects.toThrow(/^the dump does not restore: .*died mid-stream/s);
+    expect(ctx.progress.steps.find((s) => !s.ok)?.step).toBe("dump and restore into scratch");
+    expect(await readCatalog(ctx.directory)).toEqual([]);
+    expect(await readdir(ctx.directory)).toEqual([]);
+    expect((await databases()).filter((d) => d.startsWith("shipyard_verify_"))).toEqual([]);
+  });
+
+  it("stops the restore when the dump dies mid-stream, and names the dump's failure", async () => {
+    // A restore that would wait an hour unless stopped; the dump sends part of an archive and fails.
+    const tools = await toolsWith({
+      pg_dump: `"${real("pg_dump")}" "$@" | head -c 2000\necho 'pg_dump: error: connection to server lost' >&2\nexit 1`,
+      pg_restore: "cat > /dev/null\nexec sleep 3600",
+    });
+    const ctx = context(localEnvironment(dir), { binDir: tools });
+    const started = performance.now();
+    const failed = backup(ctx);
+    await expect(failed).rejects.toThrow(
+      /pg_dump.* failed on local \(exit 1\):\npg_dump: error: connection to server lost/,
+    );
+    await expect(failed).rejects.not.toBeInstanceOf(BackupRefused);
+    expect(performance.now() - started).toBeLessThan(30_000);
     expect(await readCatalog(ctx.directory)).toEqual([]);
     expect(await readdir(ctx.directory)).toEqual([]);
     expect((await databases()).filter((d) => d.startsWith("shipyard_verify_"))).toEqual([]);
