@@ -28,7 +28,7 @@ export interface Runner {
   /**
    * Starts a command whose stdout and stdin the caller streams itself (a dump written to a file and read by
    * a restore at once): the command's `stdoutFile` and `stdinFile` then say what the caller does with them,
-   * and the runner opens neither.
+   * and the runner opens neither. A `stdin` text is written by the runner, as run() does.
    */
   start(command: Command): Promise<Started>;
   close(): Promise<void>;
@@ -116,6 +116,13 @@ function startProcess(
     }
     return { exitCode, stdout: "", stderr: String(result.stderr) };
   });
+  // A script given as data (psql's, for a container dump) is written here; a command that reads no stream
+  // sees its stdin end at once. Only a stdinFile is left for the caller to stream.
+  if (command.stdinFile === undefined) {
+    // A process that ends without reading it fails by its exit code, not by this pipe's EPIPE.
+    child.stdin.on("error", () => undefined);
+    child.stdin.end(command.stdin);
+  }
   return { stdout: child.stdout, stdin: child.stdin, done, stop: () => child.kill("SIGTERM") };
 }
 

@@ -13,9 +13,17 @@ import { choosePostgresBinDir } from "../../../test/harness/server-plans.js";
 import { query } from "../../../test/harness/sql.js";
 import { type BackupContext, BackupRefused, backup, importBackup } from "../../src/backup/backup.js";
 import { readCatalog, writeCatalog } from "../../src/backup/catalog.js";
+import { dumpAndRestore } from "../../src/backup/dump-and-restore.js";
 import { sha256File } from "../../src/backup/files.js";
 import { restore } from "../../src/backup/restore.js";
-import { parseDatabaseUrl } from "../../src/commands/postgres.js";
+import { countRows } from "../../src/backup/table-counts.js";
+import {
+  containerDump,
+  parseContainerDumpReport,
+  parseDatabaseUrl,
+  pgEnv,
+  pgRestoreFromStdin,
+} from "../../src/commands/postgres.js";
 import type { Environment } from "../../src/config/environments.js";
 import { Progress } from "../../src/progress.js";
 import { localRunner } from "../../src/runner.js";
@@ -244,6 +252,44 @@ describe("backup", () => {
       who: "test",
     });
     expect(await everything(databaseUrl)).toEqual(before);
+  });
+});
+
+describe("the container dump's own script, streamed as a backup streams it (local psql, no Docker)", () => {
+  it("reads its script from stdin, writes the archive to the file and the restore at once, and reports the counts", async () => {
+    const conn = parseDatabaseUrl(databaseUrl, "DATABASE_URL");
+    const file = path.join(dir, "container.dump");
+    const scratch = `shipyard_verify_container_${dbCounter}`;
+    await sql(server.adminUrl, `CREATE DATABASE ${scratch}`);
+    const inContainer = containerDump({ composePrefix: ["docker", "compose"], service: "postgres" }, file);
+    // What the container's shell has: the tools on PATH, and the user and database the image was started with.
+    const dump = {
+      ...inContainer,
+      argv: ["sh", "-c", inContainer.argv.at(-1) ?? ""] as const,
+      env: {
+        ...pgEnv(conn, conn.database),
+        POSTGRES_USER: conn.user,
+        POSTGRES_DB: conn.database,
+        PATH: `${binDir ? `${binDir}:` : ""}${process.env.PATH}`,
+      },
+    };
+    try {
+      const dumped = await dumpAndRestore({
+        dump,
+        dumpOn: localRunner(60),
+        dumpReport: (r) => parseContainerDumpReport(r.stderr),
+        restore: pgRestoreFromStdin({ binDir }, conn, file, scratch),
+        restoreOn: localRunner(60),
+      });
+      const source = await countRows(conn, conn.database);
+      expect(dumped.report).toEqual({ database: conn.database, tables: source });
+      expect(await countRows(conn, scratch)).toEqual(source);
+      expect(dumped.sha256).toBe(await sha256File(file));
+      expect(dumped.bytes).toBe((await stat(file)).size);
+      expect((await stat(file)).mode & 0o777).toBe(0o600);
+    } finally {
+      await sql(server.adminUrl, `DROP DATABASE ${scratch} WITH (FORCE)`);
+    }
   });
 });
 
