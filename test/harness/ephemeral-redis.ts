@@ -51,6 +51,7 @@ export async function startRedis(): Promise<EphemeralRedis> {
         }
       },
       15_000,
+      25,
     );
   };
   const pause = async () => {

@@ -20,6 +20,7 @@ export async function waitUntil(
   what: string,
   check: () => Promise<boolean>,
   timeoutMs: number,
+  intervalMs = 100,
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
@@ -29,7 +30,7 @@ export async function waitUntil(
     } catch (error) {
       lastError = error;
     }
-    await new Promise((r) => setTimeout(r, 100));
+    await new Promise((r) => setTimeout(r, intervalMs));
   }
   throw new Error(`${what} not ready after ${timeoutMs} ms${lastError ? `: ${String(lastError)}` : ""}`);
 }

@@ -8,8 +8,8 @@ import path from "node:path";
 
 const PREFIX = "shipyard-test-";
 
-export async function makeScratchDir(label: string): Promise<string> {
-  return mkdtemp(path.join(os.tmpdir(), `${PREFIX}${process.pid}-${label}-`));
+export async function makeScratchDir(label: string, parent = os.tmpdir()): Promise<string> {
+  return mkdtemp(path.join(parent, `${PREFIX}${process.pid}-${label}-`));
 }
 
 export function ownerPid(dirName: string): number | null {
@@ -26,13 +26,12 @@ function isAlive(pid: number): boolean {
   }
 }
 
-export async function sweepStaleScratchDirs(): Promise<void> {
-  const entries = await readdir(os.tmpdir());
+export async function sweepStaleScratchDirs(parent = os.tmpdir()): Promise<void> {
+  const entries = await readdir(parent);
   await Promise.all(
     entries.map(async (name) => {
       const pid = ownerPid(name);
-      if (pid !== null && !isAlive(pid))
-        await rm(path.join(os.tmpdir(), name), { recursive: true, force: true });
+      if (pid !== null && !isAlive(pid)) await rm(path.join(parent, name), { recursive: true, force: true });
     }),
   );
 }

@@ -2,25 +2,28 @@
  * Pure plans for the throw-away servers the tests use: which binaries, which argv, which config.
  * Nothing here starts a process, so the plans are unit-tested on their own.
  */
+import { createHash } from "node:crypto";
 import path from "node:path";
 
 export type Argv = readonly [file: string, ...args: string[]];
 
-export interface PostgresPlanInput {
-  /** Directory holding initdb/postgres/pg_isready, or null to find them on PATH. */
+export interface InitdbInput {
+  /** Directory holding initdb/postgres, or null to find them on PATH. */
   binDir: string | null;
   dataDir: string;
-  socketDir: string;
+  /** A throw-away password: every start sets its own (see ephemeral-postgres.ts). */
   passwordFile: string;
-  port: number;
   /** Postgres refuses to run as root, so when we are root it runs as this user. */
   runAsUser: string | null;
 }
 
-export interface PostgresPlan {
-  initdb: Argv;
-  server: Argv;
-  isReady: Argv;
+export interface PostgresServerInput {
+  binDir: string | null;
+  dataDir: string;
+  /** The server's Unix socket goes here: a directory only its owner (and root) may enter. */
+  socketDir: string;
+  port: number;
+  runAsUser: string | null;
 }
 
 const bin = (binDir: string | null, name: string): string => (binDir ? path.join(binDir, name) : name);
@@ -36,41 +39,86 @@ export function asChildOfRunner(argv: Argv, opts: { runAsUser: string | null; de
   return ["setpriv", ...identity, `--pdeathsig=${opts.deathSignal}`, "--", ...argv];
 }
 
-export function postgresPlan(input: PostgresPlanInput): PostgresPlan {
-  const initdb: Argv = [
-    bin(input.binDir, "initdb"),
-    `--pgdata=${input.dataDir}`,
-    "--username=postgres",
-    `--pwfile=${input.passwordFile}`,
-    "--auth=scram-sha-256",
-    "--encoding=UTF8",
-    "--no-locale",
-    "--no-sync",
-    "--no-instructions",
-  ];
-  const server: Argv = [
-    bin(input.binDir, "postgres"),
-    "-D",
-    input.dataDir,
-    "-p",
-    String(input.port),
-    "-k",
-    input.socketDir,
-    "-c",
-    "listen_addresses=127.0.0.1",
-    // Durability is pointless for a database that is deleted after the run; these make it fast.
-    "-c",
-    "fsync=off",
-    "-c",
-    "synchronous_commit=off",
-    "-c",
-    "full_page_writes=off",
-  ];
-  return {
-    initdb: asChildOfRunner(initdb, { runAsUser: input.runAsUser, deathSignal: "KILL" }),
-    server: asChildOfRunner(server, { runAsUser: input.runAsUser, deathSignal: "INT" }),
-    isReady: [bin(input.binDir, "pg_isready"), "-h", "127.0.0.1", "-p", String(input.port), "-t", "1"],
-  };
+/**
+ * A new cluster. TCP logins need the password (scram); the Unix socket trusts whoever reaches it, which
+ * is only the server's user and root: it lives in the server's scratch directory, mode 0700. Through it
+ * each start sets a password of its own, so a cluster copied from a template shares no secret.
+ */
+export function initdbArgv(input: InitdbInput): Argv {
+  return asChildOfRunner(
+    [
+      bin(input.binDir, "initdb"),
+      `--pgdata=${input.dataDir}`,
+      "--username=postgres",
+      `--pwfile=${input.passwordFile}`,
+      "--auth-host=scram-sha-256",
+      "--auth-local=trust",
+      "--encoding=UTF8",
+      "--no-locale",
+      // 1 MB WAL segments instead of 16: the first segment is the largest file a start copies.
+      "--wal-segsize=1",
+      "--no-sync",
+      "--no-instructions",
+    ],
+    { runAsUser: input.runAsUser, deathSignal: "KILL" },
+  );
+}
+
+/** Flushes a cluster initdb wrote with --no-sync to disk: a template is kept, so it must survive a crash. */
+export function syncClusterArgv(input: Pick<InitdbInput, "binDir" | "dataDir" | "runAsUser">): Argv {
+  return asChildOfRunner([bin(input.binDir, "initdb"), "--sync-only", `--pgdata=${input.dataDir}`], {
+    runAsUser: input.runAsUser,
+    deathSignal: "KILL",
+  });
+}
+
+export function postgresServerArgv(input: PostgresServerInput): Argv {
+  return asChildOfRunner(
+    [
+      bin(input.binDir, "postgres"),
+      "-D",
+      input.dataDir,
+      "-p",
+      String(input.port),
+      "-k",
+      input.socketDir,
+      "-c",
+      "listen_addresses=127.0.0.1",
+      // Durability is pointless for a database that is deleted after the run; these make it fast.
+      "-c",
+      "fsync=off",
+      "-c",
+      "synchronous_commit=off",
+      "-c",
+      "full_page_writes=off",
+    ],
+    { runAsUser: input.runAsUser, deathSignal: "INT" },
+  );
+}
+
+export const postgresVersionArgv = (binDir: string | null): Argv => [bin(binDir, "postgres"), "--version"];
+
+/**
+ * Where template clusters are kept: SHIPYARD_TEST_CACHE, else /var/tmp (kept across reboots, and a user
+ * that Postgres runs as can enter it, unlike root's home), one directory per user. A cache, not test
+ * state: deleting it is always safe while no test run is starting a server.
+ */
+export function templateCacheDir(env: NodeJS.ProcessEnv, uid: number): string {
+  return env.SHIPYARD_TEST_CACHE || `/var/tmp/shipyard-test-${uid}`;
+}
+
+/**
+ * The template's directory name: the Postgres build (`postgres --version`, which names the Debian package
+ * version too), the user who owns the files and the initdb options. Any change gives a new name, so a
+ * template is never reused by a build or an option it was not made for, and never rewritten in place.
+ */
+export function templateName(input: { version: string; owner: string; initdb: Argv }): string {
+  const release = /\d+(?:\.\d+)*/.exec(input.version)?.[0] ?? "unknown";
+  const digest = createHash("sha256")
+    .update(JSON.stringify([input.version, input.owner, input.initdb]))
+    .digest("hex")
+    .slice(0, 12);
+  return `postgres-${release}-${digest}`;
 }
 
 /** Newest `/usr/lib/postgresql/<major>/bin` (Debian's layout); PG_BIN_DIR wins; otherwise PATH. */

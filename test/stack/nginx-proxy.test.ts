@@ -154,7 +154,7 @@ describe("proxying to the app", () => {
       edge()
         .accessLog()
         .filter((line) => line.includes(marker));
-    // nginx writes the log line after the response has gone out: give it a moment.
+    // nginx writes the log line after the response has gone out, and buffers it for up to 500 ms.
     for (let attempt = 0; attempt < 20 && logged().length < 1; attempt++) {
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
@@ -315,8 +315,13 @@ describe("limits", () => {
       // Then a GET, which the backup answers. (Three failures would make nginx skip the new server.)
       const saved = await get("/version");
       expect(saved.status).toBe(200);
+      // The access log is buffered (flushed within 500 ms): wait for the GET's line.
+      const savedLine = (l: string) => l.includes('"upstream_status":"500, 200"');
+      for (let attempt = 0; attempt < 50 && !edge().accessLog().slice(logged).some(savedLine); attempt++) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
       const lines = edge().accessLog().slice(logged);
-      expect(lines.some((l) => l.includes('"upstream_status":"500, 200"'))).toBe(true);
+      expect(lines.some(savedLine)).toBe(true);
       const log = join(edge().prefix, "watch-window.log");
       writeFileSync(log, `${lines.join("\n")}\n`);
       const { stdout } = await execa("awk", [COUNT_EDGE_ANSWERS, log]);

@@ -3,23 +3,27 @@ import { ownerPid } from "../harness/scratch-dir.js";
 import {
   choosePostgresBinDir,
   chooseTestBackends,
-  postgresPlan,
+  initdbArgv,
+  postgresServerArgv,
   redisConfig,
   redisServerArgv,
+  syncClusterArgv,
+  templateCacheDir,
+  templateName,
 } from "../harness/server-plans.js";
 
-describe("postgresPlan", () => {
-  const input = {
+describe("postgres plans", () => {
+  const cluster = { binDir: "/usr/lib/postgresql/15/bin", dataDir: "/tmp/x/data", passwordFile: "/tmp/x/pw" };
+  const server = {
     binDir: "/usr/lib/postgresql/15/bin",
     dataDir: "/tmp/x/data",
     socketDir: "/tmp/x",
-    passwordFile: "/tmp/x/pwfile",
     port: 5555,
   };
 
   it("runs initdb and postgres as the postgres user when we are root, dying with the runner", () => {
-    const plan = postgresPlan({ ...input, runAsUser: "postgres" });
-    expect(plan.server.slice(0, 6)).toEqual([
+    const argv = postgresServerArgv({ ...server, runAsUser: "postgres" });
+    expect(argv.slice(0, 6)).toEqual([
       "setpriv",
       "--reuid=postgres",
       "--regid=postgres",
@@ -27,24 +31,61 @@ describe("postgresPlan", () => {
       "--pdeathsig=INT",
       "--",
     ]);
-    expect(plan.server).toContain("/usr/lib/postgresql/15/bin/postgres");
-    expect(plan.server).toContain("listen_addresses=127.0.0.1");
-    expect(plan.initdb).toContain("--pwfile=/tmp/x/pwfile");
-    expect(plan.initdb).toContain("--auth=scram-sha-256");
+    expect(argv).toContain("/usr/lib/postgresql/15/bin/postgres");
+    expect(argv).toContain("listen_addresses=127.0.0.1");
+    const initdb = initdbArgv({ ...cluster, runAsUser: "postgres" });
+    expect(initdb.slice(0, 2)).toEqual(["setpriv", "--reuid=postgres"]);
+    expect(initdb).toContain("--pwfile=/tmp/x/pw");
   });
 
-  it("runs as the current user otherwise, and never puts the password on a command line", () => {
-    const plan = postgresPlan({ ...input, runAsUser: null });
-    expect(plan.server.slice(0, 3)).toEqual(["setpriv", "--pdeathsig=INT", "--"]);
-    expect(plan.isReady).toEqual([
-      "/usr/lib/postgresql/15/bin/pg_isready",
-      "-h",
-      "127.0.0.1",
-      "-p",
-      "5555",
-      "-t",
-      "1",
+  it("asks for the password over TCP and trusts only the Unix socket, whose directory is private", () => {
+    const initdb = initdbArgv({ ...cluster, runAsUser: null });
+    expect(initdb).toContain("--auth-host=scram-sha-256");
+    expect(initdb).toContain("--auth-local=trust");
+    expect(initdb.join(" ")).not.toMatch(/--auth=/);
+    expect(postgresServerArgv({ ...server, runAsUser: null })).toEqual(
+      expect.arrayContaining(["-k", "/tmp/x", "-p", "5555"]),
+    );
+  });
+
+  it("runs as the current user otherwise", () => {
+    expect(postgresServerArgv({ ...server, runAsUser: null }).slice(0, 3)).toEqual([
+      "setpriv",
+      "--pdeathsig=INT",
+      "--",
     ]);
+    expect(syncClusterArgv({ ...cluster, runAsUser: null })).toEqual([
+      "setpriv",
+      "--pdeathsig=KILL",
+      "--",
+      "/usr/lib/postgresql/15/bin/initdb",
+      "--sync-only",
+      "--pgdata=/tmp/x/data",
+    ]);
+  });
+});
+
+describe("template clusters", () => {
+  const initdb = initdbArgv({ binDir: null, dataDir: "<data>", passwordFile: "<password>", runAsUser: null });
+  const version = "postgres (PostgreSQL) 15.18 (Debian 15.18-0+deb12u1)";
+
+  it("are named by the Postgres release, and change name with the build, the owner or initdb's options", () => {
+    const name = templateName({ version, owner: "postgres", initdb });
+    expect(name).toMatch(/^postgres-15\.18-[0-9a-f]{12}$/);
+    expect(templateName({ version, owner: "postgres", initdb })).toBe(name);
+    expect(
+      templateName({ version: version.replace("deb12u1", "deb12u2"), owner: "postgres", initdb }),
+    ).not.toBe(name);
+    expect(templateName({ version, owner: "uid 1000", initdb })).not.toBe(name);
+    expect(templateName({ version, owner: "postgres", initdb: [...initdb, "--data-checksums"] })).not.toBe(
+      name,
+    );
+  });
+
+  it("are kept in SHIPYARD_TEST_CACHE, else in /var/tmp, one directory per user", () => {
+    expect(templateCacheDir({ SHIPYARD_TEST_CACHE: "/srv/cache" }, 0)).toBe("/srv/cache");
+    expect(templateCacheDir({}, 0)).toBe("/var/tmp/shipyard-test-0");
+    expect(templateCacheDir({ SHIPYARD_TEST_CACHE: "" }, 1000)).toBe("/var/tmp/shipyard-test-1000");
   });
 });
 
