@@ -6,7 +6,6 @@ import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { chmod, writeFile } from "node:fs/promises";
 import path from "node:path";
-import type { Readable, Writable } from "node:stream";
 import { execa } from "execa";
 import pLimit from "p-limit";
 import type { Command } from "./commands/argv.js";
@@ -25,23 +24,7 @@ export interface Runner {
   /** Where commands run, for messages: "local" or "deploy@host:22". */
   readonly where: string;
   run(command: Command): Promise<RunResult>;
-  /**
-   * Starts a command whose stdout and stdin the caller streams itself (a dump written to a file and read by
-   * a restore at once): the command's `stdoutFile` and `stdinFile` then say what the caller does with them,
-   * and the runner opens neither. A `stdin` text is written by the runner, as run() does.
-   */
-  start(command: Command): Promise<Started>;
   close(): Promise<void>;
-}
-
-/** A command that runs while its caller writes its stdin and reads its stdout. */
-export interface Started {
-  readonly stdout: Readable;
-  readonly stdin: Writable;
-  /** Settles once the process has ended, as run() would (its stdout was the caller's, so it is empty here). */
-  readonly done: Promise<RunResult>;
-  /** Ends the process (SIGTERM); `done` then rejects, unless it had ended already. */
-  stop(): void;
 }
 
 export class CommandFailed extends Error {
@@ -88,49 +71,10 @@ async function execute(
   return { exitCode, stdout: String(result.stdout ?? ""), stderr: String(result.stderr) };
 }
 
-function startProcess(
-  argv: readonly string[],
-  command: Command,
-  where: string,
-  timeoutSeconds: number,
-): Started {
-  const [file, ...args] = argv as [string, ...string[]];
-  const child = execa(file, args, {
-    reject: false,
-    env: command.env,
-    stdin: "pipe",
-    stdout: "pipe",
-    buffer: { stdout: false, stderr: true },
-    timeout: timeoutSeconds * 1000,
-    stripFinalNewline: false,
-  });
-  const done = child.then((result) => {
-    const exitCode = result.exitCode ?? -1;
-    if (exitCode !== 0 && !(command.okExitCodes ?? []).includes(exitCode)) {
-      const why = result.timedOut
-        ? `timed out after ${timeoutSeconds} s`
-        : result.isTerminated
-          ? `stopped (${result.signal})\n${String(result.stderr)}`
-          : String(result.stderr);
-      throw new CommandFailed(command.argv, result.exitCode, why, where);
-    }
-    return { exitCode, stdout: "", stderr: String(result.stderr) };
-  });
-  // A script given as data (psql's, for a container dump) is written here; a command that reads no stream
-  // sees its stdin end at once. Only a stdinFile is left for the caller to stream.
-  if (command.stdinFile === undefined) {
-    // A process that ends without reading it fails by its exit code, not by this pipe's EPIPE.
-    child.stdin.on("error", () => undefined);
-    child.stdin.end(command.stdin);
-  }
-  return { stdout: child.stdout, stdin: child.stdin, done, stop: () => child.kill("SIGTERM") };
-}
-
 export function localRunner(timeoutSeconds: number): Runner {
   return {
     where: "local",
     run: (command) => execute(command.argv, command, "local", timeoutSeconds),
-    start: async (command) => startProcess(command.argv, command, "local", timeoutSeconds),
     close: async () => {},
   };
 }
@@ -195,30 +139,16 @@ export async function sshRunner(
     throw error;
   }
   const sessions = pLimit(SSH_SESSIONS_PER_CONNECTION);
-  const refuseEnv = (command: Command) => {
-    if (command.env) {
-      throw new Error(
-        `refusing to run \`${command.argv[0]}\` over SSH with environment variables: they cannot be passed without showing them in the remote argv`,
-      );
-    }
-  };
   return {
     where,
     async run(command) {
-      refuseEnv(command);
+      if (command.env) {
+        throw new Error(
+          `refusing to run \`${command.argv[0]}\` over SSH with environment variables: they cannot be passed without showing them in the remote argv`,
+        );
+      }
       // The command's timeout starts when it gets a session, not while it waits for one.
       return sessions(() => execute(sshArgv(target, files, command.argv), command, where, timeoutSeconds));
-    },
-    async start(command) {
-      refuseEnv(command);
-      // Resolved once it has a session, which it holds until the process ends.
-      return new Promise<Started>((resolve, reject) => {
-        sessions(() => {
-          const started = startProcess(sshArgv(target, files, command.argv), command, where, timeoutSeconds);
-          resolve(started);
-          return started.done.catch(() => undefined);
-        }).catch(reject);
-      });
     },
     close,
   };
@@ -232,10 +162,13 @@ const sshWhere = (target: SshTarget) => `${target.user}@${target.host}:${target.
  */
 export function unreachedRunner(environment: Environment): Runner {
   const where = environment.target.kind === "local" ? "local" : sshWhere(environment.target);
-  const refuse = async (command: Command): Promise<never> => {
-    throw new Error(`a dry run reaches no host, but \`${command.argv.join(" ")}\` was asked of ${where}`);
+  return {
+    where,
+    run: async (command) => {
+      throw new Error(`a dry run reaches no host, but \`${command.argv.join(" ")}\` was asked of ${where}`);
+    },
+    close: async () => {},
   };
-  return { where, run: refuse, start: refuse, close: async () => {} };
 }
 
 export async function runnerFor(environment: Environment, env: NodeJS.ProcessEnv): Promise<Runner> {

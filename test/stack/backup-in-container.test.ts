@@ -278,7 +278,7 @@ describe("backup with pg_dump inside the compose service's container", () => {
     expect(done.exitCode, done.stderr).toBe(0);
     const result = JSON.parse(done.stdout);
     expect(result.ok).toBe(true);
-    expect(result.steps.map((s: { step: string }) => s.step)).toContain("dump in container and restore into scratch");
+    expect(result.steps.map((s: { step: string }) => s.step)).toContain("dump in container");
     expect(result.result.backup.tables).toHaveLength(3);
     // Where the verified file is, for callers that take it away (dagger call backup exports it).
     expect(result.result.path).toBe(join(env.backup.directory, result.result.backup.file));

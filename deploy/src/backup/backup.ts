@@ -1,9 +1,9 @@
 /**
  * A verified backup as its list of steps, which steps.ts runs or prints for --dry-run: a preflight that
- * the backup directory can hold it, a dump at an exported snapshot written to the file and restored into a
- * scratch database in the same pass (dump-and-restore.ts), whose every table must then have the source's
- * exact row count at that snapshot (scratch-check.ts), and only then the record in the catalog. A failure
- * on the way leaves the catalog untouched and no file behind, and a full backup directory is named as such.
+ * the backup directory can hold it, a dump at an exported snapshot, a restore into a scratch database whose
+ * every table must have the source's exact row count at that snapshot (scratch-check.ts), and only then
+ * the record in the catalog. A failure on the way leaves the catalog untouched and no file behind, and a
+ * full backup directory is named as such.
  */
 import { chmod, copyFile, mkdir, rename, rm, stat, statfs } from "node:fs/promises";
 import path from "node:path";
@@ -16,7 +16,6 @@ import {
   parseContainerDumpReport,
   parseDatabaseSize,
   pgDump,
-  pgRestoreFromStdin,
   pgRestoreList,
 } from "../commands/postgres.js";
 import type { Environment } from "../config/environments.js";
@@ -55,7 +54,6 @@ import {
   pathsFor,
   postgresContainer,
 } from "./context.js";
-import { type DumpAndRestore, DumpOrRestoreFailed, dumpAndRestore } from "./dump-and-restore.js";
 import {
   type BackupFacts,
   type BackupOptions,
@@ -78,7 +76,7 @@ import {
   uploadByIdOnServer,
 } from "./on-server.js";
 import { applyRetention } from "./retention.js";
-import { scratchCheck, scratchLeftBehind, scratchServer } from "./scratch-check.js";
+import { scratchCheck, scratchLeftBehind } from "./scratch-check.js";
 import { estimateNeed, noSpaceMessage, outOfSpace, spaceRefusal } from "./space.js";
 import { uploadEntry } from "./upload-entry.js";
 
@@ -93,11 +91,8 @@ export {
   type UploadOutcome,
 } from "./facts.js";
 
-const DUMP_BY_URL = "dump and restore into scratch";
-const DUMP_IN_CONTAINER = "dump in container and restore into scratch";
-
 /** The steps that write into the backup directory: a failure in one of them may be a full disk. */
-const WRITES_HERE = new Set([DUMP_BY_URL, DUMP_IN_CONTAINER, "encrypt", "import", "record"]);
+const WRITES_HERE = new Set(["dump", "dump in container", "encrypt", "import", "record"]);
 
 const here = { on: "local" } as const;
 
@@ -110,16 +105,14 @@ function backupSteps(
 ): Steps<BackupFacts> {
   const { encryptTo, upload, retention } = ctx.environment.backup;
   const encrypt = encryptTo.length > 0 ? ageEncrypt(encryptTo, p.partial, p.stored) : null;
-  const inContainer = dumpsInContainer(ctx.environment);
   return [
     ...preflight(ctx, encrypt !== null),
-    ...(inContainer ? [] : [snapshot(ctx)]),
+    ...(dumpsInContainer(ctx.environment) ? dumpInContainer(ctx, p) : dumpByUrl(ctx, p)),
     ...scratchCheck<BackupFacts>(
       ctx,
       { file: p.partial, scratch: p.scratch },
       (f) => sourceOf(f).counts,
-      refuse,
-      inContainer ? dumpInContainer(ctx, p) : dumpByUrl(ctx, p),
+      (what) => new BackupRefused(what),
     ),
     ...(encrypt
       ? [
@@ -206,86 +199,50 @@ async function releaseSnapshot(facts: BackupFacts): Promise<void> {
   await held?.release();
 }
 
-const refuse = (what: string) => new BackupRefused(what);
-
-/** By URL: the counts in one transaction, whose snapshot pg_dump then dumps. */
-function snapshot(ctx: BackupContext): Step<BackupFacts> {
-  const queries = ctx.queries ?? POSTGRES_QUERIES;
-  return effect("snapshot", () => queries.holdSnapshot(ctx.conn, ctx.conn.database), {
-    keep: (held, f) => {
-      f.snapshot = held;
-      f.source = { database: ctx.conn.database, counts: held.counts };
-    },
-    detail: (held) => `${held.counts.length} tables, ${rowsIn(held.counts)} rows`,
-    note: "BEGIN REPEATABLE READ; pg_export_snapshot(); count rows of every table",
-  });
-}
-
-/** The restore beside every dump: the scratch database, filled from the archive as it is written. */
-const restoreBeside = (ctx: BackupContext, p: Paths) =>
-  pgRestoreFromStdin(ctx.tools, scratchServer(ctx), p.partial, p.scratch);
-
-/** Both sides' failures in a backup's words: an archive that does not restore is a refused dump. */
-async function dumpedAndRestored<T>(work: DumpAndRestore<T>, f: BackupFacts) {
-  try {
-    const dumped = await dumpAndRestore(work);
-    f.written = { bytes: dumped.bytes, sha256: dumped.sha256 };
-    return dumped;
-  } catch (error) {
-    if (!(error instanceof DumpOrRestoreFailed)) throw error;
-    if (error.side === "restore") throw refuse(`the dump does not restore: ${error.message}`);
-    throw error.error;
-  }
-}
-
-/** What --dry-run says of the one pass (a plan line shows one command: the dump's). */
-const restoreNote = (p: Paths, restore: { argv: readonly string[] }) =>
-  `stdout into ${p.partial}, its sha256 taken on the way, and as it is written into \`${restore.argv.join(" ")}\` reading stdin`;
-
-/** By URL: pg_dump of exactly the snapshot's moment, here; the archive goes to the file and the restore at once. */
+/** By URL: the counts in one transaction, then pg_dump of exactly its snapshot, on this machine. */
 function dumpByUrl(ctx: BackupContext, p: Paths): Steps<BackupFacts> {
-  const restore = restoreBeside(ctx, p);
+  const queries = ctx.queries ?? POSTGRES_QUERIES;
   return [
+    effect("snapshot", () => queries.holdSnapshot(ctx.conn, ctx.conn.database), {
+      keep: (held, f) => {
+        f.snapshot = held;
+        f.source = { database: ctx.conn.database, counts: held.counts };
+      },
+      detail: (held) => `${held.counts.length} tables, ${rowsIn(held.counts)} rows`,
+      note: "BEGIN REPEATABLE READ; pg_export_snapshot(); count rows of every table",
+    }),
     later((f) => {
       const dump = pgDump(ctx.tools, ctx.conn, p.partial, f.snapshot?.id ?? null);
       return [
         effect(
-          DUMP_BY_URL,
+          "dump",
           async (f: BackupFacts, x) => {
             try {
-              const work = { dump, dumpOn: x.local, dumpReport: () => null, restore, restoreOn: x.local };
-              return (await dumpedAndRestored(work, f)).bytes;
+              await x.local.run(dump);
             } finally {
               await releaseSnapshot(f);
             }
+            await chmod(p.partial, 0o600);
+            return fileSize(p.partial);
           },
-          { shows: dump, detail: describeSize, note: restoreNote(p, restore) },
+          { shows: dump, detail: describeSize },
         ),
       ];
     }),
   ];
 }
 
-/**
- * pg_dump runs on the host in the Postgres container; the dump streams back into the local partial file
- * and, as it arrives, into the scratch restore here.
- */
+/** pg_dump runs on the host in the Postgres container; the dump streams back into the local partial file. */
 function dumpInContainer(ctx: BackupContext, p: Paths): Steps<BackupFacts> {
   const dump = containerDump(postgresContainer(ctx.environment), p.partial);
-  const restore = restoreBeside(ctx, p);
   return [
     effect(
-      DUMP_IN_CONTAINER,
-      async (f: BackupFacts, x: Exec) => {
-        const work = {
-          dump,
-          dumpOn: x.runner,
-          dumpReport: (r: { stderr: string }) => parseContainerDumpReport(r.stderr),
-          restore,
-          restoreOn: x.local,
-        };
-        const { report, bytes } = await dumpedAndRestored(work, f);
-        return { report, size: bytes, where: x.runner.where };
+      "dump in container",
+      async (_, x: Exec) => {
+        const result = await x.runner.run(dump);
+        const report = parseContainerDumpReport(result.stderr);
+        await chmod(p.partial, 0o600);
+        return { report, size: await fileSize(p.partial), where: x.runner.where };
       },
       {
         shows: dump,
@@ -294,9 +251,7 @@ function dumpInContainer(ctx: BackupContext, p: Paths): Steps<BackupFacts> {
         },
         detail: ({ report, size, where }) =>
           `${report.database} on ${where}: ${report.tables.length} tables, ${describeSize(size)}`,
-        note:
-          "psql in the container: BEGIN REPEATABLE READ; pg_export_snapshot(); count rows of every table; pg_dump --snapshot to stdout; " +
-          restoreNote(p, restore),
+        note: "psql in the container: BEGIN REPEATABLE READ; pg_export_snapshot(); count rows of every table; pg_dump --snapshot to stdout",
       },
     ),
   ];
@@ -319,8 +274,7 @@ function recordStep(ctx: BackupContext, p: Paths, recorded: (facts: BackupFacts)
         createdAt: createdAt.toISOString(),
         file: path.basename(p.stored),
         sizeBytes: await fileSize(p.stored),
-        // The dump's own checksum for a plain file; an encrypted one is age's output, read once here.
-        sha256: f.written && !rest.encrypted ? f.written.sha256 : await sha256File(p.stored),
+        sha256: await sha256File(p.stored),
         verified: true,
         verifiedAt: now().toISOString(),
         ...rest,
@@ -410,9 +364,7 @@ async function runCleaningUp(
     await attemptSteps(scratchLeftBehind(ctx, facts), facts, exec, "");
     await rm(p.partial, { force: true });
     if (!facts.entry) await rm(p.stored, { force: true });
-    // A refusal (NoSpaceLeft itself, or a dump the scratch server could not restore, out of space there) is
-    // already in its own words.
-    if (error instanceof BackupRefused || !WRITES_HERE.has(at ?? "") || !outOfSpace(error, freeAtFailure))
+    if (error instanceof NoSpaceLeft || !WRITES_HERE.has(at ?? "") || !outOfSpace(error, freeAtFailure))
       throw error;
     const message = noSpaceMessage(ctx.directory, facts.needs, (await freeBytes(ctx.directory)) ?? 0);
     throw new NoSpaceLeft(message, { cause: error });

@@ -36,8 +36,6 @@ export interface BackupFacts extends ScratchFacts, ThrowawayFacts {
   /** By URL: the exported snapshot pg_dump dumps, held open until the dump is done. */
   snapshot: HeldSnapshot | null;
   source: DumpedSource | null;
-  /** The dump's sha256 and size, taken as it was written: the plain file needs no second read for them. */
-  written: { bytes: number; sha256: string } | null;
   /** On the server: files a step may have written there, removed after a failure. */
   leftOnServer: string[];
   /** Set once catalogued: from then on the file is a good backup whatever fails after. */
@@ -54,7 +52,6 @@ export function startingFacts(): BackupFacts {
     needs: null,
     snapshot: null,
     source: null,
-    written: null,
     scratchLeft: null,
     image: null,
     throwawayLeft: null,

@@ -1,11 +1,10 @@
 /**
  * The check every dump passes before it counts, as steps: restore it into a fresh scratch database and
  * count every table there. A backup compares the counts with the source's at its snapshot, a restore with
- * what the catalog records, an import takes them as its record. A backup restores while it dumps (its own
- * restore steps, dump-and-restore.ts); a restore and an import restore the file they have.
+ * what the catalog records, an import takes them as its record.
  */
 import { createDatabase, dropDatabase, pgRestore } from "../commands/postgres.js";
-import { effect, type Step, type Steps, step } from "../steps.js";
+import { effect, type Step, step } from "../steps.js";
 import type { TableCount } from "./catalog.js";
 import { type BackupContext, POSTGRES_QUERIES } from "./context.js";
 import { compareCounts } from "./table-counts.js";
@@ -20,23 +19,21 @@ export interface ScratchFacts {
 
 const here = { on: "local" } as const;
 
-/** The server the scratch database is made on. */
-export const scratchServer = (ctx: BackupContext) => ctx.scratch ?? ctx.conn;
+const scratchServer = (ctx: BackupContext) => ctx.scratch ?? ctx.conn;
 
 /**
  * `expected`: the counts the restore must reproduce, or null to take whatever it yields. `refuse` makes the
- * error for a dump that does not restore or does not match. `restores`: the steps that fill the scratch
- * database (default: pg_restore of `dump.file`).
+ * error for a dump that does not restore or does not match.
  */
 export function scratchCheck<F extends ScratchFacts>(
   ctx: BackupContext,
   dump: { file: string; scratch: string },
   expected: (facts: F) => readonly TableCount[] | null,
   refuse: (what: string) => Error,
-  restores: Steps<F> = [restoreFromFile(ctx, dump, refuse)],
-): Steps<F> {
+): Step<F>[] {
   const server = scratchServer(ctx);
   const queries = ctx.queries ?? POSTGRES_QUERIES;
+  const restore = pgRestore(ctx.tools, server, dump.file, dump.scratch, "into-empty");
   return [
     step("clear scratch database", dropDatabase(ctx.tools, server, dump.scratch), {
       ...here,
@@ -49,7 +46,17 @@ export function scratchCheck<F extends ScratchFacts>(
       },
       detail: () => dump.scratch,
     }),
-    ...restores,
+    effect(
+      "restore into scratch",
+      async (_, x) => {
+        try {
+          return await x.local.run(restore);
+        } catch (error) {
+          throw refuse(`the dump does not restore: ${(error as Error).message}`);
+        }
+      },
+      { shows: restore },
+    ),
     effect(
       "verify row counts",
       async (f: F) => {
@@ -69,25 +76,6 @@ export function scratchCheck<F extends ScratchFacts>(
     ),
     ...dropScratch<F>(ctx, dump.scratch),
   ];
-}
-
-function restoreFromFile<F>(
-  ctx: BackupContext,
-  dump: { file: string; scratch: string },
-  refuse: (what: string) => Error,
-): Step<F> {
-  const restore = pgRestore(ctx.tools, scratchServer(ctx), dump.file, dump.scratch, "into-empty");
-  return effect(
-    "restore into scratch",
-    async (_, x) => {
-      try {
-        return await x.local.run(restore);
-      } catch (error) {
-        throw refuse(`the dump does not restore: ${(error as Error).message}`);
-      }
-    },
-    { shows: restore },
-  );
 }
 
 /** Drops the scratch database; also what the cleanup runs after a failure left one behind. */

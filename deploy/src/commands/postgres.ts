@@ -58,19 +58,17 @@ export interface Tools {
   binDir: string | null;
 }
 
-/**
- * Custom format: compressed, and pg_restore can list and restore it selectively. Written to stdout, which
- * goes to `file` and to the scratch restore at once (backup/dump-and-restore.ts).
- */
+/** Custom format: compressed, and pg_restore can list and restore it selectively. */
 export function pgDump(tools: Tools, conn: Connection, file: string, snapshot: string | null): Command {
   const argv: Argv = [
     tool(tools.binDir, "pg_dump"),
     "--format=custom",
     "--no-password",
+    `--file=${file}`,
     ...(snapshot ? [`--snapshot=${snapshot}`] : []),
     `--dbname=${conn.database}`,
   ];
-  return { argv, env: pgEnv(conn, conn.database), stdoutFile: file };
+  return { argv, env: pgEnv(conn, conn.database) };
 }
 
 export function createDatabase(tools: Tools, conn: Connection, name: string): Command {
@@ -106,11 +104,7 @@ export function pgRestore(
   database: string,
   mode: "into-empty" | "replace",
 ): Command {
-  return { argv: [...pgRestoreOptions(tools, database, mode), file], env: pgEnv(conn, database) };
-}
-
-function pgRestoreOptions(tools: Tools, database: string, mode: "into-empty" | "replace"): Argv {
-  return [
+  const argv: Argv = [
     tool(tools.binDir, "pg_restore"),
     "--no-password",
     "--exit-on-error",
@@ -118,20 +112,9 @@ function pgRestoreOptions(tools: Tools, database: string, mode: "into-empty" | "
     "--no-owner",
     ...(mode === "replace" ? ["--clean", "--if-exists"] : []),
     `--dbname=${database}`,
+    file,
   ];
-}
-
-/**
- * pgRestore's "into-empty", reading the archive on stdin: `file` as it is being written, so the restore
- * runs beside the dump rather than after it. One reader in archive order: a stream cannot be restored in
- * parallel jobs.
- */
-export function pgRestoreFromStdin(tools: Tools, conn: Connection, file: string, database: string): Command {
-  return {
-    argv: pgRestoreOptions(tools, database, "into-empty"),
-    env: pgEnv(conn, database),
-    stdinFile: file,
-  };
+  return { argv, env: pgEnv(conn, database) };
 }
 
 /** The archive's table of contents; its header names the database the dump was taken from. */

@@ -66,7 +66,7 @@ describe("shipyard CLI", () => {
       const { exitCode, stdout } = await shipyard("backup", "--env=local", "--dry-run");
       expect(exitCode).toBe(0);
       expect(stdout).toMatch(
-        /^6\. dump and restore into scratch\n {3}pg_dump --format=custom .*--snapshot=<exported-at-run-time> --dbname=shop$/m,
+        /^4\. dump\n {3}pg_dump --format=custom .*--snapshot=<exported-at-run-time> --dbname=shop$/m,
       );
       expect(stdout).toContain("pg_restore --no-password --exit-on-error --single-transaction --no-owner");
       expect(stdout).not.toContain(new URL(databaseUrl).password);
@@ -87,9 +87,10 @@ describe("shipyard CLI", () => {
         "preflight: database size",
         "preflight: free space",
         "snapshot",
+        "dump",
         "clear scratch database",
         "scratch database",
-        "dump and restore into scratch",
+        "restore into scratch",
         "verify row counts",
         "drop scratch database",
         "record",

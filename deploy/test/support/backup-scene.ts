@@ -73,14 +73,16 @@ export function scene(environment: Environment, options: SceneOptions = {}) {
     if (c.stdin?.includes(SIZE_MARKER))
       return { stdout: `${SIZE_MARKER} ${options.databaseBytes ?? 8_000_000}\n` };
     if (program === "df") return { stdout: `    Avail\n${options.freeBytes ?? 50_000_000_000}\n` };
-    if (program === "pg_dump") return { stdout: "PGDMP by url" };
+    if (program === "pg_dump") writeFileSync(option(c, "--file") ?? "", "PGDMP by url");
     if (program === "age" && c.argv.includes("--encrypt"))
       writeFileSync(option(c, "-o") ?? "", "age-encryption.org/v1 …");
     if (program === "age" && c.argv.includes("--decrypt")) writeFileSync(option(c, "-o") ?? "", "PGDMP");
     if (program === "pg_restore" && c.argv.includes("--list"))
       return { stdout: ";\n; Archive created at 2026-11-23\n;     dbname: shop\n" };
-    if (c.stdoutFile)
-      return { stdout: "PGDMP in container", stderr: `${countsLine(TABLES)}${DUMP_EXIT_MARKER} 0\n` };
+    if (c.stdoutFile) {
+      writeFileSync(c.stdoutFile, "PGDMP in container");
+      return { stderr: `${countsLine(TABLES)}${DUMP_EXIT_MARKER} 0\n` };
+    }
     if (c.stdin?.includes(COUNTS_MARKER)) return { stdout: countsLine(options.live ?? TABLES) };
     return undefined;
   };

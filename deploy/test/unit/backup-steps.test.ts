@@ -3,7 +3,6 @@
  * --dry-run prints the steps a run takes, and for a failure at each step that nothing is catalogued, no
  * file is left and a scratch database it began is dropped; a full backup directory is named as such.
  */
-import { createHash } from "node:crypto";
 import { writeFileSync } from "node:fs";
 import { mkdir, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
@@ -21,7 +20,6 @@ import { backupTimeFile, backupTimeText } from "../../src/backup/backup-time.js"
 import { readCatalog } from "../../src/backup/catalog.js";
 import { postgresContainer } from "../../src/backup/context.js";
 import { ageEncrypt } from "../../src/commands/age.js";
-import type { Command } from "../../src/commands/argv.js";
 import { freeSpace } from "../../src/commands/disk.js";
 import {
   containerDatabaseSize,
@@ -31,7 +29,6 @@ import {
   dropDatabase,
   pgDump,
   pgRestore,
-  pgRestoreFromStdin,
   pgRestoreList,
 } from "../../src/commands/postgres.js";
 import { writeTextfile } from "../../src/commands/textfile.js";
@@ -81,15 +78,14 @@ describe("a backup by URL, run against FakeRunner", () => {
 
     const partial = path.join(backups, `${entry.id}.dump.partial`);
     const scratch = `shipyard_verify_${entry.id.replaceAll("-", "_")}`;
-    const restoring = pgRestoreFromStdin({ binDir: null }, conn, partial, scratch);
     expect(local.lines).toEqual(
       [
         databaseSize({ binDir: null }, conn),
         freeSpace(backups),
+        pgDump({ binDir: null }, conn, partial, SNAPSHOT_ID),
         dropDatabase({ binDir: null }, conn, scratch),
         createDatabase({ binDir: null }, conn, scratch),
-        pgDump({ binDir: null }, conn, partial, SNAPSHOT_ID),
-        restoring,
+        pgRestore({ binDir: null }, conn, partial, scratch, "into-empty"),
         dropDatabase({ binDir: null }, conn, scratch),
         // The host is this machine: the backup's time for node-exporter.
         writeTextfile(backupTimeFile(env), ""),
@@ -101,12 +97,6 @@ describe("a backup by URL, run against FakeRunner", () => {
     expect(local.ran[0]?.env?.PGDATABASE).toBe("shop");
     expect(local.ran[0]?.stdin).toContain("pg_database_size(current_database())");
     expect(snapshots).toEqual({ taken: 1, released: 1 });
-    // One pass: the restore read what was written, and the checksum is that of the file as stored.
-    const stored = await readFile(path.join(backups, entry.file));
-    expect(stored.toString()).toBe("PGDMP by url");
-    expect(local.fed.get(local.ran[5] as Command)?.toString()).toBe("PGDMP by url");
-    expect(entry.sha256).toBe(createHash("sha256").update(stored).digest("hex"));
-    expect(entry.sizeBytes).toBe(stored.length);
 
     expect(entry).toMatchObject({
       file: `${entry.id}.dump`,
@@ -124,7 +114,7 @@ describe("a backup by URL, run against FakeRunner", () => {
     const { ctx, progress } = scene(env);
     await backup(ctx);
     expect(progress.steps.map((s) => s.step)).toEqual(planBackup(ctx).map((s) => s.step));
-    expect(planBackup(ctx, "b1").find((s) => s.step === "dump and restore into scratch")?.argv).toEqual(
+    expect(planBackup(ctx, "b1").find((s) => s.step === "dump")?.argv).toEqual(
       pgDump({ binDir: null }, conn, path.join(backups, "b1.dump.partial"), "<exported-at-run-time>").argv,
     );
   });
@@ -159,19 +149,16 @@ describe("a backup in the Postgres container, run against FakeRunner", () => {
       ].map(line),
     );
     expect(host.ran[1]?.stdoutFile).toBe(partial);
-    const restoring = pgRestoreFromStdin({ binDir: null }, scratchServer, partial, scratch);
     expect(local.lines).toEqual(
       [
         freeSpace(backups),
         dropDatabase({ binDir: null }, scratchServer, scratch),
         createDatabase({ binDir: null }, scratchServer, scratch),
-        restoring,
+        pgRestore({ binDir: null }, scratchServer, partial, scratch, "into-empty"),
         dropDatabase({ binDir: null }, scratchServer, scratch),
       ].map(line),
     );
-    expect(local.fed.get(local.ran[3] as Command)?.toString()).toBe("PGDMP in container");
     expect(entry).toMatchObject({ database: "shop", tables: TABLES });
-    expect(entry.sha256).toBe(createHash("sha256").update("PGDMP in container").digest("hex"));
   });
 });
 
@@ -179,9 +166,10 @@ const URL_STEPS = [
   "preflight: database size",
   "preflight: free space",
   "snapshot",
+  "dump",
   "clear scratch database",
   "scratch database",
-  "dump and restore into scratch",
+  "restore into scratch",
   "verify row counts",
   "drop scratch database",
 ];
@@ -207,13 +195,9 @@ describe("a backup that fails", () => {
     },
   );
 
-  it("at the restore or the counts is refused as a dump that does not hold the source", async () => {
-    const restoreDies = (c: Command) =>
-      c.argv[0] === "pg_restore" ? { exitCode: 1, stderr: "pg_restore: error: broke" } : undefined;
-    const refused = backup(scene(env, { answers: restoreDies }).ctx);
-    await expect(refused).rejects.toBeInstanceOf(BackupRefused);
-    await expect(refused).rejects.toThrow(
-      /^the dump does not restore: `pg_restore .*` failed on local \(exit 1\):\npg_restore: error: broke$/,
+  it("at restore into scratch or verify row counts is refused as a dump that does not hold the source", async () => {
+    await expect(backup(scene(env, { failAt: "restore into scratch" }).ctx)).rejects.toThrow(
+      new BackupRefused("the dump does not restore: restore into scratch broke"),
     );
     const differs = scene(env, { answers: () => undefined });
     differs.ctx.queries = {
@@ -270,21 +254,21 @@ describe("a full backup directory", () => {
 
   it("found by the dump (ENOSPC) is named with the directory and the space, not the raw command", async () => {
     const { ctx, progress } = scene(env, {
-      answers: (c) =>
-        c.argv[0] === "pg_dump"
-          ? {
-              exitCode: 1,
-              stdout: "half",
-              stderr: "pg_dump: error: could not write: No space left on device\n",
-            }
-          : undefined,
+      answers: (c) => {
+        if (c.argv[0] !== "pg_dump") return undefined;
+        writeFileSync(c.argv.find((a) => a.startsWith("--file="))?.slice(7) ?? "", "half");
+        return {
+          exitCode: 1,
+          stderr: "pg_dump: error: could not write to output file: No space left on device\n",
+        };
+      },
     });
     const failed = backup(ctx);
     await expect(failed).rejects.toThrow(
       new RegExp(`^no space left on device in ${backups} \\(needs ~8 MB, has \\d+ MB\\)$`),
     );
     await expect(failed).rejects.toBeInstanceOf(NoSpaceLeft);
-    expect(progress.steps.find((s) => !s.ok)?.step).toBe("dump and restore into scratch");
+    expect(progress.steps.find((s) => !s.ok)?.step).toBe("dump");
     expect(await readdir(backups)).toEqual([]);
   });
 
