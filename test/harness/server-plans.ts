@@ -99,12 +99,16 @@ export function postgresServerArgv(input: PostgresServerInput): Argv {
 export const postgresVersionArgv = (binDir: string | null): Argv => [bin(binDir, "postgres"), "--version"];
 
 /**
- * Where template clusters are kept: SHIPYARD_TEST_CACHE, else /var/tmp (kept across reboots, and a user
- * that Postgres runs as can enter it, unlike root's home), one directory per user. A cache, not test
- * state: deleting it is always safe while no test run is starting a server.
+ * Where template clusters are kept: SHIPYARD_TEST_CACHE, else a cache directory, not a temporary one (a
+ * test run must leave nothing in /tmp or /var/tmp, and a cache outlives it on purpose). For root,
+ * /var/cache/shipyard-test, which the user Postgres runs as can enter, unlike root's home; for anyone else,
+ * their own XDG cache. A cache, not test state: deleting it is always safe while no test run is starting a
+ * server.
  */
 export function templateCacheDir(env: NodeJS.ProcessEnv, uid: number): string {
-  return env.SHIPYARD_TEST_CACHE || `/var/tmp/shipyard-test-${uid}`;
+  if (env.SHIPYARD_TEST_CACHE) return env.SHIPYARD_TEST_CACHE;
+  if (uid === 0) return "/var/cache/shipyard-test";
+  return `${env.XDG_CACHE_HOME || `${env.HOME ?? `/var/tmp/uid-${uid}`}/.cache`}/shipyard-test`;
 }
 
 /**

@@ -57,7 +57,9 @@ describe("the template cluster", () => {
     const bPassword = new URL(b.adminUrl).password;
     const aWithBPassword = new URL(a.adminUrl);
     aWithBPassword.password = bPassword;
-    await expect(query(aWithBPassword.toString(), "SELECT 1")).rejects.toThrow(/password authentication failed/);
+    await expect(query(aWithBPassword.toString(), "SELECT 1")).rejects.toThrow(
+      /password authentication failed/,
+    );
     expect((await query(a.adminUrl, "SELECT 1 AS one")).rows[0].one).toBe(1);
   });
 

@@ -82,10 +82,15 @@ describe("template clusters", () => {
     );
   });
 
-  it("are kept in SHIPYARD_TEST_CACHE, else in /var/tmp, one directory per user", () => {
+  it("are kept in SHIPYARD_TEST_CACHE, else in a cache directory (never a temporary one), one per user", () => {
     expect(templateCacheDir({ SHIPYARD_TEST_CACHE: "/srv/cache" }, 0)).toBe("/srv/cache");
-    expect(templateCacheDir({}, 0)).toBe("/var/tmp/shipyard-test-0");
-    expect(templateCacheDir({ SHIPYARD_TEST_CACHE: "" }, 1000)).toBe("/var/tmp/shipyard-test-1000");
+    expect(templateCacheDir({}, 0)).toBe("/var/cache/shipyard-test");
+    expect(templateCacheDir({ SHIPYARD_TEST_CACHE: "", HOME: "/home/ci" }, 1000)).toBe(
+      "/home/ci/.cache/shipyard-test",
+    );
+    expect(templateCacheDir({ XDG_CACHE_HOME: "/cache", HOME: "/home/ci" }, 1000)).toBe(
+      "/cache/shipyard-test",
+    );
   });
 });
 
