@@ -1,9 +1,11 @@
 /**
- * What users see during a release: failed requests and the longest gap without a successful answer,
- * for `shipyard deploy` (start beside, healthy, nginx switch, drain) against a plain recreate of the
- * app (`compose up -d app` with the new image, then an nginx reload, as nginx/README.md documents),
- * same stack, same load, same run, alternating.
- *   node --import tsx bench/deploy/run.ts [--rounds=2] [--workers=4]
+ * What users see during a release, and how long it takes: failed requests, the longest gap without a
+ * successful answer and the wall time of the release, for `shipyard deploy` (start beside, migrate, ready,
+ * nginx switch, watch, drain) against a plain recreate of the app (`compose up -d app` with the new image,
+ * then an nginx reload, as nginx/README.md documents): same stack, same load, alternating rounds.
+ *   node --import tsx bench/deploy/run.ts [--rounds=3] [--workers=4]
+ * The duration is the wall time of the command that releases: the CLI's own start included on one side,
+ * docker-compose's on the other.
  */
 
 import { setTimeout as sleep } from "node:timers/promises";
@@ -13,26 +15,39 @@ import { type LoadReport, startLoad } from "../../deploy/test/e2e/support/load.j
 import { type DeployTarget, startDeployTarget } from "../../deploy/test/e2e/support/target.js";
 import { composeArgv } from "../../test/docker/compose-project.js";
 import { openDockerTestSession } from "../../test/docker/engine.js";
+import {
+  alternateRounds,
+  figureTable,
+  machineLine,
+  positiveInteger,
+  type RoundsResult,
+  ratioOfMedians,
+} from "../lib/rounds.js";
 
 const { values } = parseArgs({
-  options: { rounds: { type: "string", default: "2" }, workers: { type: "string", default: "4" } },
+  options: { rounds: { type: "string", default: "3" }, workers: { type: "string", default: "4" } },
 });
-const rounds = Number(values.rounds);
-const workers = Number(values.workers);
-if (!Number.isInteger(rounds) || rounds < 1)
-  throw new Error(`--rounds must be a positive integer, got ${values.rounds}`);
-if (!Number.isInteger(workers) || workers < 1)
-  throw new Error(`--workers must be a positive integer, got ${values.workers}`);
+const rounds = positiveInteger("rounds", values.rounds, 20);
+const workers = positiveInteger("workers", values.workers, 64);
 
-async function underLoad(target: DeployTarget, release: () => Promise<void>): Promise<LoadReport> {
+interface Sample {
+  load: LoadReport;
+  /** Wall time of the release itself, in seconds. */
+  seconds: number;
+}
+
+async function underLoad(target: DeployTarget, release: () => Promise<void>): Promise<Sample> {
   const load = startLoad(() => target.edge("/healthz", {}), { workers, maxMs: 240_000 });
   await sleep(1_000);
+  let seconds = 0;
   try {
+    const started = performance.now();
     await release();
+    seconds = (performance.now() - started) / 1000;
   } finally {
     await sleep(1_000);
   }
-  return load.stop();
+  return { load: await load.stop(), seconds };
 }
 
 async function shipyardDeploy(target: DeployTarget, variant: string, release: string): Promise<void> {
@@ -61,45 +76,56 @@ async function plainRecreate(target: DeployTarget, variant: string, release: str
 // The benchmark's own engine, like the tests': its images are built in it, whatever ran before.
 const docker = await openDockerTestSession();
 const target = await startDeployTarget("shipyard-bench-deploy");
-const results: { round: number; switch: LoadReport; recreate: LoadReport }[] = [];
+// Each release brings the other image, so the recreate has something to recreate.
+let running = "v1";
+const other = () => (running === "v1" ? "v2" : "v1");
+const SHIPYARD = "shipyard deploy (switch)";
+const RECREATE = "compose up -d (recreate)";
+let result: RoundsResult<string, Sample>;
 try {
-  await shipyardDeploy(target, "v1", "bench-0");
-  for (let round = 1; round <= rounds; round++) {
-    const next = round % 2 === 1 ? "v2" : "v1";
-    const ours = await underLoad(target, () => shipyardDeploy(target, next, `bench-${round}-switch`));
-    const other = round % 2 === 1 ? "v1" : "v2";
-    const plain = await underLoad(target, () => plainRecreate(target, other, `bench-${round}-recreate`));
-    results.push({ round, switch: ours, recreate: plain });
-    // Back to a state shipyard deploys from: one app container named in upstream.conf.
-    await shipyardDeploy(target, next, `bench-${round}-reset`);
-  }
+  await shipyardDeploy(target, running, "bench-0");
+  result = await alternateRounds<string, Sample>(rounds, {
+    [SHIPYARD]: async (round) => {
+      const next = other();
+      const sample = await underLoad(target, () => shipyardDeploy(target, next, `bench-${round}-switch`));
+      running = next;
+      return sample;
+    },
+    [RECREATE]: async (round) => {
+      const next = other();
+      const sample = await underLoad(target, () => plainRecreate(target, next, `bench-${round}-recreate`));
+      running = next;
+      // Back to a state shipyard deploys from (one app container named in upstream.conf), not measured.
+      await shipyardDeploy(target, running, `bench-${round}-reset`);
+      return sample;
+    },
+  });
 } finally {
   await target.teardown();
   await docker.close();
 }
 
-const row = (cells: (string | number)[]) => cells.map((c, i) => String(c).padEnd(i === 0 ? 28 : 14)).join("");
+const ours = result.samples[SHIPYARD] ?? [];
+const plain = result.samples[RECREATE] ?? [];
+const rows = (label: string, samples: Sample[]) => [
+  { label: `${label}: release duration`, values: samples.map((s) => s.seconds), unit: "s" },
+  { label: `${label}: failed requests`, values: samples.map((s) => s.load.failed), unit: "", digits: 0 },
+  { label: `${label}: longest gap`, values: samples.map((s) => s.load.longestGapMs), unit: "ms", digits: 0 },
+  { label: `${label}: requests`, values: samples.map((s) => s.load.requests), unit: "", digits: 0 },
+];
 console.log(
-  `\nDeploy under load: ${workers} HTTPS clients on /healthz through nginx, new connection per request\n`,
+  `\nDeploy under load: ${workers} HTTPS clients on /healthz through nginx, new connection per request`,
 );
-console.log(row(["round / method", "requests", "failed", "longest gap", "duration"]));
-for (const r of results) {
-  for (const [name, report] of [
-    ["shipyard deploy (switch)", r.switch],
-    ["compose up -d (recreate)", r.recreate],
-  ] as const) {
-    console.log(
-      row([
-        `${r.round} ${name}`,
-        report.requests,
-        report.failed,
-        `${report.longestGapMs} ms`,
-        `${(report.durationMs / 1000).toFixed(1)} s`,
-      ]),
-    );
-  }
-}
-const firstFailures = results.flatMap((r) =>
-  r.recreate.failures.slice(0, 3).map((f) => `${f.atMs} ms: ${f.what}`),
+console.log(machineLine(rounds, result.loadAverages));
+console.log(figureTable([...rows(SHIPYARD, ours), ...rows(RECREATE, plain)]));
+const ratio = ratioOfMedians(
+  ours.map((s) => s.seconds),
+  plain.map((s) => s.seconds),
 );
-if (firstFailures.length) console.log(`\nfirst failures of the recreate: ${firstFailures.join("; ")}`);
+console.log(
+  `\nrelease duration, shipyard over recreate (ratio of medians): ${ratio.toFixed(2)}x (goal: <= 2x)`,
+);
+const firstFailures = plain.flatMap((s) => s.load.failures.slice(0, 3).map((f) => `${f.atMs} ms: ${f.what}`));
+if (firstFailures.length) console.log(`first failures of the recreate: ${firstFailures.join("; ")}`);
+const ourFailures = ours.flatMap((s) => s.load.failures.slice(0, 3).map((f) => `${f.atMs} ms: ${f.what}`));
+if (ourFailures.length) console.log(`FAILURES during shipyard deploy: ${ourFailures.join("; ")}`);
