@@ -22,6 +22,7 @@ import {
   positiveInteger,
   type RoundsResult,
   ratioOfMedians,
+  spread,
 } from "../lib/rounds.js";
 
 const { values } = parseArgs({
@@ -54,8 +55,16 @@ async function underLoad(target: DeployTarget, release: () => Promise<number>): 
   return { load: await load.stop(), seconds, watchSeconds };
 }
 
+/** Seconds per step of the measured deploys, from their progress lines ("✓ <step> (<s> s)"): where the time goes. */
+const stepSeconds = new Map<string, number[]>();
+
 /** Runs the deploy; answers the seconds its watch window took, from its progress line. */
-async function shipyardDeploy(target: DeployTarget, variant: string, release: string): Promise<number> {
+async function shipyardDeploy(
+  target: DeployTarget,
+  variant: string,
+  release: string,
+  measured = false,
+): Promise<number> {
   const run = await target.shipyard([
     "deploy",
     "--env=local",
@@ -64,6 +73,9 @@ async function shipyardDeploy(target: DeployTarget, variant: string, release: st
     "--no-backup",
   ]);
   if (run.exitCode !== 0) throw new Error(`shipyard deploy ${release} failed:\n${run.stderr}`);
+  if (measured)
+    for (const [, step = "", seconds] of run.stderr.matchAll(/^✓ (.+?) \(([\d.]+) s\)/gm))
+      stepSeconds.set(step, [...(stepSeconds.get(step) ?? []), Number(seconds)]);
   return Number(/✓ watch \(([\d.]+) s\)/.exec(run.stderr)?.[1] ?? 0);
 }
 
@@ -94,7 +106,9 @@ try {
   result = await alternateRounds<string, Sample>(rounds, {
     [SHIPYARD]: async (round) => {
       const next = other();
-      const sample = await underLoad(target, () => shipyardDeploy(target, next, `bench-${round}-switch`));
+      const sample = await underLoad(target, () =>
+        shipyardDeploy(target, next, `bench-${round}-switch`, true),
+      );
       running = next;
       return sample;
     },
@@ -138,6 +152,13 @@ console.log(
   `\nrelease duration, shipyard over recreate (ratio of medians): ${ratio.toFixed(2)}x (goal: <= 2x)`,
 );
 console.log(`  the same less shipyard's watch window (a dwell on purpose): ${ratioLessWatch.toFixed(2)}x`);
+const slowest = [...stepSeconds]
+  .map(([step, seconds]) => [step, spread(seconds).median] as const)
+  .sort((a, b) => b[1] - a[1])
+  .slice(0, 8);
+console.log(
+  `shipyard's slowest steps (median s): ${slowest.map(([step, median]) => `${step} ${median.toFixed(1)}`).join(", ")}`,
+);
 const firstFailures = plain.flatMap((s) => s.load.failures.slice(0, 3).map((f) => `${f.atMs} ms: ${f.what}`));
 if (firstFailures.length) console.log(`first failures of the recreate: ${firstFailures.join("; ")}`);
 const ourFailures = ours.flatMap((s) => s.load.failures.slice(0, 3).map((f) => `${f.atMs} ms: ${f.what}`));
