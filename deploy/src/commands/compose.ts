@@ -1,4 +1,4 @@
-/** compose commands a release runs, as data: the project's invocation, migrations, the app beside the old one. */
+/** compose commands a release runs, as data: the project's invocation, the stack, the app beside the old one. */
 import type { Environment } from "../config/environments.js";
 import type { Argv, Command } from "./argv.js";
 
@@ -25,10 +25,6 @@ export function compose(
 
 export function imageVars(image: string, release: string): Record<string, string> {
   return { APP_IMAGE: image, RELEASE_ID: release };
-}
-
-export function runMigrations(env: Environment, image: string, release: string): Command {
-  return compose(env, ["run", "--rm", "--no-deps", "migrate"], imageVars(image, release));
 }
 
 /** One more app container from the new image beside the running ones, which --no-recreate leaves alone. */

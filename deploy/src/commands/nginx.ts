@@ -1,11 +1,13 @@
 /**
  * nginx commands a release runs, as data. The switch follows nginx/README.md: rewrite
- * conf.d/upstream.conf by rename, `nginx -t`, then SIGHUP (nginx is PID 1), all through compose.
+ * conf.d/upstream.conf by rename, `nginx -t`, then SIGHUP (nginx is PID 1), each one `docker exec` into the
+ * nginx container; compose only starts nginx when none runs.
  */
 import path from "node:path";
 import type { Environment } from "../config/environments.js";
 import type { Command } from "./argv.js";
 import { compose } from "./compose.js";
+import { listServiceContainers } from "./docker.js";
 
 const containerName = (name: string) => {
   if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(name))
@@ -76,22 +78,89 @@ export const readUpstream = (env: Environment): Command => ({
   argv: ["cat", "--", path.posix.join(env.compose.nginxConfDirectory, "upstream.conf")],
 });
 
-export function testNginx(env: Environment): Command {
-  return compose(env, [
-    "exec",
-    "-T",
-    env.compose.nginxService,
-    "nginx",
-    "-p",
-    "/tmp/",
-    "-c",
-    "/etc/nginx/nginx.conf",
-    "-t",
-  ]);
+/**
+ * A command inside the nginx container, by the id the release found once (`findNginx`): one `docker exec`,
+ * not a docker-compose v1 call, whose Python start-up alone takes seconds on a busy host. `null`: the id is
+ * not known (the undo of a run killed before it recorded one), so the command finds the running container.
+ */
+function inNginx(env: Environment, nginx: string | null, args: readonly string[]): Command {
+  if (nginx !== null) return { argv: ["docker", "exec", nginx, ...args] };
+  return {
+    argv: [
+      "sh",
+      "-c",
+      IN_RUNNING_SERVICE,
+      "shipyard-in-nginx",
+      env.compose.project,
+      env.compose.nginxService,
+      ...args,
+    ],
+  };
 }
 
-export function reloadNginx(env: Environment): Command {
-  return compose(env, ["kill", "-s", "HUP", env.compose.nginxService]);
+const IN_RUNNING_SERVICE = `c=$(docker ps --quiet --no-trunc --filter "label=com.docker.compose.project=$1" --filter "label=com.docker.compose.service=$2" | head -n 1)
+if [ -z "$c" ]; then echo "no running $2 container in project $1" >&2; exit 1; fi
+shift 2
+exec docker exec "$c" "$@"`;
+
+/** nginx's containers of the project, one JSON object a line: the release takes the running one's id. */
+export function findNginx(env: Environment): Command {
+  return listServiceContainers(env, env.compose.nginxService);
+}
+
+export function testNginx(env: Environment, nginx: string | null): Command {
+  return inNginx(env, nginx, ["nginx", "-p", "/tmp/", "-c", "/etc/nginx/nginx.conf", "-t"]);
+}
+
+// nginx is PID 1 of its container (compose.yaml starts it without an init). The workers it runs now are
+// the ones the reload retires: their PIDs, printed first, are what `drainNginx` waits for.
+const RELOAD = `for d in /proc/[0-9]*; do
+  grep -qsa "^nginx: worker process" "$d/cmdline" && echo "\${d#/proc/}"
+done
+kill -HUP 1`;
+
+/** SIGHUP to nginx: new workers load the configuration; prints the PIDs of the old ones, which finish their requests. */
+export function reloadNginx(env: Environment, nginx: string | null): Command {
+  return inNginx(env, nginx, ["sh", "-c", RELOAD, "shipyard-reload"]);
+}
+
+/** From `reloadNginx`: the PIDs of the workers it retired. */
+export function retiredWorkers(stdout: string): string[] {
+  return stdout
+    .split("\n")
+    .filter((l) => /^\d+$/.test(l.trim()))
+    .map((l) => l.trim());
+}
+
+/** `drainNginx` exits so when workers still run at its bound: a long request, not a failure of the release. */
+export const STILL_DRAINING = 3;
+
+// An old worker exits once the requests it holds are answered (its idle keep-alive connections it closes):
+// waiting for that, and no longer, replaces a fixed sleep. Ten looks a second, up to the bound.
+const DRAIN = `looks=$(( $1 * 10 ))
+shift
+while [ "$looks" -gt 0 ]; do
+  left=0
+  for p in "$@"; do grep -qsa "^nginx: worker process" "/proc/$p/cmdline" && left=$((left + 1)); done
+  [ "$left" -eq 0 ] && exit 0
+  looks=$((looks - 1))
+  sleep 0.1
+done
+echo "$left"
+exit ${STILL_DRAINING}`;
+
+/** Waits until nginx's retired workers (`reloadNginx`'s PIDs) have exited, at most `maxSeconds`. */
+export function drainNginx(
+  env: Environment,
+  nginx: string | null,
+  workers: readonly string[],
+  maxSeconds: number,
+): Command {
+  const bound = String(Math.max(1, Math.ceil(maxSeconds)));
+  return {
+    ...inNginx(env, nginx, ["sh", "-c", DRAIN, "shipyard-drain", bound, ...workers]),
+    okExitCodes: [STILL_DRAINING],
+  };
 }
 
 /** Starts nginx if it is not running (the first release); a running nginx is left as it is. */

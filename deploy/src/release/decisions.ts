@@ -41,12 +41,6 @@ export function newContainer(before: readonly AppContainer[], after: readonly Ap
   return fresh[0] as AppContainer;
 }
 
-export type HealthVerdict = { kind: "healthy" } | { kind: "waiting" } | { kind: "failed"; reason: string };
-
-/**
- * From `docker inspect` "<status> <health>": a container that exited, restarts, or is reported
- * unhealthy will not recover by waiting longer, so the deploy stops waiting at once.
- */
 /**
  * A host where no app container has run and compose has made no volume holds no data of the stack: a
  * first release, with nothing to back up. Containers alone would not do: `compose down` removes them and
@@ -56,13 +50,16 @@ export function holdsNoData(containers: readonly AppContainer[], volumes: readon
   return containers.length === 0 && volumes.length === 0;
 }
 
-export function healthVerdict(line: string): HealthVerdict {
+/**
+ * From `docker inspect` "<status> <health>", asked while a release waits for its container to be ready:
+ * why waiting longer is pointless (it exited, restarts, or Docker's own healthcheck already gave up on
+ * it), or undefined while it may still become ready.
+ */
+export function notReadyReason(line: string): string | undefined {
   const [status = "", health = ""] = line.trim().split(/\s+/);
-  if (status !== "running") return { kind: "failed", reason: `the container is ${status || "gone"}` };
-  if (health === "healthy") return { kind: "healthy" };
-  if (health === "unhealthy") return { kind: "failed", reason: "its healthcheck reports unhealthy" };
-  if (health === "none") return { kind: "failed", reason: "it has no healthcheck, so readiness is unknown" };
-  return { kind: "waiting" };
+  if (status !== "running") return `the container is ${status || "gone"}`;
+  if (health === "unhealthy") return "its healthcheck reports unhealthy";
+  return undefined;
 }
 
 /**

@@ -6,7 +6,10 @@ import { z } from "zod";
 import { type ReleaseRecord, releaseRecordSchema } from "../commands/ledger.js";
 import type { ReleaseFacts } from "./release.js";
 
-export type UndoFacts = Pick<ReleaseFacts, "config" | "switched" | "previousUpstream" | "fresh" | "migrated">;
+export type UndoFacts = Pick<
+  ReleaseFacts,
+  "config" | "switched" | "previousUpstream" | "fresh" | "migrated" | "nginx"
+>;
 
 const undoFactsSchema = z.object({
   config: z.object({ base: z.string(), snapshot: z.string(), added: z.array(z.string()) }).nullable(),
@@ -14,6 +17,8 @@ const undoFactsSchema = z.object({
   previousUpstream: z.string(),
   fresh: z.object({ id: z.string(), name: z.string(), image: z.string(), state: z.string() }).nullable(),
   migrated: z.boolean(),
+  // A journal written before releases recorded nginx's id has none: the undo then finds the running nginx.
+  nginx: z.string().nullable().default(null),
 });
 
 const journalSchema = z.object({ record: releaseRecordSchema, left: undoFactsSchema });
@@ -21,10 +26,10 @@ export type InterruptedRelease = z.infer<typeof journalSchema>;
 
 /** The journal's text; the same facts give the same text, so it is rewritten only when the undo changes. */
 export function journalText(record: ReleaseRecord, f: ReleaseFacts): string {
-  const { config, switched, previousUpstream, fresh, migrated } = f;
+  const { config, switched, previousUpstream, fresh, migrated, nginx } = f;
   const entry: InterruptedRelease = {
     record: { ...record, result: "rolled-back" },
-    left: { config, switched, previousUpstream, fresh, migrated },
+    left: { config, switched, previousUpstream, fresh, migrated, nginx },
   };
   return `${JSON.stringify(entry)}\n`;
 }

@@ -4,8 +4,7 @@
  * healthy, switch, reload, verify, stop old. A failure before the release serves is undone by
  * `rollbackSteps`, built from what the steps left behind.
  */
-import { setTimeout as sleep } from "node:timers/promises";
-import { composeVersion, runMigrations, startBeside, startStack } from "../commands/compose.js";
+import { composeVersion, startBeside, startStack } from "../commands/compose.js";
 import {
   addedFiles,
   type ConfigShipment,
@@ -23,6 +22,9 @@ import {
   dockerVersion,
   listAppContainers,
   listProjectVolumes,
+  migrateIn,
+  NOT_READY,
+  probeReady,
   pullImage,
   removeContainer,
   removeContainerIfPresent,
@@ -33,10 +35,14 @@ import { clearJournal, readJournal, writeJournal } from "../commands/journal.js"
 import { appendRelease, parseLedger, type ReleaseRecord, recentReleases } from "../commands/ledger.js";
 import type { LockHolder } from "../commands/lock.js";
 import {
+  drainNginx,
   edgeAnswers,
   ensureNginx,
+  findNginx,
   readUpstream,
   reloadNginx,
+  retiredWorkers,
+  STILL_DRAINING,
   testNginx,
   upstreamConf,
   writeUpstream,
@@ -58,10 +64,10 @@ import {
 import {
   type AppContainer,
   currentRelease,
-  healthVerdict,
   holdsNoData,
   MIN_FREE_BYTES,
   newContainer,
+  notReadyReason,
   parseContainers,
   parseFreeBytes,
   splitPinned,
@@ -76,9 +82,11 @@ export const RELEASE_TIMING = {
   stopGraceSeconds: 15,
   /** For the failed release's own container when it is undone: it serves nothing worth waiting for. */
   undoStopGraceSeconds: 5,
-  /** After the reload, for nginx's old workers to finish the requests they hold. */
-  drainSeconds: 2,
-  /** Between two looks at the new container's health. */
+  /** At most this long for nginx's retired workers to finish the requests they hold; usually far less. */
+  drainMaxSeconds: 10,
+  /** How long one readiness probe inside the new container asks before the deploy looks at its state. */
+  readyProbeSeconds: 5,
+  /** After a probe that could not run (the container restarting), before the next. */
   healthPollSeconds: 1,
   /** Between two looks through the public URL (and at nginx's log) in the watch window. */
   watchPollSeconds: 2,
@@ -157,6 +165,10 @@ export interface ReleaseFacts {
   migrated: boolean;
   /** The container the release started; the undo stops and removes it. */
   fresh: AppContainer | null;
+  /** The running nginx container's id, found once before the switch: each nginx action is a `docker exec` into it. */
+  nginx: string | null;
+  /** nginx workers the reloads retired (their PIDs): the drain waits until they have exited. */
+  retired: string[];
   /** From the switch on, the undo points nginx back at previousUpstream. */
   switched: boolean;
   /** ms since the epoch when the switch began: the watch window counts nginx's answers from there. */
@@ -183,6 +195,8 @@ export function startingFacts(): ReleaseFacts {
     volumes: [],
     migrated: false,
     fresh: null,
+    nginx: null,
+    retired: [],
     switched: false,
     switchedAt: 0,
     backups: [],
@@ -325,27 +339,9 @@ export function release(ctx: DeployContext, input: ReleaseInput): Operation<Rele
             }),
           ];
         return [
-          ...(request.migrate
-            ? [
-                step<ReleaseFacts>(
-                  "migrate",
-                  { ...runMigrations(env, request.image, request.release), okExitCodes: ANY_EXIT },
-                  {
-                    // The migrate service logs its error on stdout, so a failure carries the end of that log.
-                    keep: ({ exitCode, stdout }, f) => {
-                      if (exitCode !== 0) {
-                        const tail = stdout.trim().split("\n").slice(-5).join("\n");
-                        throw new Error(
-                          `the migrate service of ${request.release} exited ${exitCode}; the end of its log:\n${tail}`,
-                        );
-                      }
-                      f.migrated = true;
-                    },
-                  },
-                ),
-              ]
-            : []),
-          step("start beside", startBeside(env, request.image, request.release, running.length)),
+          step("start beside", startBeside(env, request.image, request.release, running.length), {
+            note: "not ready until its migrations are applied: its /readyz checks the schema",
+          }),
         ];
       }),
       step("find the new container", listAppContainers(env), {
@@ -355,13 +351,42 @@ export function release(ctx: DeployContext, input: ReleaseInput): Operation<Rele
       }),
       later((f) => {
         const fresh = f.fresh as AppContainer;
+        if (!request.migrate || f.before.filter(isRunning).length === 0) return [];
+        return [
+          step<ReleaseFacts>(
+            "migrate",
+            { ...migrateIn(fresh.id), okExitCodes: ANY_EXIT },
+            {
+              // migrate logs its error on stdout, so a failure carries the end of that log.
+              keep: ({ exitCode, stdout }, f) => {
+                if (exitCode !== 0) {
+                  const tail = stdout.trim().split("\n").slice(-5).join("\n");
+                  throw new Error(
+                    `the migrations of ${request.release} failed in ${fresh.name} (exit ${exitCode}); the end of its log:\n${tail}`,
+                  );
+                }
+                f.migrated = true;
+              },
+              note: `in the new container (${fresh.name} here): applies what is pending, nothing else when nothing is`,
+            },
+          ),
+        ];
+      }),
+      later((f) => {
+        const fresh = f.fresh as AppContainer;
         // The release serving now stays as nginx's backup through the watch window (none on a first release).
         const backups = env.watch.seconds > 0 ? f.before.filter(isRunning).map((c) => c.name) : [];
         return [
-          effect("wait healthy", (_, x) => waitHealthy(env, x.runner, fresh, timing, x.signal), {
-            shows: containerHealth(fresh.id),
+          effect("wait healthy", (_, x) => waitReady(env, x.runner, fresh, timing, x.signal), {
+            shows: probeReady(fresh.id, timing.readyProbeSeconds),
             detail: () => fresh.name,
-            note: `until "healthy", at most ${env.timeouts.healthSeconds} s`,
+            note: `until its /readyz answers 200 (asked inside it ten times a second, not at Docker's health interval), at most ${env.timeouts.healthSeconds} s`,
+          }),
+          step("find nginx", findNginx(env), {
+            keep: (r, f) => {
+              f.nginx = parseContainers(r.stdout).find(isRunning)?.id ?? null;
+            },
+            note: "its id, for one `docker exec` per nginx action; none running (a first release): compose starts it after the switch",
           }),
           step("switch upstream", writeUpstream(env, upstreamConf(fresh.name, backups)), {
             // A half-written switch is undone too: the previous upstream goes back whatever happened.
@@ -372,9 +397,21 @@ export function release(ctx: DeployContext, input: ReleaseInput): Operation<Rele
             },
             note: `stdin: conf.d/upstream.conf naming the container found above (${fresh.name} here)${backups.length ? `, the previous release's (${backups.join(", ")}) as backup` : ""}`,
           }),
-          step("start nginx if stopped", ensureNginx(env)),
-          step("nginx -t", testNginx(env)),
-          step("reload nginx", reloadNginx(env)),
+          later((f) =>
+            f.nginx
+              ? []
+              : [
+                  step("start nginx if stopped", ensureNginx(env)),
+                  step("find nginx (started)", findNginx(env), {
+                    keep: (r, f) => {
+                      const started = parseContainers(r.stdout).find(isRunning);
+                      if (!started) throw new Error("nginx is not running after compose started it");
+                      f.nginx = started.id;
+                    },
+                  }),
+                ],
+          ),
+          later((f) => nginxReload(env, f.nginx, "")),
         ];
       }),
       effect("verify through nginx", (f) => checkServing(request.release, f), {
@@ -402,16 +439,25 @@ export function release(ctx: DeployContext, input: ReleaseInput): Operation<Rele
           step("upstream without backup", writeUpstream(env, upstreamConf(fresh.name)), {
             note: `stdin: conf.d/upstream.conf naming ${fresh.name} alone`,
           }),
-          step("nginx -t (without backup)", testNginx(env)),
-          step("reload nginx (without backup)", reloadNginx(env)),
+          ...nginxReload(env, f.nginx, " (without backup)"),
         ];
       }),
     ],
     // The new release serves by now, so an old container that will not go away is reported, not rolled back for.
     after: [
-      effect("drain", () => sleep(timing.drainSeconds * 1000), {
-        note: `${timing.drainSeconds} s for nginx's old workers to finish the requests they hold`,
-      }),
+      later((f) =>
+        f.retired.length
+          ? [
+              step("drain", drainNginx(env, f.nginx, f.retired, timing.drainMaxSeconds), {
+                detail: (r) =>
+                  r.exitCode === STILL_DRAINING
+                    ? `${r.stdout.trim()} retired nginx workers still busy after ${timing.drainMaxSeconds} s`
+                    : "nginx's retired workers are done",
+                note: `until the nginx workers the reloads retired have answered what they hold and exited, at most ${timing.drainMaxSeconds} s`,
+              }),
+            ]
+          : [],
+      ),
       step("find old containers", listAppContainers(env), {
         keep: (r, f) => {
           f.old = parseContainers(r.stdout).filter((c) => c.id !== f.fresh?.id);
@@ -534,7 +580,25 @@ export function shipConfigSteps<F extends { config: ConfigChange | null }>(
   ];
 }
 
-async function waitHealthy(
+/** `nginx -t`, then the reload, whose retired workers the drain waits for; `suffix` names the second switch. */
+function nginxReload(env: Environment, nginx: string | null, suffix: string): Step<ReleaseFacts>[] {
+  return [
+    step(`nginx -t${suffix}`, testNginx(env, nginx)),
+    step(`reload nginx${suffix}`, reloadNginx(env, nginx), {
+      keep: (r, f) => {
+        f.retired = [...new Set([...f.retired, ...retiredWorkers(r.stdout)])];
+      },
+      note: "prints the PIDs of the workers it retires, for the drain",
+    }),
+  ];
+}
+
+/**
+ * Until the new container's /readyz answers 200, asked from inside it (probeReady), not at Docker's next
+ * health interval; Docker's healthcheck stays what watches it from then on. A container that stopped or
+ * restarts will not become ready by waiting, so that ends the wait at once.
+ */
+async function waitReady(
   env: Environment,
   runner: Runner,
   container: AppContainer,
@@ -543,16 +607,20 @@ async function waitHealthy(
 ): Promise<void> {
   const deadline = Date.now() + env.timeouts.healthSeconds * 1000;
   for (;;) {
-    const verdict = healthVerdict((await runner.run(containerHealth(container.id))).stdout);
-    if (verdict.kind === "healthy") return;
-    if (verdict.kind === "failed")
-      throw new Error(`${container.name} will not become healthy: ${verdict.reason}`);
+    const seconds = Math.min(timing.readyProbeSeconds, Math.max(1, (deadline - Date.now()) / 1000));
+    const probe = await runner.run({ ...probeReady(container.id, seconds), okExitCodes: ANY_EXIT });
+    if (probe.exitCode === 0) return;
+    const stopped = notReadyReason((await runner.run(containerHealth(container.id))).stdout);
+    if (stopped) throw new Error(`${container.name} will not become healthy: ${stopped}`);
     if (Date.now() > deadline) {
+      const answer = probe.exitCode === NOT_READY ? probe.stdout.trim() : probe.stderr.trim();
       throw new Error(
-        `${container.name} was not healthy after ${env.timeouts.healthSeconds} s (its healthcheck keeps failing)`,
+        `${container.name} was not healthy after ${env.timeouts.healthSeconds} s (its /readyz: ${answer || "no answer"})`,
       );
     }
-    await pause(timing.healthPollSeconds, signal);
+    // A probe that waited its seconds asks again at once; one that could not run waits a little first.
+    if (probe.exitCode === NOT_READY) signal?.throwIfAborted();
+    else await pause(timing.healthPollSeconds, signal);
   }
 }
 
@@ -584,8 +652,8 @@ export function rollbackSteps(
   }
   if (left.switched) {
     steps.push(step("restore upstream", writeUpstream(env, left.previousUpstream)));
-    steps.push(step("nginx -t", testNginx(env)));
-    steps.push(step("reload nginx", reloadNginx(env)));
+    steps.push(step("nginx -t", testNginx(env, left.nginx)));
+    steps.push(step("reload nginx", reloadNginx(env, left.nginx)));
   }
   if (left.fresh) {
     const { id, name } = left.fresh;
@@ -676,6 +744,9 @@ export function releasePlan(
     before: [...containers],
     volumes: [...volumes],
     fresh: { id: "<new container>", name: "NEW-CONTAINER", image: request.image, state: "running" },
+    // A first release finds nginx only once compose has started it.
+    nginx: containers.some(isRunning) ? "<nginx container id>" : null,
+    retired: ["<PIDs the reloads printed>"],
     old: [...containers],
     backups: env.watch.seconds > 0 ? containers.filter(isRunning).map((c) => c.name) : [],
     config: ctx.config

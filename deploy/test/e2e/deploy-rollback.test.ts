@@ -197,7 +197,7 @@ describe("deploy and rollback on a real engine through nginx", () => {
     await expectRolledBack(run, "v3c");
   });
 
-  it("rolls back a release whose migration fails, before any new container starts", async () => {
+  it("rolls back a release whose migration fails in its new container (no traffic reached it): the container goes with the undo", async () => {
     const run = await deploy("broken-migration", "v4");
     expect(run.exitCode).toBe(1);
     expect(run.stderr).toMatch(/deploy of v4 failed at "migrate"/);

@@ -69,7 +69,7 @@ async function ship(release: string): Promise<ConfigChange> {
 async function rollBack(change: ConfigChange): Promise<void> {
   const steps = rollbackSteps(
     env,
-    { config: change, switched: false, previousUpstream: "", fresh: null, migrated: false },
+    { config: change, switched: false, nginx: null, previousUpstream: "", fresh: null, migrated: false },
     releaseRecord(),
   );
   for (const { name, command } of steps) if (name !== "ledger" && command) await ctx.runner.run(command);

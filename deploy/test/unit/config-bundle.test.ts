@@ -80,6 +80,7 @@ describe("the configuration a deploy ships", () => {
       env,
       {
         switched: true,
+        nginx: null,
         migrated: false,
         previousUpstream: "upstream app {}",
         fresh: null,

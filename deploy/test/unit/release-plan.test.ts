@@ -50,14 +50,16 @@ describe("release plan", () => {
     const steps = plan({ image, release: "r2" }, [blue]).map((s) => s.step);
     const at = (name: string) => steps.indexOf(name);
     expect(at("lock")).toBe(3);
-    expect(at("backup")).toBeLessThan(at("migrate"));
-    expect(at("migrate")).toBeLessThan(at("start beside"));
-    expect(at("start beside")).toBeLessThan(at("wait healthy"));
+    expect(at("backup")).toBeLessThan(at("start beside"));
+    // Migrated from inside the new container, which serves nothing until it is ready.
+    expect(at("start beside")).toBeLessThan(at("migrate"));
+    expect(at("migrate")).toBeLessThan(at("wait healthy"));
     expect(at("wait healthy")).toBeLessThan(at("switch upstream"));
     expect(at("switch upstream")).toBeLessThan(at("nginx -t"));
     expect(at("nginx -t")).toBeLessThan(at("reload nginx"));
     expect(at("reload nginx")).toBeLessThan(at("verify through nginx"));
-    expect(at("verify through nginx")).toBeLessThan(at("stop shipyard-app-1"));
+    expect(at("verify through nginx")).toBeLessThan(at("drain"));
+    expect(at("drain")).toBeLessThan(at("stop shipyard-app-1"));
     expect(steps.at(-1)).toBe("unlock");
   });
 
@@ -144,7 +146,7 @@ describe("rollback plan", () => {
   it("after the switch: traffic back to the old release first, then the new container away, then the ledger", () => {
     const steps = rollbackSteps(
       env,
-      { previousUpstream, fresh: green, switched: true, migrated: true, config: null },
+      { previousUpstream, fresh: green, switched: true, migrated: true, config: null, nginx: "ngx" },
       record,
     );
     expect(steps.map((s) => s.name)).toEqual([
@@ -159,7 +161,14 @@ describe("rollback plan", () => {
   });
 
   it("before the switch nginx is left alone; nothing started means only the ledger entry", () => {
-    const left = { previousUpstream, fresh: null, switched: false, migrated: false, config: null };
+    const left = {
+      previousUpstream,
+      fresh: null,
+      switched: false,
+      migrated: false,
+      config: null,
+      nginx: null,
+    };
     expect(rollbackSteps(env, { ...left, fresh: green }, record).map((s) => s.name)).toEqual([
       "stop shipyard-app-2",
       "remove shipyard-app-2",

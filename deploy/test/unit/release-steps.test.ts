@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from "vitest";
 import type { Command } from "../../src/commands/argv.js";
-import { composeVersion, runMigrations, startBeside, startStack } from "../../src/commands/compose.js";
+import { composeVersion, startBeside, startStack } from "../../src/commands/compose.js";
 import {
   listArchive,
   packBundle,
@@ -21,6 +21,9 @@ import {
   dockerVersion,
   listAppContainers,
   listProjectVolumes,
+  migrateIn,
+  NOT_READY,
+  probeReady,
   pullImage,
   removeContainer,
   removeContainerIfPresent,
@@ -31,7 +34,9 @@ import { clearJournal, readJournal, writeJournal } from "../../src/commands/jour
 import { appendRelease, recentReleases } from "../../src/commands/ledger.js";
 import { acquireLock, lockHolderSchema, releaseLock } from "../../src/commands/lock.js";
 import {
+  drainNginx,
   ensureNginx,
+  findNginx,
   readUpstream,
   reloadNginx,
   testNginx,
@@ -57,6 +62,9 @@ const image = `registry.example.com/shop/app@${digest}`;
 const OLD_UPSTREAM = upstreamConf("shipyard-app-1");
 const blue: AppContainer = { id: "aaa", name: "shipyard-app-1", image: "app@sha256:old", state: "running" };
 const green: AppContainer = { id: "bbb", name: "shipyard-app-2", image, state: "running" };
+const nginx: AppContainer = { id: "ngx", name: "shipyard-nginx-1", image: "nginx:stable", state: "running" };
+/** The workers nginx runs before a reload: what each reload prints and the drain waits for. */
+const WORKERS = "7\n8\n";
 const shipment = { source: "/repo", files: ["compose/compose.yaml", "nginx/nginx.conf"] };
 const snapshot = `${state}/config-before-r2.tar`;
 const line = (c: Command) => c.argv.join(" ");
@@ -105,6 +113,8 @@ function scene(failAt?: string, answers: (c: Command) => Answer = () => undefine
     if (text === line(listProjectVolumes(env))) return { stdout: `${VOLUME}\n` };
     if (text.includes("--scale")) containers = [...containers, green];
     if (program === "docker" && sub === "inspect") return { stdout: "running healthy\n" };
+    if (text === line(findNginx(env))) return { stdout: ps([nginx]) };
+    if (text === line(reloadNginx(env, "ngx"))) return { stdout: WORKERS };
     if (readable(c) === EDGE_ANSWERS) return { stdout: "40 0\n" };
     if (text === line(CERTIFICATE.certificate(""))) return { stdout: SERVED_PEM };
     return undefined;
@@ -135,7 +145,7 @@ function scene(failAt?: string, answers: (c: Command) => Answer = () => undefine
       looked.push(release);
       return current === failAt ? `${failAt} broke` : undefined;
     },
-    timing: { ...RELEASE_TIMING, drainSeconds: 0, watchPollSeconds: 0.1 },
+    timing: { ...RELEASE_TIMING, drainMaxSeconds: 1, watchPollSeconds: 0.1 },
   };
   return { ctx, host, local, progress, stderr, served, trusted, looked, after };
 }
@@ -190,16 +200,21 @@ describe("a release, run against FakeRunner", () => {
       JOURNAL,
       ...[unpackBundle(".", bundle), pullImage(image), readUpstream(env)].map(line),
       JOURNAL,
-      line(runMigrations(env, image, "r2")),
-      JOURNAL,
       ...[startBeside(env, image, "r2", 1), listAppContainers(env)].map(line),
       JOURNAL,
-      line(containerHealth("bbb")),
+      line(migrateIn("bbb")),
       JOURNAL,
-      ...[writeUpstream(env, ""), ensureNginx(env), testNginx(env), reloadNginx(env)].map(line),
+      ...[probeReady("bbb", 5), findNginx(env)].map(line),
+      // nginx's id (the undo reloads it), then the switch.
+      JOURNAL,
+      JOURNAL,
+      ...[writeUpstream(env, ""), testNginx(env, "ngx"), reloadNginx(env, "ngx")].map(line),
       EDGE_ANSWERS,
       EDGE_ANSWERS,
-      ...[writeUpstream(env, ""), testNginx(env), reloadNginx(env), clearJournal(state)].map(line),
+      ...[writeUpstream(env, ""), testNginx(env, "ngx"), reloadNginx(env, "ngx"), clearJournal(state)].map(
+        line,
+      ),
+      line(drainNginx(env, "ngx", ["7", "8"], 1)),
       ...[listAppContainers(env), stopContainer("aaa", 15), removeContainer("aaa")].map(line),
       ...[appendRelease(state, releaseRecord()), removeSnapshot(snapshot)].map(line),
       line(releaseLock(state, token(host))),
@@ -235,8 +250,11 @@ describe("a release, run against FakeRunner", () => {
 
   it("a first release (no app container, no volume of the project): no backup, as there is no data yet, said in the output and the ledger", async () => {
     let stackStarted = false;
+    let nginxStarted = false;
     const first = scene(undefined, (c) => {
       if (line(c) === line(recentReleases(state, 200))) return { stdout: "" };
+      if (line(c) === line(ensureNginx(env))) nginxStarted = true;
+      if (line(c) === line(findNginx(env))) return { stdout: nginxStarted ? ps([nginx]) : "" };
       if (line(c) === line(startStack(env, image, "r1"))) stackStarted = true;
       if (line(c) === line(listAppContainers(env))) return { stdout: stackStarted ? ps([green]) : "" };
       if (line(c) === line(listProjectVolumes(env))) return { stdout: "" };
@@ -270,15 +288,13 @@ describe("a release, run against FakeRunner", () => {
       JOURNAL,
       line(listAppContainers(env)),
       JOURNAL,
-      line(containerHealth("bbb")),
+      // No nginx runs yet: compose starts it once the upstream names the new container.
+      ...[probeReady("bbb", 5), findNginx(env)].map(line),
       JOURNAL,
-      ...[
-        writeUpstream(env, ""),
-        ensureNginx(env),
-        testNginx(env),
-        reloadNginx(env),
-        clearJournal(state),
-      ].map(line),
+      ...[writeUpstream(env, ""), ensureNginx(env), findNginx(env)].map(line),
+      JOURNAL,
+      ...[testNginx(env, "ngx"), reloadNginx(env, "ngx"), clearJournal(state)].map(line),
+      line(drainNginx(env, "ngx", ["7", "8"], 1)),
       ...[listAppContainers(env), appendRelease(state, releaseRecord())].map(line),
       line(removeSnapshot(`${state}/config-before-r1.tar`)),
       line(releaseLock(state, token(first.host))),
@@ -356,12 +372,13 @@ describe("a release, run against FakeRunner", () => {
     "undoes a release interrupted by %s like a failure: r1 serves, the ledger says why, the lock is released",
     async (signalName) => {
       const interrupt = new AbortController();
-      // The interrupt comes while the release waits for its container to become healthy.
+      // The interrupt comes while the release waits for its container to become ready.
       let polls = 0;
       const healthy = scene(undefined, (c) => {
-        if (line(c) !== line(containerHealth("bbb"))) return undefined;
+        if (line(c) === line(containerHealth("bbb"))) return { stdout: "running starting\n" };
+        if (line(c) !== line(probeReady("bbb", 5))) return undefined;
         if (++polls === 1) interrupt.abort(new Interrupted(signalName));
-        return { stdout: "running starting\n" };
+        return { exitCode: NOT_READY, stdout: "503 {}\n" };
       });
       const error = await deploy({ ...healthy.ctx, signal: interrupt.signal }, request).catch(
         (e: Error) => e,
@@ -393,11 +410,13 @@ describe("a release, run against FakeRunner", () => {
     await deploy(ctx, request);
     const journals = host.ran.filter((c) => line(c) === JOURNAL).map((c) => parseJournal(c.stdin ?? ""));
     expect(journals.map((j) => j?.left)).toEqual([
-      { config: null, switched: false, previousUpstream: "", fresh: null, migrated: false },
+      { config: null, switched: false, previousUpstream: "", fresh: null, migrated: false, nginx: null },
       expect.objectContaining({ config: { base: ".", snapshot, added: ["nginx/nginx.conf"] } }),
       expect.objectContaining({ previousUpstream: OLD_UPSTREAM, migrated: false }),
-      expect.objectContaining({ migrated: true, fresh: null }),
-      expect.objectContaining({ fresh: green, switched: false }),
+      // Migrated inside the new container, which the undo removes: it is known first.
+      expect.objectContaining({ fresh: green, migrated: false }),
+      expect.objectContaining({ fresh: green, migrated: true }),
+      expect.objectContaining({ nginx: "ngx", switched: false }),
       // Written before the switch runs: a run killed during it leaves the undo the previous upstream.
       expect.objectContaining({ fresh: green, switched: true }),
     ]);
@@ -422,9 +441,10 @@ describe("a release, run against FakeRunner", () => {
     const recovery = host.lines.slice(host.lines.indexOf(line(readJournal(state))) + 1);
     expect(recovery.slice(0, 7)).toEqual(
       [
+        // Its journal predates nginx's id: each nginx command finds the running nginx itself.
         writeUpstream(env, OLD_UPSTREAM),
-        testNginx(env),
-        reloadNginx(env),
+        testNginx(env, null),
+        reloadNginx(env, null),
         stopContainerIfPresent("ccc", 5),
         removeContainerIfPresent("ccc"),
         appendRelease(state, releaseRecord()),
@@ -447,12 +467,10 @@ describe("a release, run against FakeRunner", () => {
 
   it("fails a migration that exits non-zero with the end of its log", async () => {
     const { ctx } = scene(undefined, (c) =>
-      line(c) === line(runMigrations(env, image, "r2"))
-        ? { exitCode: 1, stdout: "migrating\nno_such_table\n" }
-        : undefined,
+      line(c) === line(migrateIn("bbb")) ? { exitCode: 1, stdout: "migrating\nno_such_table\n" } : undefined,
     );
     await expect(deploy(ctx, request)).rejects.toThrow(
-      'deploy of r2 failed at "migrate": the migrate service of r2 exited 1; the end of its log:\nmigrating\nno_such_table\n  undone: restore config',
+      'deploy of r2 failed at "migrate": the migrations of r2 failed in shipyard-app-2 (exit 1); the end of its log:\nmigrating\nno_such_table\n  undone: restore config',
     );
   });
 });
@@ -462,8 +480,8 @@ const UNDO: Record<string, Command> = {
   "restore config": restoreConfig(".", snapshot),
   "remove added config": removeConfigFiles(".", ["nginx/nginx.conf"]),
   "restore upstream": writeUpstream(env, OLD_UPSTREAM),
-  "nginx -t": testNginx(env),
-  "reload nginx": reloadNginx(env),
+  "nginx -t": testNginx(env, "ngx"),
+  "reload nginx": reloadNginx(env, "ngx"),
   "stop shipyard-app-2": stopContainer("bbb", 5),
   "remove shipyard-app-2": removeContainer("bbb"),
   ledger: appendRelease(state, releaseRecord()),
@@ -481,13 +499,13 @@ const undoneAfter: [step: string, undone: string[]][] = [
   ["upload config", [...config, "ledger"]],
   ["pull", [...config, "ledger"]],
   ["current upstream", [...config, "ledger"]],
-  ["migrate", [...config, "ledger"]],
   ["start beside", [...config, "ledger"]],
   ["find the new container", [...config, "ledger"]],
+  ["migrate", [...config, ...container, "ledger"]],
   ["wait healthy", [...config, ...container, "ledger"]],
+  ["find nginx", [...config, ...container, "ledger"]],
   // A switch that broke half way is undone too: the previous upstream goes back whatever happened.
   ["switch upstream", [...config, ...upstream, ...container, "ledger"]],
-  ["start nginx if stopped", [...config, ...upstream, ...container, "ledger"]],
   ["nginx -t", [...config, ...upstream, ...container, "ledger"]],
   ["reload nginx", [...config, ...upstream, ...container, "ledger"]],
   ["verify through nginx", [...config, ...upstream, ...container, "ledger"]],
