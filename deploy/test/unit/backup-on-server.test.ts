@@ -526,7 +526,8 @@ describe("the CLI, from any machine", () => {
     const { entry } = await backup(s.ctx);
     const listed = await backupsCommand.run(cliContext(s));
     expect(listed.result).toEqual({ backups: [entry] });
-    expect(listed.summary[0]).toMatch(new RegExp(`^${entry.id} `));
+    expect(listed.summary[0]).toMatch(/^backup\s+created\s+size/);
+    expect(listed.summary[1]).toMatch(new RegExp(`^${entry.id} `));
   });
 
   it("backup --fetch-to says where the file is on the server and where its copy is here", async () => {
