@@ -30,11 +30,16 @@ export const REPO_ROOT = path.resolve(import.meta.dirname, "../../../..");
  * answers 503; "wrong-answers" is healthy by its healthcheck but answers users 500; "broken-migration" is
  * the release after it (it keeps that migration) and adds one that fails.
  */
-const EXPAND_MIGRATION = [
-  "USER root",
-  "RUN printf 'ALTER TABLE products ADD COLUMN e2e_note text;\\n' > migrations/1900000000000_e2e-expand.sql",
-  "USER node",
-].join("\n");
+const EXPAND_MIGRATION = "COPY e2e-expand.sql migrations/1900000000000_e2e-expand.sql";
+
+/**
+ * The files the variants COPY in: the app image has no shell, so a variant cannot RUN anything in it.
+ * Copied files are root's and readable, like the rest of the app.
+ */
+const VARIANT_FILES: Readonly<Record<string, string>> = {
+  "e2e-expand.sql": "ALTER TABLE products ADD COLUMN e2e_note text;\n",
+  "broken.sql": "ALTER TABLE no_such_table ADD COLUMN x int;\n",
+};
 
 const VARIANTS: Record<string, string> = {
   v1: 'LABEL org.shipyard.e2e.variant="v1"',
@@ -57,9 +62,7 @@ const VARIANTS: Record<string, string> = {
   "broken-migration": [
     'LABEL org.shipyard.e2e.variant="broken-migration"',
     EXPAND_MIGRATION,
-    "USER root",
-    "RUN printf 'ALTER TABLE no_such_table ADD COLUMN x int;\\n' > migrations/1999999999999_broken.sql",
-    "USER node",
+    "COPY broken.sql migrations/1999999999999_broken.sql",
   ].join("\n"),
 };
 export type Variant = keyof typeof VARIANTS & string;
@@ -129,16 +132,36 @@ export async function publishVariants(
   variants: Readonly<Record<string, string>> = VARIANTS,
 ): Promise<Record<string, string>> {
   const images: Record<string, string> = {};
-  for (const [name, lines] of Object.entries(variants)) {
-    const tag = `${repository}:${name}`;
-    await execa("docker", ["build", "--quiet", "--tag", tag, "-"], { input: `FROM ${base}\n${lines}\n` });
-    await execa("docker", ["push", "--quiet", tag]);
-    const { stdout } = await execa("docker", ["image", "inspect", "--format", "{{json .RepoDigests}}", tag]);
-    const digest = (JSON.parse(stdout) as string[]).find((d) => d.startsWith(`${repository}@`));
-    if (!digest) throw new Error(`no digest for ${tag} after push: ${stdout}`);
-    images[name] = digest;
+  const context = await mkdtemp(path.join(tmpdir(), "shipyard-variants-"));
+  try {
+    for (const [file, text] of Object.entries(VARIANT_FILES)) await writeFile(path.join(context, file), text);
+    for (const [name, lines] of Object.entries(variants)) {
+      images[name] = await publishVariant(
+        `${repository}:${name}`,
+        repository,
+        `FROM ${base}\n${lines}\n`,
+        context,
+      );
+    }
+  } finally {
+    await rm(context, { recursive: true, force: true });
   }
   return images;
+}
+
+/** Builds one variant from `context`, pushes it and returns its reference by digest. */
+async function publishVariant(
+  tag: string,
+  repository: string,
+  dockerfile: string,
+  context: string,
+): Promise<string> {
+  await execa("docker", ["build", "--quiet", "--tag", tag, "--file", "-", context], { input: dockerfile });
+  await execa("docker", ["push", "--quiet", tag]);
+  const { stdout } = await execa("docker", ["image", "inspect", "--format", "{{json .RepoDigests}}", tag]);
+  const digest = (JSON.parse(stdout) as string[]).find((d) => d.startsWith(`${repository}@`));
+  if (!digest) throw new Error(`no digest for ${tag} after push: ${stdout}`);
+  return digest;
 }
 
 export async function startDeployTarget(prefix: string): Promise<DeployTarget> {
