@@ -53,24 +53,20 @@ console.log(machineLine(rounds, loadAverages));
 console.log(
   `first start from the template this run: ${first.start.toFixed(2)} s (includes building it if this machine had none)\n`,
 );
+const row = (label: string, side: keyof typeof samples, what: keyof Timing) => ({
+  label,
+  values: seconds(side, what),
+  unit: "s",
+  digits: 2,
+});
 console.log(
   figureTable([
-    {
-      label: "start postgres, template",
-      values: seconds("postgres, template", "start"),
-      unit: "s",
-      digits: 2,
-    },
-    { label: "start postgres, initdb", values: seconds("postgres, initdb", "start"), unit: "s", digits: 2 },
-    { label: "start redis", values: seconds("redis", "start"), unit: "s", digits: 2 },
-    {
-      label: "start both (global setup)",
-      values: seconds("postgres and redis", "start"),
-      unit: "s",
-      digits: 2,
-    },
-    { label: "stop postgres, template", values: seconds("postgres, template", "stop"), unit: "s", digits: 2 },
-    { label: "stop postgres, initdb", values: seconds("postgres, initdb", "stop"), unit: "s", digits: 2 },
+    row("start postgres, template", "postgres, template", "start"),
+    row("start postgres, initdb", "postgres, initdb", "start"),
+    row("start redis", "redis", "start"),
+    row("start both (global setup)", "postgres and redis", "start"),
+    row("stop postgres, template", "postgres, template", "stop"),
+    row("stop postgres, initdb", "postgres, initdb", "stop"),
   ]),
 );
 console.log(
