@@ -6,6 +6,8 @@ import { join } from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
+import { releaseVars } from "../../deploy/src/commands/compose.js";
+import { localEnvironment } from "../../deploy/test/support/environment.js";
 import { chooseComposeCli, detectComposeCli } from "../docker/compose-cli.js";
 import { ComposeProject, composeArgv, type ServiceState, stackReady } from "../docker/compose-project.js";
 import { ensureDockerTools } from "../docker/engine.js";
@@ -148,6 +150,34 @@ describe("compose files, as Compose reads them", () => {
       (failure: { all?: string }) => failure.all ?? "",
     );
     expect(error).toMatch(/set REDIS_PASSWORD in compose\/\.env \(compose\/init-env\.sh writes one\)/);
+  });
+
+  it("takes the app's port and migrate command from what a deploy sets, word for word", async () => {
+    const env = localEnvironment("/srv/x");
+    const migrate = ["sh", "-c", "alembic upgrade head && echo 'schema at head'"];
+    const vars = releaseVars({ ...env, app: { port: 8000, migrate } }, "app:x", "r9");
+    const [file, args] = composeArgv(project.cli, project.spec, ["config"]);
+    const config = parse((await execa(file, args, { cwd: REPO_ROOT, env: vars })).stdout) as {
+      services: Record<string, { command?: string | string[]; environment?: Record<string, string> }>;
+    };
+    // v2 prints the command split; v1 prints the string and splits it with Python's shlex when it creates
+    // the container, so that split is what v1 will run.
+    const command = config.services.migrate?.command;
+    const words =
+      typeof command === "string"
+        ? JSON.parse(
+            (
+              await execa("/usr/bin/python3", [
+                "-c",
+                "import json, shlex, sys; print(json.dumps(shlex.split(sys.argv[1])))",
+                command,
+              ])
+            ).stdout,
+          )
+        : command;
+    expect(words).toEqual(migrate);
+    expect(config.services.app?.environment?.PORT).toBe("8000");
+    expect(config.services.app?.environment?.RELEASE_ID).toBe("r9");
   });
 
   it("takes every image from a variable, so a deploy can pin digests or use a mirror", async () => {

@@ -265,7 +265,7 @@ describe("compose stack on a real engine", () => {
     expect(migrations).toMatch(/\.sql/);
     expect(secretFiles.trim()).toBe("");
 
-    // The image's own HEALTHCHECK command (compose overrides it with /readyz), run in the live container.
+    // The image's own HEALTHCHECK command (compose sets only its timing; a release runs it too), in the live container.
     const healthcheck = image?.Config.Healthcheck?.Test ?? [];
     expect(healthcheck[0]).toBe("CMD");
     const probe = await execa("docker", ["exec", await stack().containerId("app"), ...healthcheck.slice(1)], {

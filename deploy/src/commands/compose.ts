@@ -23,8 +23,22 @@ export function compose(
   return { argv };
 }
 
-export function imageVars(image: string, release: string): Record<string, string> {
-  return { APP_IMAGE: image, RELEASE_ID: release };
+/**
+ * What compose.yaml interpolates for a release: the image, the release id, and the app's port and migrate
+ * command from the environment's `app` (compose splits a string `command:` into words as a shell would).
+ */
+export function releaseVars(env: Environment, image: string, release: string): Record<string, string> {
+  return {
+    APP_IMAGE: image,
+    RELEASE_ID: release,
+    APP_PORT: String(env.app.port),
+    APP_MIGRATE_COMMAND: env.app.migrate.map(shellWord).join(" "),
+  };
+}
+
+/** One word as compose's shell-like splitting reads it back: quoted unless it is plainly safe. */
+export function shellWord(word: string): string {
+  return /^[A-Za-z0-9_./:=@%+,-]+$/.test(word) ? word : `'${word.replaceAll("'", `'"'"'`)}'`;
 }
 
 /** One more app container from the new image beside the running ones, which --no-recreate leaves alone. */
@@ -40,7 +54,7 @@ export function startBeside(env: Environment, image: string, release: string, ru
       `${env.compose.appService}=${running + 1}`,
       env.compose.appService,
     ],
-    imageVars(image, release),
+    releaseVars(env, image, release),
   );
 }
 
@@ -49,7 +63,11 @@ export function startBeside(env: Environment, image: string, release: string, ru
  * order depends_on gives (data services healthy, migrations done), so a failing migration stops it.
  */
 export function startStack(env: Environment, image: string, release: string): Command {
-  return compose(env, ["up", "--detach", "--no-recreate", env.compose.appService], imageVars(image, release));
+  return compose(
+    env,
+    ["up", "--detach", "--no-recreate", env.compose.appService],
+    releaseVars(env, image, release),
+  );
 }
 
 export const composeVersion = (env: Environment): Command => compose(env, ["version"]);

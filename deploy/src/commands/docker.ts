@@ -52,48 +52,37 @@ export const containerHealth = (id: string): Command => ({
 
 /**
  * The release's migrations, applied from inside its new container (started beside, not yet serving): a
- * `docker exec` of the app's own `migrate`, which applies what is pending under node-pg-migrate's lock and
- * does nothing else when nothing is. A `compose run` of the migrate service made a container for it, 6 to
- * 15 s on a busy host even with nothing pending.
+ * `docker exec` of the app's own migrate command (`app.migrate`), which applies what is pending under its
+ * tool's lock and does nothing else when nothing is. A `compose run` of the migrate service made a
+ * container for it, 6 to 15 s on a busy host even with nothing pending.
  */
-export const migrateIn = (id: string): Command => ({
-  argv: ["docker", "exec", id, "node", "dist/cli.js", "migrate"],
+export const migrateIn = (id: string, migrate: readonly string[]): Command => ({
+  argv: ["docker", "exec", id, ...migrate],
 });
 
-/** `probeReady` exits so when /readyz did not answer 200 within its seconds; it prints the last answer. */
+/** The healthcheck Docker runs in the container (the image's, or compose's override), as JSON. */
+export const containerHealthcheck = (id: string): Command => ({
+  argv: ["docker", "inspect", "--format", "{{json .Config.Healthcheck}}", id],
+});
+
+/** `probeReady` exits so when the healthcheck did not pass within its seconds; it prints the check's last words. */
 export const NOT_READY = 3;
 
-// Node, as the image's healthcheck uses (slim images have no curl): asks /readyz ten times a second inside
-// one process, so the deploy sees readiness within a tenth of a second, not at Docker's next health interval.
-const PROBE_READY = `const [, url, seconds] = process.argv;
-const until = Date.now() + Number(seconds) * 1000;
-let last = "no answer";
-(async () => {
-  for (;;) {
-    try {
-      const r = await fetch(url, { signal: AbortSignal.timeout(2000) });
-      last = \`\${r.status} \${(await r.text()).slice(0, 300)}\`;
-      if (r.ok) process.exit(0);
-    } catch (e) {
-      last = String(e.cause?.code ?? e.message);
-    }
-    if (Date.now() > until) { console.log(last); process.exit(${NOT_READY}); }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-})();`;
+// On the host, one command however slow its SSH: runs the container's own healthcheck five times a second
+// until it passes, so the deploy sees readiness at once, not at Docker's next health interval (engines
+// before 25 have no start_interval), and in any language: the check is the image's.
+const PROBE_READY = `id=$1 seconds=$2
+shift 2
+end=$(( $(date +%s) + seconds ))
+while :; do
+  if last=$(timeout 10 docker exec "$id" "$@" 2>&1); then exit 0; fi
+  if [ "$(date +%s)" -ge "$end" ]; then printf '%s\n' "$last" | tail -n 3 | cut -c 1-300; exit ${NOT_READY}; fi
+  sleep 0.2
+done`;
 
-/** Asks the container's /readyz (the healthcheck's question) until it answers 200, at most `seconds`. */
-export const probeReady = (id: string, seconds: number, port = 3000): Command => ({
-  argv: [
-    "docker",
-    "exec",
-    id,
-    "node",
-    "-e",
-    PROBE_READY,
-    `http://127.0.0.1:${port}/readyz`,
-    String(Math.max(1, Math.ceil(seconds))),
-  ],
+/** Runs the container's healthcheck (`check`, what follows `docker exec <id>`) until it passes, at most `seconds`. */
+export const probeReady = (id: string, seconds: number, check: readonly string[]): Command => ({
+  argv: ["sh", "-c", PROBE_READY, "shipyard-ready", id, String(Math.max(1, Math.ceil(seconds))), ...check],
 });
 
 export const stopContainer = (id: string, graceSeconds: number): Command => ({

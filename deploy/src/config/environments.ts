@@ -94,6 +94,34 @@ const upload = z
       "docs/backups.md.",
   );
 
+/** The app as a release handles it, whatever its language; the defaults are the bundled Node sample's. */
+const app = z
+  .strictObject({
+    port: z
+      .number()
+      .int()
+      .min(1)
+      .max(65535)
+      .default(3000)
+      .describe(
+        "The port the app listens on in its container: compose gives it to the app as `PORT`, nginx's upstream names it.",
+      ),
+    migrate: z
+      .array(z.string().min(1))
+      .min(1)
+      .default(["node", "dist/cli.js", "migrate"])
+      .describe(
+        "The app's migrate command, as an argument list, run in the new release's container before it serves " +
+          "(and by compose's `migrate` service on a first release). It applies what is pending and does " +
+          "nothing when nothing is, e.g. `[alembic, upgrade, head]`.",
+      ),
+  })
+  .prefault({})
+  .describe(
+    "The app's port and migrate command. Its readiness is its image's own `HEALTHCHECK`, which must pass " +
+      "only when the app can serve (database, cache and schema): a release waits for it before the switch.",
+  );
+
 const environment = z.strictObject({
   target: z
     .discriminatedUnion("kind", [localTarget, sshTarget])
@@ -134,6 +162,7 @@ const environment = z.strictObject({
     .string()
     .min(1)
     .describe("Where the deploy lock and the release ledger live on the target host."),
+  app,
   publicUrl: z
     .url()
     .describe("Where the site answers through nginx: deploys verify and `status` checks health there."),

@@ -55,6 +55,19 @@ export function holdsNoData(containers: readonly AppContainer[], volumes: readon
  * why waiting longer is pointless (it exited, restarts, or Docker's own healthcheck already gave up on
  * it), or undefined while it may still become ready.
  */
+/**
+ * What follows `docker exec <id>` to run a container's healthcheck, from `docker inspect`'s JSON of its
+ * Config.Healthcheck: `["CMD", …]` as is, `["CMD-SHELL", "…"]` through the image's sh; none (no
+ * HEALTHCHECK, or `NONE`) is undefined, for the caller to refuse.
+ */
+export function healthcheckCommand(json: string): readonly string[] | undefined {
+  const test = (JSON.parse(json.trim() || "null") as { Test?: string[] } | null)?.Test ?? [];
+  const [kind, ...rest] = test;
+  if (kind === "CMD" && rest.length > 0) return rest;
+  if (kind === "CMD-SHELL" && rest[0]) return ["/bin/sh", "-c", rest[0]];
+  return undefined;
+}
+
 export function notReadyReason(line: string): string | undefined {
   const [status = "", health = ""] = line.trim().split(/\s+/);
   if (status !== "running") return `the container is ${status || "gone"}`;

@@ -18,6 +18,7 @@ import {
 } from "../commands/config.js";
 import {
   containerHealth,
+  containerHealthcheck,
   diskFree,
   dockerVersion,
   listAppContainers,
@@ -64,6 +65,7 @@ import {
 import {
   type AppContainer,
   currentRelease,
+  healthcheckCommand,
   holdsNoData,
   MIN_FREE_BYTES,
   newContainer,
@@ -340,7 +342,7 @@ export function release(ctx: DeployContext, input: ReleaseInput): Operation<Rele
           ];
         return [
           step("start beside", startBeside(env, request.image, request.release, running.length), {
-            note: "not ready until its migrations are applied: its /readyz checks the schema",
+            note: "not ready until its migrations are applied: its healthcheck checks the schema",
           }),
         ];
       }),
@@ -355,7 +357,7 @@ export function release(ctx: DeployContext, input: ReleaseInput): Operation<Rele
         return [
           step<ReleaseFacts>(
             "migrate",
-            { ...migrateIn(fresh.id), okExitCodes: ANY_EXIT },
+            { ...migrateIn(fresh.id, env.app.migrate), okExitCodes: ANY_EXIT },
             {
               // migrate logs its error on stdout, so a failure carries the end of that log.
               keep: ({ exitCode, stdout }, f) => {
@@ -378,9 +380,9 @@ export function release(ctx: DeployContext, input: ReleaseInput): Operation<Rele
         const backups = env.watch.seconds > 0 ? f.before.filter(isRunning).map((c) => c.name) : [];
         return [
           effect("wait healthy", (_, x) => waitReady(env, x.runner, fresh, timing, x.signal), {
-            shows: probeReady(fresh.id, timing.readyProbeSeconds),
+            shows: probeReady(fresh.id, timing.readyProbeSeconds, ["<its HEALTHCHECK command>"]),
             detail: () => fresh.name,
-            note: `until its /readyz answers 200 (asked inside it ten times a second, not at Docker's health interval), at most ${env.timeouts.healthSeconds} s`,
+            note: `until its own healthcheck passes (run in it five times a second, not at Docker's health interval), at most ${env.timeouts.healthSeconds} s`,
           }),
           step("find nginx", findNginx(env), {
             keep: (r, f) => {
@@ -388,7 +390,7 @@ export function release(ctx: DeployContext, input: ReleaseInput): Operation<Rele
             },
             note: "its id, for one `docker exec` per nginx action; none running (a first release): compose starts it after the switch",
           }),
-          step("switch upstream", writeUpstream(env, upstreamConf(fresh.name, backups)), {
+          step("switch upstream", writeUpstream(env, upstreamConf(fresh.name, backups, env.app.port)), {
             // A half-written switch is undone too: the previous upstream goes back whatever happened.
             leaves: (f) => {
               f.switched = true;
@@ -436,7 +438,7 @@ export function release(ctx: DeployContext, input: ReleaseInput): Operation<Rele
               note: `${env.watch.seconds} s: ${env.healthPath} and /version through ${env.publicUrl} every ${timing.watchPollSeconds} s, and the share of 5xx in nginx's log (at most ${env.watch.maxErrorPercent} %)`,
             },
           ),
-          step("upstream without backup", writeUpstream(env, upstreamConf(fresh.name)), {
+          step("upstream without backup", writeUpstream(env, upstreamConf(fresh.name, [], env.app.port)), {
             note: `stdin: conf.d/upstream.conf naming ${fresh.name} alone`,
           }),
           ...nginxReload(env, f.nginx, " (without backup)"),
@@ -594,8 +596,8 @@ function nginxReload(env: Environment, nginx: string | null, suffix: string): St
 }
 
 /**
- * Until the new container's /readyz answers 200, asked from inside it (probeReady), not at Docker's next
- * health interval; Docker's healthcheck stays what watches it from then on. A container that stopped or
+ * Until the new container's own healthcheck passes, run in it by probeReady, not at Docker's next health
+ * interval; Docker's healthcheck stays what watches it from then on. A container that stopped or
  * restarts will not become ready by waiting, so that ends the wait at once.
  */
 async function waitReady(
@@ -605,17 +607,24 @@ async function waitReady(
   timing: ReleaseTiming,
   signal?: AbortSignal,
 ): Promise<void> {
+  const check = healthcheckCommand((await runner.run(containerHealthcheck(container.id))).stdout);
+  if (!check)
+    throw new Error(
+      `${container.name} has no healthcheck: give the app's image a HEALTHCHECK that passes when it can serve (database, cache, schema), so a release knows when to switch`,
+    );
   const deadline = Date.now() + env.timeouts.healthSeconds * 1000;
   for (;;) {
     const seconds = Math.min(timing.readyProbeSeconds, Math.max(1, (deadline - Date.now()) / 1000));
-    const probe = await runner.run({ ...probeReady(container.id, seconds), okExitCodes: ANY_EXIT });
+    const probe = await runner.run({ ...probeReady(container.id, seconds, check), okExitCodes: ANY_EXIT });
     if (probe.exitCode === 0) return;
     const stopped = notReadyReason((await runner.run(containerHealth(container.id))).stdout);
     if (stopped) throw new Error(`${container.name} will not become healthy: ${stopped}`);
     if (Date.now() > deadline) {
-      const answer = probe.exitCode === NOT_READY ? probe.stdout.trim() : probe.stderr.trim();
+      const answer = (probe.exitCode === NOT_READY ? probe.stdout : probe.stderr)
+        .trim()
+        .replaceAll("\n", " ");
       throw new Error(
-        `${container.name} was not healthy after ${env.timeouts.healthSeconds} s (its /readyz: ${answer || "no answer"})`,
+        `${container.name} was not healthy after ${env.timeouts.healthSeconds} s (its healthcheck: ${answer || "no answer"})`,
       );
     }
     // A probe that waited its seconds asks again at once; one that could not run waits a little first.

@@ -271,7 +271,7 @@ export function setup(ctx: SetupContext, bundle: string): Operation<SetupFacts> 
           ? [
               step(
                 "install nginx upstream",
-                writeNewFile(paths.upstream, upstreamConf(env.compose.appService), "644"),
+                writeNewFile(paths.upstream, upstreamConf(env.compose.appService, [], env.app.port), "644"),
                 {
                   ...made("nginx upstream"),
                   note: `stdin: upstream.conf naming the ${env.compose.appService} service; each deploy rewrites it`,

@@ -3,9 +3,11 @@
  * follows `docker exec <id>`), so the readiness probe and the drain are checked by running them.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { readFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { execa } from "execa";
 import { describe, expect, it } from "vitest";
@@ -18,6 +20,7 @@ import {
   STILL_DRAINING,
   testNginx,
 } from "../../src/commands/nginx.js";
+import { healthcheckCommand } from "../../src/release/decisions.js";
 import { localEnvironment } from "../support/environment.js";
 
 const env = localEnvironment("/srv/x");
@@ -103,33 +106,83 @@ describe("nginx commands", () => {
 });
 
 describe("commands inside the new app container", () => {
-  it("migrate with the app's own CLI", () => {
-    expect(migrateIn("bbb").argv).toEqual(["docker", "exec", "bbb", "node", "dist/cli.js", "migrate"]);
+  it("migrate with the environment's migrate command", () => {
+    expect(migrateIn("bbb", ["node", "dist/cli.js", "migrate"]).argv).toEqual([
+      "docker",
+      "exec",
+      "bbb",
+      "node",
+      "dist/cli.js",
+      "migrate",
+    ]);
+    expect(migrateIn("bbb", ["alembic", "upgrade", "head"]).argv.slice(3)).toEqual([
+      "alembic",
+      "upgrade",
+      "head",
+    ]);
   });
 
-  it("probe: answers as soon as /readyz says 200, asking ten times a second", async () => {
-    let asked = 0;
-    const server = createServer((_, res) => res.writeHead(++asked < 4 ? 503 : 200).end("{}"));
+  it("healthcheck: the container's own, in either of Docker's forms; none is refused by the caller", () => {
+    expect(healthcheckCommand('{"Test":["CMD","node","-e","x"],"Interval":5000000000}')).toEqual([
+      "node",
+      "-e",
+      "x",
+    ]);
+    expect(healthcheckCommand('{"Test":["CMD-SHELL","curl -fs localhost/readyz"]}')).toEqual([
+      "/bin/sh",
+      "-c",
+      "curl -fs localhost/readyz",
+    ]);
+    expect(healthcheckCommand('{"Test":["NONE"]}')).toBeUndefined();
+    expect(healthcheckCommand("null\n")).toBeUndefined();
+  });
+
+  // The probe runs on the host; a `docker` on PATH that runs what follows `exec <id>` here stands in for
+  // the container, and the check is the Node image's own HEALTHCHECK, read from its Dockerfile.
+  async function probeHere(seconds: number, port: number) {
+    const bin = await mkdtemp(join(tmpdir(), "shipyard-probe-"));
+    try {
+      await writeFile(join(bin, "docker"), '#!/bin/sh\n[ "$1" = exec ] || exit 99\nshift 2\nexec "$@"\n', {
+        mode: 0o755,
+      });
+      const command = probeReady("bbb", seconds, await nodeImageHealthcheck());
+      const [file = "", ...args] = command.argv;
+      return await execa(file, args, {
+        reject: false,
+        env: { PATH: `${bin}:${process.env.PATH}`, PORT: String(port) },
+      });
+    } finally {
+      await rm(bin, { recursive: true, force: true });
+    }
+  }
+
+  async function nodeImageHealthcheck(): Promise<readonly string[]> {
+    const dockerfile = await readFile(new URL("../../../app/Dockerfile", import.meta.url), "utf8");
+    const json = /^HEALTHCHECK[^\n]*\\\n\s*CMD (\[.*\])$/m.exec(dockerfile)?.[1];
+    return healthcheckCommand(JSON.stringify({ Test: ["CMD", ...JSON.parse(json ?? "[]")] })) ?? [];
+  }
+
+  it("probe: passes as soon as the image's healthcheck does, which asks /readyz", async () => {
+    const asked: string[] = [];
+    const server = createServer((req, res) => {
+      asked.push(req.url ?? "");
+      res.writeHead(asked.length < 4 ? 503 : 200).end("{}");
+    });
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     try {
-      const { port } = server.address() as AddressInfo;
-      const command = probeReady("bbb", 5, port);
-      expect(command.argv.slice(0, 5)).toEqual(["docker", "exec", "bbb", "node", "-e"]);
-      expect(command.argv.slice(6)).toEqual([`http://127.0.0.1:${port}/readyz`, "5"]);
-      const probe = await inContainer(command.argv);
+      const probe = await probeHere(20, (server.address() as AddressInfo).port);
       expect(probe.exitCode).toBe(0);
-      expect(asked).toBe(4);
+      expect(asked).toEqual(["/readyz", "/readyz", "/readyz", "/readyz"]);
     } finally {
       server.close();
     }
-  });
+  }, 30_000);
 
-  it("probe: gives up after its seconds with the last answer", async () => {
+  it("probe: gives up after its seconds with the check's last words", async () => {
     const server = createServer((_, res) => res.writeHead(503).end('{"status":"not ready"}'));
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     try {
-      const { port } = server.address() as AddressInfo;
-      const probe = await inContainer(probeReady("bbb", 1, port).argv);
+      const probe = await probeHere(1, (server.address() as AddressInfo).port);
       expect(probe.exitCode).toBe(NOT_READY);
       expect(probe.stdout.trim()).toBe('503 {"status":"not ready"}');
     } finally {

@@ -91,6 +91,8 @@ describe("release plan", () => {
       "env",
       `APP_IMAGE=${image}`,
       "RELEASE_ID=r2",
+      "APP_PORT=3000",
+      "APP_MIGRATE_COMMAND=node dist/cli.js migrate",
       "docker",
       "compose",
       "--project-name",

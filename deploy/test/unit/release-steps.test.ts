@@ -17,6 +17,7 @@ import {
 } from "../../src/commands/config.js";
 import {
   containerHealth,
+  containerHealthcheck,
   diskFree,
   dockerVersion,
   listAppContainers,
@@ -63,6 +64,9 @@ const OLD_UPSTREAM = upstreamConf("shipyard-app-1");
 const blue: AppContainer = { id: "aaa", name: "shipyard-app-1", image: "app@sha256:old", state: "running" };
 const green: AppContainer = { id: "bbb", name: "shipyard-app-2", image, state: "running" };
 const nginx: AppContainer = { id: "ngx", name: "shipyard-nginx-1", image: "nginx:stable", state: "running" };
+/** The new container's healthcheck as `docker inspect` prints it: the probe runs it. */
+const HEALTHCHECK = '{"Test":["CMD","node","-e","check()"],"Interval":5000000000}\n';
+const CHECK = ["node", "-e", "check()"];
 /** The workers nginx runs before a reload: what each reload prints and the drain waits for. */
 const WORKERS = "7\n8\n";
 const shipment = { source: "/repo", files: ["compose/compose.yaml", "nginx/nginx.conf"] };
@@ -112,6 +116,7 @@ function scene(failAt?: string, answers: (c: Command) => Answer = () => undefine
     if (text === line(listAppContainers(env))) return { stdout: ps(containers) };
     if (text === line(listProjectVolumes(env))) return { stdout: `${VOLUME}\n` };
     if (text.includes("--scale")) containers = [...containers, green];
+    if (text === line(containerHealthcheck("bbb"))) return { stdout: HEALTHCHECK };
     if (program === "docker" && sub === "inspect") return { stdout: "running healthy\n" };
     if (text === line(findNginx(env))) return { stdout: ps([nginx]) };
     if (text === line(reloadNginx(env, "ngx"))) return { stdout: WORKERS };
@@ -202,9 +207,9 @@ describe("a release, run against FakeRunner", () => {
       JOURNAL,
       ...[startBeside(env, image, "r2", 1), listAppContainers(env)].map(line),
       JOURNAL,
-      line(migrateIn("bbb")),
+      line(migrateIn("bbb", env.app.migrate)),
       JOURNAL,
-      ...[probeReady("bbb", 5), findNginx(env)].map(line),
+      ...[containerHealthcheck("bbb"), probeReady("bbb", 5, CHECK), findNginx(env)].map(line),
       // nginx's id (the undo reloads it), then the switch.
       JOURNAL,
       JOURNAL,
@@ -289,7 +294,7 @@ describe("a release, run against FakeRunner", () => {
       line(listAppContainers(env)),
       JOURNAL,
       // No nginx runs yet: compose starts it once the upstream names the new container.
-      ...[probeReady("bbb", 5), findNginx(env)].map(line),
+      ...[containerHealthcheck("bbb"), probeReady("bbb", 5, CHECK), findNginx(env)].map(line),
       JOURNAL,
       ...[writeUpstream(env, ""), ensureNginx(env), findNginx(env)].map(line),
       JOURNAL,
@@ -376,7 +381,7 @@ describe("a release, run against FakeRunner", () => {
       let polls = 0;
       const healthy = scene(undefined, (c) => {
         if (line(c) === line(containerHealth("bbb"))) return { stdout: "running starting\n" };
-        if (line(c) !== line(probeReady("bbb", 5))) return undefined;
+        if (line(c) !== line(probeReady("bbb", 5, CHECK))) return undefined;
         if (++polls === 1) interrupt.abort(new Interrupted(signalName));
         return { exitCode: NOT_READY, stdout: "503 {}\n" };
       });
@@ -467,7 +472,9 @@ describe("a release, run against FakeRunner", () => {
 
   it("fails a migration that exits non-zero with the end of its log", async () => {
     const { ctx } = scene(undefined, (c) =>
-      line(c) === line(migrateIn("bbb")) ? { exitCode: 1, stdout: "migrating\nno_such_table\n" } : undefined,
+      line(c) === line(migrateIn("bbb", env.app.migrate))
+        ? { exitCode: 1, stdout: "migrating\nno_such_table\n" }
+        : undefined,
     );
     await expect(deploy(ctx, request)).rejects.toThrow(
       'deploy of r2 failed at "migrate": the migrations of r2 failed in shipyard-app-2 (exit 1); the end of its log:\nmigrating\nno_such_table\n  undone: restore config',
