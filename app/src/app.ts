@@ -16,6 +16,7 @@ import type { AppConfig } from "./config.js";
 import { createMetrics } from "./observability/metrics.js";
 import { OrderStore } from "./orders/order-store.js";
 import { requireAdmin } from "./plugins/admin-auth.js";
+import { apiDocs } from "./plugins/api-docs.js";
 import { healthRoutes } from "./plugins/health.js";
 import { metricsRoutes } from "./plugins/metrics.js";
 import { orderRoutes } from "./plugins/orders.js";
@@ -82,6 +83,9 @@ export async function buildApp({
   app.setNotFoundHandler((request, reply) =>
     reply.code(404).send({ error: "Not Found", message: `no route ${request.method} ${request.url}` }),
   );
+
+  // First: the docs describe the routes declared after them, and stay outside the rate limit and the metrics.
+  if (config.apiDocs) await app.register(apiDocs);
 
   // Counters live in Redis so every replica behind nginx shares one budget per client.
   await app.register(rateLimit, {

@@ -37,6 +37,7 @@ const serverFields = {
   CACHE_TTL_SECONDS: int(1, 86_400).default(60),
   DB_POOL_MAX: int(1, 200).default(10),
   SHUTDOWN_TIMEOUT_MS: int(100, 300_000).default(10_000),
+  API_DOCS: flag.default(true),
 };
 
 /** What each variable must look like, in words a person fixing a deploy can act on. */
@@ -55,6 +56,7 @@ const EXPECTED: Record<keyof typeof serverFields, string> = {
   CACHE_TTL_SECONDS: "an integer from 1 to 86400",
   DB_POOL_MAX: "an integer from 1 to 200",
   SHUTDOWN_TIMEOUT_MS: "an integer from 100 to 300000 (milliseconds)",
+  API_DOCS: "true or false",
 };
 
 export class ConfigError extends Error {
@@ -91,6 +93,8 @@ export interface AppConfig {
   cacheTtlSeconds: number;
   dbPoolMax: number;
   shutdownTimeoutMs: number;
+  /** Serve the OpenAPI document and Swagger UI at /docs. */
+  apiDocs: boolean;
 }
 
 /** Empty strings count as unset: compose and CI often pass `VAR=` for "use the default". */
@@ -113,6 +117,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): AppConfig {
     cacheTtlSeconds: v.CACHE_TTL_SECONDS,
     dbPoolMax: v.DB_POOL_MAX,
     shutdownTimeoutMs: v.SHUTDOWN_TIMEOUT_MS,
+    apiDocs: v.API_DOCS,
   };
 }
 

@@ -42,6 +42,12 @@ describe("the production image", () => {
     expect(unwanted).toEqual([]);
   });
 
+  it("keeps the files Swagger UI serves at /docs through the dependencies' pruning", () => {
+    const served = ["swagger-ui-bundle.js", "swagger-ui-standalone-preset.js", "swagger-ui.css", "index.css"];
+    const present = files.filter((file) => /\/node_modules\/@fastify\/swagger-ui\/static\/[^/]+$/.test(file));
+    expect(present.map((file) => file.split("/").at(-1))).toEqual(expect.arrayContaining(served));
+  });
+
   it("starts and checks its health with node, as a user other than root", async () => {
     const { stdout } = await execa("docker", ["image", "inspect", "--format", "{{json .Config}}", IMAGE]);
     const config = JSON.parse(stdout) as { User: string; Cmd: string[]; Healthcheck: { Test: string[] } };

@@ -3,6 +3,9 @@ import type { FastifyReply, FastifyRequest } from "fastify";
 
 const digest = (value: string) => createHash("sha256").update(value).digest();
 
+/** Every check requireAdmin made, so the API docs can tell which routes need the token from the routes themselves. */
+const adminChecks = new WeakSet<object>();
+
 /**
  * An onRequest hook that lets a request through only with `Authorization: Bearer <ADMIN_TOKEN>`.
  * onRequest runs before the body is parsed and validated, so a caller without the token learns nothing
@@ -12,7 +15,7 @@ const digest = (value: string) => createHash("sha256").update(value).digest();
  */
 export function requireAdmin(adminToken: string) {
   const expected = digest(adminToken);
-  return async (request: FastifyRequest, reply: FastifyReply) => {
+  const check = async (request: FastifyRequest, reply: FastifyReply) => {
     const header = request.headers.authorization ?? "";
     const given = header.startsWith("Bearer ") ? header.slice("Bearer ".length) : "";
     if (!timingSafeEqual(digest(given), expected)) {
@@ -22,4 +25,11 @@ export function requireAdmin(adminToken: string) {
       });
     }
   };
+  adminChecks.add(check);
+  return check;
+}
+
+/** Whether a route's onRequest hooks (one function or a list) include the admin check. */
+export function needsAdmin(onRequest: unknown): boolean {
+  return [onRequest].flat().some((hook) => typeof hook === "function" && adminChecks.has(hook));
 }

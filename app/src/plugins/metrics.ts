@@ -2,8 +2,16 @@ import type { FastifyPluginAsync } from "fastify";
 import fp from "fastify-plugin";
 import type { Metrics } from "../observability/metrics.js";
 
+declare module "fastify" {
+  interface FastifyContextConfig {
+    /** `false` leaves a route out of the HTTP request metrics: pages that are not the API (its docs). */
+    metrics?: boolean;
+  }
+}
+
 const metricsPlugin: FastifyPluginAsync<{ metrics: Metrics }> = async (app, { metrics }) => {
   app.addHook("onResponse", async (request, reply) => {
+    if (request.routeOptions.config.metrics === false) return;
     // The route pattern (/products/:id), never the raw URL, so label cardinality stays bounded.
     const labels = {
       method: request.method,

@@ -27,7 +27,16 @@ describe("loadConfig", () => {
       release: { id: "dev", revision: "unknown" },
       rateLimit: { max: 100, windowMs: 60_000 },
       shutdownTimeoutMs: 10_000,
+      apiDocs: true,
     });
+  });
+
+  it("turns the API docs off with API_DOCS=false, and names any other value", () => {
+    expect(loadConfig({ ...valid, API_DOCS: "false" }).apiDocs).toBe(false);
+    expect(loadConfig({ ...valid, API_DOCS: "0" }).apiDocs).toBe(false);
+    expect(problemsOf({ ...valid, API_DOCS: "off" })).toEqual([
+      "API_DOCS is invalid: expected true or false",
+    ]);
   });
 
   it("reads every variable, converting numbers and flags", () => {
