@@ -11,6 +11,7 @@ import pLimit from "p-limit";
 import type { Command } from "./commands/argv.js";
 import { knownHostsLine, sshArgv, sshCloseArgv, sshMasterArgv } from "./commands/ssh.js";
 import type { Environment, SshTarget } from "./config/environments.js";
+import { followPosition } from "./file-position.js";
 import { UsageError } from "./mistakes.js";
 import { ownedTempDir } from "./owned-temp-dir.js";
 
@@ -20,10 +21,24 @@ export interface RunResult {
   stderr: string;
 }
 
+/** What a caller follows while a command runs, for the progress it shows; the result is the same without it. */
+export interface Watch {
+  /** The size of each chunk as the command's output streams into `stdoutFile`, or else `stdinFile` into it. */
+  streamed?: (bytes: number) => void;
+  /**
+   * How far the command has got in a file it opens itself (pg_dump --file, pg_restore FILE), sampled
+   * while it runs: nothing of that file passes through this process to be counted. This machine's
+   * commands only (an SSH runner's process is ssh), and only where /proc shows it (Linux).
+   */
+  position?: { file: string; at: (bytes: number) => void };
+  /** Each line of its output as it prints it (docker pull's own progress). */
+  line?: (line: string) => void;
+}
+
 export interface Runner {
   /** Where commands run, for messages: "local" or "deploy@host:22". */
   readonly where: string;
-  run(command: Command): Promise<RunResult>;
+  run(command: Command, watch?: Watch): Promise<RunResult>;
   close(): Promise<void>;
 }
 
@@ -42,23 +57,57 @@ export class CommandFailed extends Error {
   }
 }
 
+/** Passes each chunk on unchanged, counting it on the way. */
+const counting = (count: (bytes: number) => void) => ({
+  *transform(chunk: unknown) {
+    count((chunk as Uint8Array).length);
+    yield chunk;
+  },
+  binary: true,
+});
+
+/** Passes each line on unchanged (newline included), showing it on the way. */
+const showing = (show: (line: string) => void) => ({
+  *transform(line: unknown) {
+    show(String(line));
+    yield line;
+  },
+  preserveNewlines: true,
+});
+
+/** stdin and stdout as the command and the watch ask: from and to files, counted or shown on the way. */
+function streams(command: Command, watch: Watch | undefined) {
+  const count = watch?.streamed ? [counting(watch.streamed)] : [];
+  // One stream is counted: the output, when there is a file for both.
+  const stdin = command.stdinFile
+    ? { stdin: [{ file: command.stdinFile }, ...(command.stdoutFile ? [] : count)] }
+    : { input: command.stdin, stdin: command.stdin === undefined ? ("ignore" as const) : undefined };
+  // Not kept in memory as well: a dump can be gigabytes, and nothing reads a file command's stdout.
+  if (command.stdoutFile)
+    return { ...stdin, stdout: [...count, { file: command.stdoutFile }], buffer: { stdout: false } };
+  return watch?.line ? { ...stdin, stdout: [showing(watch.line), "pipe" as const] } : stdin;
+}
+
 async function execute(
   argv: readonly string[],
   command: Command,
   where: string,
   timeoutSeconds: number,
+  watch?: Watch,
 ): Promise<RunResult> {
   const [file, ...args] = argv as [string, ...string[]];
-  const result = await execa(file, args, {
+  const subprocess = execa(file, args, {
     reject: false,
     env: command.env,
-    input: command.stdin,
-    ...(command.stdinFile ? { inputFile: command.stdinFile } : {}),
-    stdin: command.stdin === undefined && command.stdinFile === undefined ? "ignore" : undefined,
-    ...(command.stdoutFile ? { stdout: { file: command.stdoutFile } } : {}),
+    ...streams(command, watch),
     timeout: timeoutSeconds * 1000,
     stripFinalNewline: false,
   });
+  const following =
+    watch?.position && subprocess.pid !== undefined
+      ? followPosition(subprocess.pid, watch.position.file, watch.position.at)
+      : undefined;
+  const result = await subprocess.finally(() => following?.stop());
   const exitCode = result.exitCode ?? -1;
   if (exitCode !== 0 && !(command.okExitCodes ?? []).includes(exitCode)) {
     throw new CommandFailed(
@@ -74,7 +123,7 @@ async function execute(
 export function localRunner(timeoutSeconds: number): Runner {
   return {
     where: "local",
-    run: (command) => execute(command.argv, command, "local", timeoutSeconds),
+    run: (command, watch) => execute(command.argv, command, "local", timeoutSeconds, watch),
     close: async () => {},
   };
 }
@@ -141,14 +190,16 @@ export async function sshRunner(
   const sessions = pLimit(SSH_SESSIONS_PER_CONNECTION);
   return {
     where,
-    async run(command) {
+    async run(command, watch) {
       if (command.env) {
         throw new Error(
           `refusing to run \`${command.argv[0]}\` over SSH with environment variables: they cannot be passed without showing them in the remote argv`,
         );
       }
       // The command's timeout starts when it gets a session, not while it waits for one.
-      return sessions(() => execute(sshArgv(target, files, command.argv), command, where, timeoutSeconds));
+      return sessions(() =>
+        execute(sshArgv(target, files, command.argv), command, where, timeoutSeconds, watch),
+      );
     },
     close,
   };

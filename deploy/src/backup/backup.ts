@@ -5,7 +5,7 @@
  * the record in the catalog. A failure on the way leaves the catalog untouched and no file behind, and a
  * full backup directory is named as such.
  */
-import { chmod, copyFile, mkdir, rename, rm, stat, statfs } from "node:fs/promises";
+import { chmod, mkdir, rename, rm, stat, statfs } from "node:fs/promises";
 import path from "node:path";
 import { ageEncrypt } from "../commands/age.js";
 import { freeSpace } from "../commands/disk.js";
@@ -19,7 +19,7 @@ import {
   pgRestoreList,
 } from "../commands/postgres.js";
 import type { Environment } from "../config/environments.js";
-import type { PlannedStep } from "../progress.js";
+import type { PlannedStep, Progress } from "../progress.js";
 import { parseFreeBytes } from "../release/decisions.js";
 import { type Runner, runnerFor } from "../runner.js";
 import {
@@ -67,7 +67,7 @@ import {
   sourceOf,
   startingFacts,
 } from "./facts.js";
-import { checkArchive, fileSize, sha256File } from "./files.js";
+import { checkArchive, copyCounted, fileSize, sha256File } from "./files.js";
 import {
   backupOnServer,
   importOnServer,
@@ -150,9 +150,10 @@ function backupSteps(
 function copyOut(p: Paths, to: string): Step<BackupFacts> {
   return effect(
     "fetch",
-    async () => {
+    async (f, x) => {
       await mkdir(path.dirname(to), { recursive: true });
-      await copyFile(p.stored, to);
+      const size = (f.entry as BackupEntry).sizeBytes;
+      await x.progress.transfer(size, (moved) => copyCounted(p.stored, to, moved.add));
       await chmod(to, 0o600);
       return to;
     },
@@ -218,7 +219,11 @@ function dumpByUrl(ctx: BackupContext, p: Paths): Steps<BackupFacts> {
           "dump",
           async (f: BackupFacts, x) => {
             try {
-              await x.local.run(dump);
+              // pg_dump writes the file itself: its progress is how far it has written it.
+              await x.progress.transfer(null, async (moved) => {
+                await x.local.run(dump, { position: { file: p.partial, at: moved.reached } });
+                moved.reached(await fileSize(p.partial));
+              });
             } finally {
               await releaseSnapshot(f);
             }
@@ -239,7 +244,9 @@ function dumpInContainer(ctx: BackupContext, p: Paths): Steps<BackupFacts> {
     effect(
       "dump in container",
       async (_, x: Exec) => {
-        const result = await x.runner.run(dump);
+        const result = await x.progress.transfer(null, (moved) =>
+          x.runner.run(dump, { streamed: moved.add }),
+        );
         const report = parseContainerDumpReport(result.stderr);
         await chmod(p.partial, 0o600);
         return { report, size: await fileSize(p.partial), where: x.runner.where };
@@ -390,9 +397,9 @@ export async function uploadById(ctx: BackupContext, id: string): Promise<Backup
   return uploadCatalogued(ctx, findBackup(await readCatalog(ctx.directory), id));
 }
 
-async function copyIn(file: string, partial: string): Promise<void> {
+async function copyIn(file: string, partial: string, progress: Progress, size: number | null): Promise<void> {
   await checkArchive(file);
-  await copyFile(file, partial);
+  await progress.transfer(size, (moved) => copyCounted(file, partial, moved.add));
   await chmod(partial, 0o600);
 }
 
@@ -409,13 +416,13 @@ function importSteps(ctx: BackupContext, p: Paths, file: string, createdAt: Date
   return [
     effect(
       "import",
-      async (f: BackupFacts) => {
+      async (f: BackupFacts, x) => {
         // Known before the copy, so a copy that fills the directory can say what it needed.
         f.needs = await stat(file).then(
           (s) => s.size,
           () => null,
         );
-        await copyIn(file, p.partial);
+        await copyIn(file, p.partial, x.progress, f.needs);
       },
       { note: `copy ${file} into ${ctx.directory}; it must be a pg_dump custom-format archive` },
     ),

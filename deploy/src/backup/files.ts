@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
-import { createReadStream } from "node:fs";
+import { createReadStream, createWriteStream } from "node:fs";
 import { open, stat } from "node:fs/promises";
+import { Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { BackupRefused } from "./facts.js";
 
@@ -8,6 +9,17 @@ export async function sha256File(file: string): Promise<string> {
   const hash = createHash("sha256");
   await pipeline(createReadStream(file), hash);
   return hash.digest("hex");
+}
+
+/** Copies `from` to `to` (replacing it), counting each chunk on the way: the copy's progress, read once. */
+export async function copyCounted(from: string, to: string, count: (bytes: number) => void): Promise<void> {
+  const counter = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      count(chunk.length);
+      done(null, chunk);
+    },
+  });
+  await pipeline(createReadStream(from), counter, createWriteStream(to, { mode: 0o600 }));
 }
 
 export async function fileSize(file: string): Promise<number> {

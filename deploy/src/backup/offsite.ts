@@ -102,19 +102,23 @@ export interface Offsite {
   uploadedAt: string;
 }
 
-/** Uploads `file` (the stored backup `entry` describes) and its manifest; resolves once both read back right. */
+/**
+ * Uploads `file` (the stored backup `entry` describes) and its manifest; resolves once both read back right.
+ * `sent`: the bytes of the file sent so far, as the upload reports them.
+ */
 export async function uploadBackup(
   target: UploadTarget,
   env: NodeJS.ProcessEnv,
   file: string,
   entry: BackupEntry,
   now: () => Date = () => new Date(),
+  sent: (bytes: number) => void = () => {},
 ): Promise<Offsite> {
   const where = uploadLocation(target, entry);
   const client = s3Client(target, s3Credentials(env));
   try {
     // Multipart for large files, in parts, so a dump never has to fit in memory.
-    await new Upload({
+    const upload = new Upload({
       client,
       params: {
         Bucket: where.bucket,
@@ -123,7 +127,11 @@ export async function uploadBackup(
         ContentType: "application/octet-stream",
         Metadata: { sha256: entry.sha256, "backup-id": entry.id },
       },
-    }).done();
+    });
+    upload.on("httpUploadProgress", (p) => {
+      if (p.loaded !== undefined) sent(p.loaded);
+    });
+    await upload.done();
     const stored = await client.send(new HeadObjectCommand({ Bucket: where.bucket, Key: where.key }));
     if (stored.ContentLength !== entry.sizeBytes || stored.Metadata?.sha256 !== entry.sha256)
       throw new UploadFailed(

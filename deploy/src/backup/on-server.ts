@@ -53,7 +53,7 @@ import {
   sourceOf,
   startingFacts,
 } from "./facts.js";
-import { checkArchive, sha256File } from "./files.js";
+import { checkArchive, fileSize, sha256File } from "./files.js";
 import { applyRetention } from "./retention.js";
 import { serverCatalog } from "./server-catalog.js";
 import {
@@ -228,7 +228,7 @@ function fetchStep(p: Paths, local: string): Step<BackupFacts> {
       const entry = f.entry as BackupEntry;
       try {
         await mkdir(path.dirname(local), { recursive: true });
-        await x.runner.run(send);
+        await x.progress.transfer(entry.sizeBytes, (moved) => x.runner.run(send, { streamed: moved.add }));
         await chmod(local, 0o600);
         const actual = await sha256File(local);
         if (actual !== entry.sha256)
@@ -390,7 +390,8 @@ function importOnServerSteps(
         // Refused here, before anything reaches the server.
         await checkArchive(file);
         f.leftOnServer = [p.partial];
-        await x.runner.run(receive);
+        const size = await fileSize(file);
+        await x.progress.transfer(size, (moved) => x.runner.run(receive, { streamed: moved.add }));
       },
       {
         shows: receive,

@@ -22,9 +22,10 @@ import {
 import { archiveList, fileFacts, parseFileFacts, withStdinFrom } from "../commands/server-backup.js";
 import { UsageError } from "../mistakes.js";
 import type { PlannedStep } from "../progress.js";
-import type { Runner } from "../runner.js";
+import type { Runner, RunResult } from "../runner.js";
 import {
   attemptSteps,
+  type Exec,
   effect,
   type Operation,
   planOperation,
@@ -42,7 +43,7 @@ import {
   pathsFor,
   postgresContainer,
 } from "./context.js";
-import { sha256File } from "./files.js";
+import { fileSize, sha256File } from "./files.js";
 import { type ScratchFacts, scratchCheck, scratchLeftBehind } from "./scratch-check.js";
 import { serverCatalog } from "./server-catalog.js";
 import { compareCounts } from "./table-counts.js";
@@ -116,6 +117,24 @@ function restoreCommand(ctx: BackupContext, file: string): Command {
   return dumpsInContainer(ctx.environment)
     ? containerRestore(target, file)
     : pgRestore(ctx.tools, ctx.conn, file, ctx.conn.database, "replace");
+}
+
+/**
+ * The restore, with its progress where its bytes can be seen from here: streamed from this machine into
+ * the container, or read by pg_restore here from the file. A file kept on the server is read there.
+ */
+async function restoreWatched(ctx: BackupContext, plain: string, x: Exec): Promise<RunResult> {
+  const command = restoreCommand(ctx, plain);
+  if (backupsOnServer(ctx.environment)) return x.runner.run(command);
+  const size = await fileSize(plain).catch(() => null);
+  if (dumpsInContainer(ctx.environment))
+    return x.progress.transfer(size, (moved) => x.runner.run(command, { streamed: moved.add }));
+  return x.progress.transfer(size, async (moved) => {
+    const result = await x.local.run(command, { position: { file: plain, at: moved.reached } });
+    // Restored: pg_restore has read the archive through, whatever the last sample saw.
+    if (size !== null) moved.reached(size);
+    return result;
+  });
 }
 
 function checksumMismatch(entry: BackupEntry, stored: string, actual: string): BackupRefused {
@@ -216,7 +235,7 @@ export function restoreOperation(ctx: BackupContext, input: RestoreInput): Opera
         },
       ),
       // In the container, pg_restore runs on the host; by URL, here.
-      step("restore", restoreCommand(ctx, plain), { on: inContainer ? "host" : "local" }),
+      effect("restore", (_, x) => restoreWatched(ctx, plain, x), { shows: restoreCommand(ctx, plain) }),
       effect(
         "verify row counts",
         async (_, x) => {

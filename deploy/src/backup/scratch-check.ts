@@ -7,6 +7,7 @@ import { createDatabase, dropDatabase, pgRestore } from "../commands/postgres.js
 import { effect, type Step, step } from "../steps.js";
 import type { TableCount } from "./catalog.js";
 import { type BackupContext, POSTGRES_QUERIES } from "./context.js";
+import { fileSize } from "./files.js";
 import { compareCounts } from "./table-counts.js";
 
 /** What the check leaves behind and finds out. */
@@ -50,7 +51,15 @@ export function scratchCheck<F extends ScratchFacts>(
       "restore into scratch",
       async (_, x) => {
         try {
-          return await x.local.run(restore);
+          // pg_restore reads the file itself: its progress is how far it has read it. A file that cannot
+          // be read is pg_restore's to report.
+          const size = await fileSize(dump.file).catch(() => null);
+          return await x.progress.transfer(size, async (moved) => {
+            const result = await x.local.run(restore, { position: { file: dump.file, at: moved.reached } });
+            // Restored: it has read the archive through, whatever the last sample saw.
+            if (size !== null) moved.reached(size);
+            return result;
+          });
         } catch (error) {
           throw refuse(`the dump does not restore: ${(error as Error).message}`);
         }

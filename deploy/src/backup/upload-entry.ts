@@ -27,7 +27,9 @@ export async function uploadEntry(
     throw new Error(
       `${file} has sha256 ${actual}, not the ${entry.sha256} it was verified with; not uploading`,
     );
-  const offsite = await uploadBackup(target, ctx.env ?? process.env, file, entry, ctx.now);
+  const offsite = await ctx.progress.transfer(entry.sizeBytes, (moved) =>
+    uploadBackup(target, ctx.env ?? process.env, file, entry, ctx.now, moved.reached),
+  );
   const updated: BackupEntry = { ...entry, offsite };
   await catalog.update((all) => all.map((b) => (b.id === entry.id ? updated : b)));
   return updated;

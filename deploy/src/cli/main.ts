@@ -11,6 +11,7 @@ import { loadEnvironment } from "../config/environments.js";
 import { UsageError } from "../mistakes.js";
 import { Progress } from "../progress.js";
 import { didYouMean } from "../suggest.js";
+import { drawsLive, PROGRESS_VARIABLE } from "../transfer.js";
 import { checkFits, NO_OPTIONS, type Options, parseCommandLine } from "./args.js";
 import { auditCommand } from "./audit.js";
 import { backupCommand, backupsCommand, restoreCommand, uploadCommand } from "./backup.js";
@@ -66,10 +67,12 @@ export async function main(argv: string[]): Promise<number> {
   // Until the line is read: how a mistake in it is reported (--json: in the envelope, with the command).
   let options: Options = { ...NO_OPTIONS, json: argv.includes("--json") };
   let name = argv.find((arg) => NAMES.includes(arg)) ?? "";
-  const progress = new Progress();
+  let progress = new Progress();
   try {
     const line = parseCommandLine(argv);
     options = line.values;
+    const live = drawsLive(options.json, process.stderr.isTTY === true, process.env[PROGRESS_VARIABLE]);
+    progress = new Progress(undefined, { live });
     const [first, ...words] = line.positionals;
     if (first === "help") {
       process.stdout.write(`${helpText(words)}\n`);

@@ -48,7 +48,10 @@ const ENVIRONMENT = `environment:
   the variable named by notify.webhookUrlEnv                  the webhook's URL, for notifications
   SHIPYARD_CONFIG_SOURCE                                      deploy, setup: the repository whose compose/ and
                                                               nginx/ configuration is shipped, and whose
-                                                              compose/.env.example setup fills in (default: this one)`;
+                                                              compose/.env.example setup fills in (default: this one)
+  SHIPYARD_PROGRESS                                           the live line of dumps, restores, uploads, fetches
+                                                              and pulls: auto (on a terminal, the default),
+                                                              always, never; --json never draws it`;
 
 const optionLines = (names: readonly ("env" | "config" | OptionName)[]) => {
   const width = Math.max(16, ...names.map((name) => OPTIONS[name][0].length + 1));

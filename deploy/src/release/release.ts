@@ -322,7 +322,10 @@ export function release(ctx: DeployContext, input: ReleaseInput): Operation<Rele
         ];
       }),
       ...(shipment ? shipConfigSteps(env, runner.where, request.release, shipment, input.bundle) : []),
-      step("pull", pullImage(request.image)),
+      // docker's own progress, shown as it comes on a terminal (Progress.aside), not counted again here.
+      effect("pull", (_, x) => x.runner.run(pullImage(request.image), { line: x.progress.aside }), {
+        shows: pullImage(request.image),
+      }),
       step("current upstream", readUpstream(env), {
         keep: (r, f) => {
           f.previousUpstream = r.stdout;
