@@ -95,7 +95,7 @@ export function usage(commands: readonly CliCommand[]): string {
     "",
     "`shipyard help <command>` (or `shipyard <command> --help`) shows one command, its flags and examples.",
     "exit codes: 0 done, 1 the work failed, 2 a mistake in the command line or the environments file,",
-    "130/143 interrupted by SIGINT/SIGTERM (and undone).",
+    "130/143 interrupted by SIGINT/SIGTERM (and undone); exec exits with its command's code.",
   ].join("\n");
 }
 
