@@ -5,10 +5,11 @@
 import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { chmod, writeFile } from "node:fs/promises";
+import { constants } from "node:os";
 import path from "node:path";
 import { execa } from "execa";
 import pLimit from "p-limit";
-import type { Command } from "./commands/argv.js";
+import type { Argv, Command } from "./commands/argv.js";
 import { knownHostsLine, sshArgv, sshCloseArgv, sshMasterArgv } from "./commands/ssh.js";
 import type { Environment, SshTarget } from "./config/environments.js";
 import { followPosition } from "./file-position.js";
@@ -35,10 +36,24 @@ export interface Watch {
   line?: (line: string) => void;
 }
 
+/** How a command run for the operator (attach) is connected to this process. */
+export interface Attachment {
+  /** Stdin and stdout are a terminal, and the command gets one (ssh -tt over SSH): it is interactive. */
+  terminal: boolean;
+  /** It reads this process's stdin (exec: `… | shipyard exec -- psql`); otherwise it reads none (logs). */
+  input: boolean;
+}
+
 export interface Runner {
   /** Where commands run, for messages: "local" or "deploy@host:22". */
   readonly where: string;
   run(command: Command, watch?: Watch): Promise<RunResult>;
+  /**
+   * Runs `command` for the operator: its output goes straight to this process's stdout and stderr as it
+   * comes, and it runs as long as it runs (no timeout: `logs --follow`, an interactive psql). Resolves to
+   * its exit code, or 128 + the signal's number when a signal ended it.
+   */
+  attach(command: Command, attachment: Attachment): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -120,10 +135,54 @@ async function execute(
   return { exitCode, stdout: String(result.stdout ?? ""), stderr: String(result.stderr) };
 }
 
+/**
+ * The command with this process's streams, until it ends. A SIGINT or SIGTERM this process gets meanwhile
+ * is passed on to it (a terminal's Ctrl-C already reaches it: same process group), and this process waits
+ * for it to end instead of dying first, so the runner still closes its connection and the CLI exits
+ * with the command's code. On a terminal given to the command, Ctrl-C is the command's: ssh -tt and
+ * `compose exec` put the terminal in raw mode and send it on as a keystroke.
+ */
+async function attachTo(
+  argv: Argv,
+  command: Command,
+  attachment: Attachment,
+  where: string,
+): Promise<number> {
+  const [file, ...args] = argv as [string, ...string[]];
+  const subprocess = execa(file, args, {
+    reject: false,
+    env: command.env,
+    stdin: attachment.input ? "inherit" : "ignore",
+    stdout: "inherit",
+    stderr: "inherit",
+  });
+  let received: NodeJS.Signals | undefined;
+  const passOn = (signal: NodeJS.Signals) => {
+    received ??= signal;
+    subprocess.kill(signal);
+  };
+  process.on("SIGINT", passOn);
+  process.on("SIGTERM", passOn);
+  try {
+    const result = await subprocess;
+    // Ended by a signal, whether it died of it or exited its own way (ssh exits 255 on SIGINT).
+    const signal = received ?? result.signal;
+    if (signal) return 128 + (constants.signals[signal] ?? 0);
+    // Not started at all (no such program): the CLI's failure, not the command's answer.
+    if (result.exitCode === undefined)
+      throw new CommandFailed(command.argv, undefined, result.originalMessage ?? "it did not start", where);
+    return result.exitCode;
+  } finally {
+    process.off("SIGINT", passOn);
+    process.off("SIGTERM", passOn);
+  }
+}
+
 export function localRunner(timeoutSeconds: number): Runner {
   return {
     where: "local",
     run: (command, watch) => execute(command.argv, command, "local", timeoutSeconds, watch),
+    attach: (command, attachment) => attachTo(command.argv, command, attachment, "local"),
     close: async () => {},
   };
 }
@@ -188,18 +247,28 @@ export async function sshRunner(
     throw error;
   }
   const sessions = pLimit(SSH_SESSIONS_PER_CONNECTION);
+  const refuseEnv = (command: Command) => {
+    if (command.env) {
+      throw new Error(
+        `refusing to run \`${command.argv[0]}\` over SSH with environment variables: they cannot be passed without showing them in the remote argv`,
+      );
+    }
+  };
   return {
     where,
     async run(command, watch) {
-      if (command.env) {
-        throw new Error(
-          `refusing to run \`${command.argv[0]}\` over SSH with environment variables: they cannot be passed without showing them in the remote argv`,
-        );
-      }
+      refuseEnv(command);
       // The command's timeout starts when it gets a session, not while it waits for one.
       return sessions(() =>
         execute(sshArgv(target, files, command.argv), command, where, timeoutSeconds, watch),
       );
+    },
+    // Without a terminal, a signal ends the local ssh and the connection's session with it; the remote
+    // command then ends when it next writes to the closed session (logs --follow: its next line).
+    async attach(command, attachment) {
+      refuseEnv(command);
+      const argv = sshArgv(target, files, command.argv, { terminal: attachment.terminal });
+      return attachTo(argv, command, attachment, where);
     },
     close,
   };
@@ -216,6 +285,9 @@ export function unreachedRunner(environment: Environment): Runner {
   return {
     where,
     run: async (command) => {
+      throw new Error(`a dry run reaches no host, but \`${command.argv.join(" ")}\` was asked of ${where}`);
+    },
+    attach: async (command) => {
       throw new Error(`a dry run reaches no host, but \`${command.argv.join(" ")}\` was asked of ${where}`);
     },
     close: async () => {},

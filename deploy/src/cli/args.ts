@@ -6,6 +6,7 @@
  * flag, a flag given twice, a value given to a switch, a missing value. parseArgs in strict mode would
  * refuse these too, but with its own wording and no "did you mean".
  * Then `checkFits` holds the line against the command it names: flags it does not take, stray words.
+ * Words after `--` are not read at all: they are a command the CLI passes on (`exec -- psql -U app`).
  */
 import { type ParseArgsConfig, parseArgs } from "node:util";
 import { UsageError } from "../mistakes.js";
@@ -24,8 +25,11 @@ const VALUED = [
   "release",
   "to",
   "fetch-to",
+  "service",
+  "since",
+  "tail",
 ] as const;
-const SWITCHES = ["no-backup", "dry-run", "json", "help"] as const;
+const SWITCHES = ["no-backup", "dry-run", "json", "help", "follow"] as const;
 type Valued = (typeof VALUED)[number];
 type Switch = (typeof SWITCHES)[number];
 export type FlagName = Valued | Switch;
@@ -39,10 +43,24 @@ export interface CommandLine {
   positionals: string[];
   /** The flags typed, in order: what `checkFits` holds against the command. */
   given: FlagName[];
+  /** The words after `--`, as typed (undefined: no `--`): a command to pass on, never read as flags. */
+  passed: string[] | undefined;
 }
 
 /** What a command line that could not be parsed counts as, for the envelope of its error. */
-export const NO_OPTIONS: Options = { "dry-run": false, json: false, help: false, "no-backup": false };
+export const NO_OPTIONS: Options = {
+  "dry-run": false,
+  json: false,
+  help: false,
+  "no-backup": false,
+  follow: false,
+};
+
+/** The line before its `--`: what the CLI reads; the rest is passed on as typed. */
+export const beforeDashes = (argv: readonly string[]): readonly string[] => {
+  const dashes = argv.indexOf("--");
+  return dashes === -1 ? argv : argv.slice(0, dashes);
+};
 
 const isFlag = (name: string): name is FlagName => (FLAGS as readonly string[]).includes(name);
 const isValued = (name: FlagName): name is Valued => (VALUED as readonly string[]).includes(name);
@@ -67,8 +85,10 @@ const PARSE_OPTIONS: NonNullable<ParseArgsConfig["options"]> = {
 };
 
 export function parseCommandLine(argv: readonly string[]): CommandLine {
+  const dashes = argv.indexOf("--");
+  const passed = dashes === -1 ? undefined : argv.slice(dashes + 1);
   const { tokens, positionals } = parseArgs({
-    args: [...argv],
+    args: [...beforeDashes(argv)],
     options: PARSE_OPTIONS,
     strict: false,
     allowPositionals: true,
@@ -106,7 +126,7 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
     if (missing) throw new UsageError(`--${name} needs a value: --${name}=${placeholder(name)}`);
     values[name] = token.value;
   }
-  return { values, positionals, given };
+  return { values, positionals, given, passed };
 }
 
 const PLACEHOLDERS: Partial<Record<Valued, string>> = {
@@ -120,6 +140,9 @@ const PLACEHOLDERS: Partial<Record<Valued, string>> = {
   release: "NAME",
   to: "RELEASE",
   "fetch-to": "PATH",
+  service: "app",
+  since: "10m",
+  tail: "N",
 };
 const placeholder = (name: Valued) => PLACEHOLDERS[name] ?? "VALUE";
 
@@ -150,10 +173,20 @@ export function checkFits(command: CliCommand, line: CommandLine): void {
   }
   const taken = subcommands.length > 0 ? 1 : 0;
   const stray = words[taken];
-  if (stray !== undefined)
+  if (stray !== undefined && command.passes)
     throw new UsageError(
-      `unexpected word "${stray}" after ${[command.name, ...words.slice(0, taken)].join(" ")}: ` +
+      `unexpected word "${stray}" before --: the command to run goes after it, as in shipyard ${command.name} --env=NAME -- ${stray} …`,
+    );
+  // A command that passes none on: words after `--` are as stray as any other.
+  const strayPassed = command.passes ? undefined : line.passed?.[0];
+  if (stray !== undefined || strayPassed !== undefined)
+    throw new UsageError(
+      `unexpected word "${stray ?? strayPassed}" after ${[command.name, ...words.slice(0, taken)].join(" ")}: ` +
         "it takes flags only (--name=value)",
+    );
+  if (command.passes && !line.passed?.length)
+    throw new UsageError(
+      `${command.name} needs a command to run, after --: shipyard ${command.name} --env=NAME -- ${command.passes}`,
     );
 }
 

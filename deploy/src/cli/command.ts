@@ -14,6 +14,11 @@ export interface CliCommand {
   readonly options: readonly OptionName[];
   /** The words it takes after its name (`lock status`), one of which is required; none: it takes none. */
   readonly subcommands?: readonly string[];
+  /**
+   * It runs a command given after `--` (`exec -- psql`), shown in its usage as this (`CMD [ARGS…]`);
+   * unset: words after `--` are refused like any stray word.
+   */
+  readonly passes?: string;
   /** Whole command lines that `shipyard <command> --help` shows. */
   readonly examples: readonly string[];
   run(ctx: CliContext): Promise<Outcome>;
@@ -27,4 +32,6 @@ export interface Outcome {
   summary: string[];
   /** The command did its main work but something asked of it failed: reported, and the exit code is 1. */
   problem?: { kind: string; message: string };
+  /** The exit code of the command it ran for the operator (exec), which the CLI exits with as its own. */
+  exitCode?: number;
 }

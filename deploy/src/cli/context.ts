@@ -14,7 +14,11 @@ export interface CliContext {
   readonly options: Options;
   /** The word after the command (`lock status`, `lock break`). */
   readonly subcommand: string | undefined;
+  /** The words after `--`, passed on as typed (exec's command); empty when there were none. */
+  readonly passed: readonly string[];
   readonly progress: Progress;
+  /** Whether stdin and stdout are a terminal: someone is there (logs and exec hand theirs on). */
+  readonly terminal: { readonly input: boolean; readonly output: boolean };
   /** Recorded as the lock's holder and in the ledger. */
   readonly who: string;
   /** Runs the tools that run where the CLI runs (pg_dump by URL, age, tar). */
@@ -32,15 +36,16 @@ const who = () => process.env.SHIPYARD_WHO ?? `${os.userInfo().username}@${os.ho
 export function openContext(
   environment: Environment,
   options: Options,
-  subcommand: string | undefined,
+  words: { subcommand: string | undefined; passed: readonly string[] },
   progress: Progress,
 ): OpenContext {
   let host: Promise<Runner> | undefined;
   return {
     environment,
     options,
-    subcommand,
+    ...words,
     progress,
+    terminal: { input: Boolean(process.stdin.isTTY), output: Boolean(process.stdout.isTTY) },
     who: who(),
     local: localRunner(environment.timeouts.commandSeconds),
     host() {
@@ -59,11 +64,11 @@ export function openContext(
 export async function withContext<T>(
   environment: Environment,
   options: Options,
-  subcommand: string | undefined,
+  words: { subcommand: string | undefined; passed: readonly string[] },
   progress: Progress,
   work: (ctx: CliContext) => Promise<T>,
 ): Promise<T> {
-  const ctx = openContext(environment, options, subcommand, progress);
+  const ctx = openContext(environment, options, words, progress);
   try {
     return await work(ctx);
   } finally {

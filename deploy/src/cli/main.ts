@@ -12,13 +12,15 @@ import { UsageError } from "../mistakes.js";
 import { Progress } from "../progress.js";
 import { didYouMean } from "../suggest.js";
 import { drawsLive, PROGRESS_VARIABLE } from "../transfer.js";
-import { checkFits, NO_OPTIONS, type Options, parseCommandLine } from "./args.js";
+import { beforeDashes, checkFits, NO_OPTIONS, type Options, parseCommandLine } from "./args.js";
 import { auditCommand } from "./audit.js";
 import { backupCommand, backupsCommand, restoreCommand, uploadCommand } from "./backup.js";
 import type { CliCommand } from "./command.js";
 import { withContext } from "./context.js";
+import { execCommand } from "./exec.js";
 import { EXIT, exitCodeFor } from "./exit-codes.js";
 import { lockCommand } from "./lock.js";
+import { logsCommand } from "./logs.js";
 import { printFailure, printOutcome } from "./output.js";
 import { runRecorded } from "./record.js";
 import { deployCommand, rollbackCommand } from "./release.js";
@@ -39,6 +41,8 @@ const COMMANDS: readonly CliCommand[] = [
   lockCommand,
   statusCommand,
   auditCommand,
+  logsCommand,
+  execCommand,
 ];
 const NAMES = COMMANDS.map((c) => c.name);
 
@@ -65,8 +69,9 @@ export async function main(argv: string[]): Promise<number> {
   const started = performance.now();
   const elapsed = () => Math.round(performance.now() - started);
   // Until the line is read: how a mistake in it is reported (--json: in the envelope, with the command).
-  let options: Options = { ...NO_OPTIONS, json: argv.includes("--json") };
-  let name = argv.find((arg) => NAMES.includes(arg)) ?? "";
+  // (Words after `--` are exec's command, not the CLI's.)
+  let options: Options = { ...NO_OPTIONS, json: beforeDashes(argv).includes("--json") };
+  let name = beforeDashes(argv).find((arg) => NAMES.includes(arg)) ?? "";
   let progress = new Progress();
   try {
     const line = parseCommandLine(argv);
@@ -92,8 +97,12 @@ export async function main(argv: string[]): Promise<number> {
     const environment = await loadEnvironment(options.config ?? defaultConfig(), options.env);
     // The one place a command runs, its runners open around it (deploy and rollback handle interrupts);
     // an operation on the environment ends in its record, kept in the host's audit log and notified.
-    const outcome = await withContext(environment, options, words[0], progress, (ctx) =>
-      runRecorded(command, ctx),
+    const outcome = await withContext(
+      environment,
+      options,
+      { subcommand: words[0], passed: line.passed ?? [] },
+      progress,
+      (ctx) => runRecorded(command, ctx),
     );
     printOutcome(name, options, outcome, progress, elapsed());
     return exitCodeFor({ outcome });

@@ -31,6 +31,13 @@ const OPTIONS: Record<"env" | "config" | OptionName, [flag: string, text: string
   file: ["--file=PATH", "restore: a pg_dump custom-format file made elsewhere, instead of --backup"],
   confirm: ["--confirm=NAME", "restore: the environment's name, where it requires confirmation"],
   limit: ["--limit=N", "how many releases (and backups), or audit records, to show (default: 10)"],
+  service: ["--service=NAME", "logs, exec: app, nginx, postgres or redis (default: app)"],
+  follow: ["--follow", "logs: keep streaming new lines until Ctrl-C"],
+  since: [
+    "--since=WHEN",
+    "logs: lines since a duration ago (10m, 1h30m) or an RFC 3339 time (2026-11-23T10:00:00Z)",
+  ],
+  tail: ["--tail=N", "logs: the last N lines, or all (default: 100, 10 with --follow, all with --since)"],
 };
 
 const ENVIRONMENT = `environment:
@@ -71,6 +78,8 @@ const LISTED = [
   "lock",
   "status",
   "audit",
+  "logs",
+  "exec",
 ];
 
 /** Every command and option, and the variables the CLI reads. */
@@ -89,17 +98,20 @@ export function usage(commands: readonly CliCommand[]): string {
     "",
     "`shipyard help <command>` (or `shipyard <command> --help`) shows one command, its flags and examples.",
     "exit codes: 0 done, 1 the work failed, 2 a mistake in the command line or the environments file,",
-    "130/143 interrupted by SIGINT/SIGTERM (and undone).",
+    "130/143 interrupted by SIGINT/SIGTERM (and undone); exec exits with its command's code.",
   ].join("\n");
+}
+
+/** A synopsis with the flags every command takes, which go before a command passed on after `--`. */
+function typed(synopsis: string): string {
+  const [flags, passed] = synopsis.split(" -- ");
+  return `shipyard ${flags} --env=NAME [options]${passed === undefined ? "" : ` -- ${passed}`}`;
 }
 
 /** One command: how it is typed, what it does, and the options it takes. */
 export function commandUsage(command: CliCommand): string {
   return [
-    ...command.usage.flatMap(([synopsis, what]) => [
-      `usage: shipyard ${synopsis} --env=NAME [options]`,
-      `  ${what}`,
-    ]),
+    ...command.usage.flatMap(([synopsis, what]) => [`usage: ${typed(synopsis)}`, `  ${what}`]),
     "",
     "options:",
     ...optionLines(["env", "config", ...command.options]),

@@ -64,8 +64,27 @@ export function sshMasterArgv(target: SshTarget, files: SshFiles): Argv {
   ];
 }
 
-export function sshArgv(target: SshTarget, files: SshFiles, remote: Argv): Argv {
-  return ["ssh", ...options(target, files), "-o", "ControlMaster=no", target.host, "--", shellJoin(remote)];
+/**
+ * One command on the host, over the master connection. `terminal`: the remote command gets a terminal
+ * (-tt: forced, since the local one is handed over), so it is interactive and ends with the session (the
+ * terminal's hang-up); ssh's "Connection … closed." line is left out.
+ */
+export function sshArgv(
+  target: SshTarget,
+  files: SshFiles,
+  remote: Argv,
+  { terminal = false }: { terminal?: boolean } = {},
+): Argv {
+  return [
+    "ssh",
+    ...options(target, files),
+    "-o",
+    "ControlMaster=no",
+    ...(terminal ? ["-tt", "-o", "LogLevel=ERROR"] : []),
+    target.host,
+    "--",
+    shellJoin(remote),
+  ];
 }
 
 export function sshCloseArgv(target: SshTarget, files: SshFiles): Argv {

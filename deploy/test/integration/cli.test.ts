@@ -212,7 +212,7 @@ describe("shipyard CLI", () => {
       const { exitCode, stderr } = await runCli(["bakup"]);
       expect(exitCode).toBe(2);
       expect(stderr).toContain(
-        'unknown command "bakup"; valid commands: setup, deploy, rollback, backup, upload, restore, backups, releases, lock, status, audit',
+        'unknown command "bakup"; valid commands: setup, deploy, rollback, backup, upload, restore, backups, releases, lock, status, audit, logs, exec',
       );
     },
     deadline({ cli: 1 }),

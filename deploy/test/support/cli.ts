@@ -11,17 +11,28 @@ export interface CliRun {
   env?: Record<string, string>;
   extendEnv?: boolean;
   cwd?: string;
+  /** Its stdin (default: none). */
+  input?: string;
+}
+
+/** `args` with --config=`config` after the CLI's flags: before a `--`, after which words are exec's command. */
+function withConfig(args: readonly string[], config: string | undefined): string[] {
+  if (!config) return [...args];
+  const dashes = args.indexOf("--");
+  const end = dashes === -1 ? args.length : dashes;
+  return [...args.slice(0, end), `--config=${config}`, ...args.slice(end)];
 }
 
 /** Never rejects: tests read the exit code, stdout (the summary or --json) and stderr (progress). */
-export function runCli(args: readonly string[], { config, env, extendEnv, cwd }: CliRun = {}) {
-  return execa("node", ["--import", "tsx", CLI_ENTRY, ...args, ...(config ? [`--config=${config}`] : [])], {
+export function runCli(args: readonly string[], { config, env, extendEnv, cwd, input }: CliRun = {}) {
+  return execa("node", ["--import", "tsx", CLI_ENTRY, ...withConfig(args, config)], {
     reject: false,
     // A test's SIGTERM stays a SIGTERM (execa would follow it with SIGKILL after 5 s).
     forceKillAfterDelay: false,
     ...(env ? { env } : {}),
     ...(extendEnv === undefined ? {} : { extendEnv }),
     ...(cwd ? { cwd } : {}),
+    ...(input === undefined ? {} : { input }),
   });
 }
 
@@ -49,7 +60,7 @@ export async function runMain(
   });
   Object.assign(process.env, env);
   try {
-    const exitCode = await main([...args, ...(config ? [`--config=${config}`] : [])]);
+    const exitCode = await main(withConfig(args, config));
     return { exitCode, ...written };
   } finally {
     for (const restore of writes) restore();

@@ -4,7 +4,7 @@
  * operation executes and make any one of them fail.
  */
 import type { Command } from "../../src/commands/argv.js";
-import { CommandFailed, type Runner, type RunResult } from "../../src/runner.js";
+import { type Attachment, CommandFailed, type Runner, type RunResult } from "../../src/runner.js";
 
 export type Answer = Partial<RunResult> | Error | undefined;
 
@@ -15,6 +15,19 @@ export class FakeRunner implements Runner {
     private readonly answer: (command: Command, index: number) => Answer = () => undefined,
     readonly where = "fake@host:22",
   ) {}
+
+  /** The commands run for the operator (attach), with how they were attached; they are in `ran` too. */
+  readonly attached: { command: Command; attachment: Attachment }[] = [];
+
+  /** An attached command: its exit code is the answer's (default 0); its output is not kept. */
+  async attach(command: Command, attachment: Attachment): Promise<number> {
+    const index = this.ran.length;
+    this.ran.push(command);
+    this.attached.push({ command, attachment });
+    const answer = this.answer(command, index);
+    if (answer instanceof Error) throw answer;
+    return answer?.exitCode ?? 0;
+  }
 
   async run(command: Command): Promise<RunResult> {
     const index = this.ran.length;

@@ -29,6 +29,8 @@ export interface SshServerOptions {
   readonly ownHome?: boolean;
   /** The engine the sessions' docker and compose talk to (default: the tests' own, DOCKER_HOST). */
   readonly dockerHost?: string;
+  /** The sessions' PATH instead of sshd's default: a stand-in `docker` first (support/fake-docker.ts). */
+  readonly path?: string;
 }
 
 export async function startSshServer(options: SshServerOptions = {}): Promise<TestSshServer> {
@@ -41,6 +43,7 @@ export async function startSshServer(options: SshServerOptions = {}): Promise<Te
   const port = await freePort();
   const sessionEnv = [
     ...(options.ownHome ? [`HOME=${dir}`] : []),
+    ...(options.path ? [`PATH=${options.path}`] : []),
     // Sessions see the engine the tests run against, as a server's own login sees its Docker.
     ...((options.dockerHost ?? process.env.DOCKER_HOST)
       ? [`DOCKER_HOST=${options.dockerHost ?? process.env.DOCKER_HOST}`]

@@ -158,6 +158,8 @@ function contextOn(host: FakeRunner, more: Partial<Options> = {}): CliContext {
     environment: localEnvironment("/srv/test"),
     options: options({ env: "local", ...more }),
     subcommand: undefined,
+    passed: [],
+    terminal: { input: false, output: false },
     progress: new Progress(),
     who: "ana@laptop",
     local: new FakeRunner(),

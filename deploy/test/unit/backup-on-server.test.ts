@@ -515,6 +515,8 @@ describe("the CLI, from any machine", () => {
     environment: env,
     options: { ...NO_OPTIONS, ...options },
     subcommand: undefined,
+    passed: [],
+    terminal: { input: false, output: false },
     progress: s.progress,
     who: "ci",
     local: s.local,

@@ -24,6 +24,8 @@ const SHOP_URL = "postgres://shop:secret@127.0.0.1:1/shop";
 const HOST_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHRoaXMgaXMgbm90IGEgcmVhbCBrZXkgYXQgYWxs";
 
 beforeAll(async () => {
+  // The CLI's modules load here, under the hook's longer timeout, not in whichever case comes first.
+  await import("../../src/cli/main.js");
   dir = await makeScratchDir("cli-bad-input");
   const database = { urlEnv: "SHOP_URL" };
   const { publicUrl: _dropped, ...withoutPublicUrl } = localEntry(dir, { database });
@@ -39,6 +41,16 @@ beforeAll(async () => {
       remote: localEntry(dir, {
         database,
         target: { kind: "ssh", host: "127.0.0.1", port: await freePort(), user: "deploy", hostKey: HOST_KEY },
+      }),
+      // compose v1, whose logs has no --since.
+      legacy: localEntry(dir, {
+        database,
+        compose: {
+          project: "shipyard",
+          directory: "compose",
+          nginxConfDirectory: "n",
+          cli: "docker-compose",
+        },
       }),
     }),
     empty: "",
@@ -137,6 +149,39 @@ const BAD_INPUTS: [string, BadInput][] = [
     { args: ["restore", "--env=local", "--backup=x", "--file=y"], names: ["--backup", "--file"] },
   ],
   ["upload without --backup", { args: ["upload", "--env=local"], names: ["--backup"] }],
+  // logs and exec.
+  [
+    "an unknown service to logs",
+    { args: ["logs", "--env=local", "--service=ap"], names: ['"ap"', "--service", "did you mean app?"] },
+  ],
+  [
+    "an unknown service to exec",
+    {
+      args: ["exec", "--env=local", "--service=postgress", "--", "psql"],
+      names: ['"postgress"', "did you mean postgres?"],
+    },
+  ],
+  ["a --since that is no time", { args: ["logs", "--env=local", "--since=yesterday"], names: ["--since"] }],
+  [
+    "a timestamp --since without its zone",
+    { args: ["logs", "--env=local", "--since=2026-11-23T10:00:00"], names: ["--since", "zone"] },
+  ],
+  ["a --since in days", { args: ["logs", "--env=local", "--since=2d"], names: ["--since=48h"] }],
+  [
+    "--since where compose is v1",
+    { args: ["logs", "--env=legacy", "--since=10m"], names: ["--since", "docker-compose"] },
+  ],
+  ["a --tail that is no count", { args: ["logs", "--env=local", "--tail=ten"], names: ["--tail", '"ten"'] }],
+  ["--tail with no value", { args: ["logs", "--env=local", "--tail"], names: ["--tail needs a value"] }],
+  ["--follow given to exec", { args: ["exec", "--env=local", "--follow", "--", "ls"], names: ["--follow"] }],
+  ["--service given to status", { args: ["status", "--env=local", "--service=app"], names: ["--service"] }],
+  ["exec without its command", { args: ["exec", "--env=local"], names: ["exec needs a command", "--"] }],
+  ["exec with nothing after --", { args: ["exec", "--env=local", "--"], names: ["after --"] }],
+  ["exec's command before --", { args: ["exec", "--env=local", "ls"], names: ['"ls"', "before --"] }],
+  [
+    "a command after -- to one that runs none",
+    { args: ["backup", "--env=local", "--", "now"], names: ['"now"', "backup"] },
+  ],
   // Environments.
   ["no --env", { args: ["backup"], names: ["--env is required"] }],
   ["an unknown environment", { args: ["backup", "--env=prdo"], names: ['"prdo"', "did you mean prod?"] }],
@@ -248,5 +293,26 @@ describe("shipyard refuses bad input with exit 2 and one line that names what to
     expect(envelope).toMatchObject({ ok: false, error: { kind: expect.any(String) } });
     expect(envelope.error.message.split("\n")).toHaveLength(1);
     for (const name of input.names) expect(envelope.error.message).toContain(name);
+  });
+
+  it("logs --follow with --json: refused in the envelope, naming both", async () => {
+    const { exitCode, stdout, stderr } = await run({
+      args: ["logs", "--env=local", "--follow", "--json"],
+      names: [],
+    });
+    expect(exitCode, stderr).toBe(2);
+    expect(stderr).toBe("");
+    const { error } = JSON.parse(stdout);
+    expect(error.kind).toBe("UsageError");
+    expect(error.message).toMatch(/^--follow streams lines as they come and --json prints one envelope/);
+  });
+
+  it("exec --json: refused, exec's output being its command's", async () => {
+    const { exitCode, stdout } = await run({
+      args: ["exec", "--env=local", "--json", "--", "ls"],
+      names: [],
+    });
+    expect(exitCode).toBe(2);
+    expect(JSON.parse(stdout).error.message).toMatch(/^--json does not apply to exec/);
   });
 });
