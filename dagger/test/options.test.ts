@@ -5,7 +5,6 @@ import {
   DEFAULT_NODE_IMAGE,
   DEFAULT_POSTGRES_IMAGE,
   DEFAULT_REDIS_IMAGE,
-  DEFAULT_TEST_SCRIPT,
   DEFAULT_TRIVY_IMAGE,
 } from "../src/lib/defaults.js";
 import { isPinnedImage, parseModuleOptions } from "../src/lib/options.js";
@@ -17,7 +16,6 @@ const defaults = {
   trivyImage: DEFAULT_TRIVY_IMAGE,
   dockerCliImage: DEFAULT_DOCKER_CLI_IMAGE,
   dockerfile: DEFAULT_DOCKERFILE,
-  testScript: DEFAULT_TEST_SCRIPT,
 };
 
 describe("pinned images", () => {
@@ -65,9 +63,10 @@ describe("module options", () => {
     expect(attempt).toThrow(/--dockerfile: must be a path inside the source directory/);
   });
 
-  it("refuses a test script that is not a plain npm script name", () => {
-    expect(() => parseModuleOptions({ ...defaults, testScript: "test && curl evil" })).toThrow(
-      /--test-script: must be the name of an npm script/,
+  it("leaves the Dockerfile to be found when none is named, and accepts one inside the source", () => {
+    expect(parseModuleOptions({ ...defaults, dockerfile: "" }).dockerfile).toBe("");
+    expect(parseModuleOptions({ ...defaults, dockerfile: " service/Dockerfile " }).dockerfile).toBe(
+      "service/Dockerfile",
     );
   });
 

@@ -30,11 +30,11 @@ export const DEFAULT_TRIVY_IMAGE = "aquasec/trivy:0.70.0";
  */
 export const DEFAULT_DOCKER_CLI_IMAGE = "docker:28.2.2-cli";
 
-/** The production image is built from this Dockerfile, with the repository root as build context. */
-export const DEFAULT_DOCKERFILE = "app/Dockerfile";
+/**
+ * --dockerfile left out: the first of app/Dockerfile and Dockerfile the source has (lib/app-build.ts), built
+ * with the source root as context.
+ */
+export const DEFAULT_DOCKERFILE = "";
 
 /** Severities at or above which `scan` fails, in Trivy's own comma-separated form. */
 export const DEFAULT_SEVERITY_THRESHOLD = "HIGH,CRITICAL";
-
-/** The npm script `test` runs: lint, type-check, unit and integration tests. */
-export const DEFAULT_TEST_SCRIPT = "test:app";
