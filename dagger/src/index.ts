@@ -361,6 +361,11 @@ export class Shipyard {
     s3AccessKeyId?: Secret,
     /** The off-site store's secret access key, e.g. env://S3_SECRET_ACCESS_KEY. */
     s3SecretAccessKey?: Secret,
+    /**
+     * The webhook's URL, a Secret (e.g. env://SHIPYARD_WEBHOOK_URL), for environments with notify: exported
+     * under the environment's notify.webhookUrlEnv; the CLI posts the result there.
+     */
+    webhookUrl?: Secret,
     /** The checkout whose HEAD commit is the default revision; only .git/HEAD and .git's refs are read. */
     @argument({ defaultPath: "/", ignore: GIT_HEAD_FILES })
     checkout?: Directory,
@@ -383,7 +388,10 @@ export class Shipyard {
       },
     });
     const access = { env, sshKey, dockerSocket, dockerSocketPath, hostPath, databaseUrl };
-    const deployer = await this.deployer({ ...access, s3AccessKeyId, s3SecretAccessKey }, environment);
+    const deployer = await this.deployer(
+      { ...access, s3AccessKeyId, s3SecretAccessKey, webhookUrl },
+      environment,
+    );
     const released = source.publish
       ? (
           await this.publishImage(
@@ -418,10 +426,18 @@ export class Shipyard {
     s3AccessKeyId?: Secret,
     /** The off-site store's secret access key, e.g. env://S3_SECRET_ACCESS_KEY. */
     s3SecretAccessKey?: Secret,
+    /**
+     * The webhook's URL, a Secret (e.g. env://SHIPYARD_WEBHOOK_URL), for environments with notify: exported
+     * under the environment's notify.webhookUrlEnv; the CLI posts the result there.
+     */
+    webhookUrl?: Secret,
   ): Promise<File> {
     const environment = this.environment(await this.environmentsFile(), env);
     const access = { env, sshKey, dockerSocket, dockerSocketPath, hostPath, databaseUrl };
-    const deployer = await this.deployer({ ...access, s3AccessKeyId, s3SecretAccessKey }, environment);
+    const deployer = await this.deployer(
+      { ...access, s3AccessKeyId, s3SecretAccessKey, webhookUrl },
+      environment,
+    );
     const run = await deployer.run({ command: "backup" });
     // With backup.encryptTo the file handed back is the age-encrypted one, never a plain dump.
     return deployer.file(run, backupFilePath(run.outcome.result, environment));
@@ -492,6 +508,11 @@ export class Shipyard {
     s3AccessKeyId?: Secret,
     /** The off-site store's secret access key, e.g. env://S3_SECRET_ACCESS_KEY. */
     s3SecretAccessKey?: Secret,
+    /**
+     * The webhook's URL, a Secret (e.g. env://SHIPYARD_WEBHOOK_URL), for environments with notify: exported
+     * under the environment's notify.webhookUrlEnv; the CLI posts the result there.
+     */
+    webhookUrl?: Secret,
   ): Promise<string> {
     const deployer = await this.deployer({
       env,
@@ -502,6 +523,7 @@ export class Shipyard {
       databaseUrl,
       s3AccessKeyId,
       s3SecretAccessKey,
+      webhookUrl,
     });
     return (await deployer.run({ command: "rollback", to })).outcome.json;
   }
