@@ -20,7 +20,7 @@ import {
 import { type Deployer, type EnvironmentAccess, openDeployer } from "./deployer.js";
 import { ReportFormat, ScanTarget } from "./enums.js";
 import { headCommit } from "./git.js";
-import { chooseDockerfile, DOCKERFILE_CANDIDATES, imageBuildArgs } from "./lib/app-build.js";
+import { type BuildArg, chooseDockerfile, DOCKERFILE_CANDIDATES, imageBuildArgs } from "./lib/app-build.js";
 import { ciReport, settledStep } from "./lib/ci-report.js";
 import {
   DEFAULT_DOCKER_CLI_IMAGE,
@@ -28,6 +28,7 @@ import {
   DEFAULT_NODE_IMAGE,
   DEFAULT_POSTGRES_IMAGE,
   DEFAULT_REDIS_IMAGE,
+  DEFAULT_RUNTIME_IMAGE,
   DEFAULT_SEVERITY_THRESHOLD,
   DEFAULT_TRIVY_IMAGE,
 } from "./lib/defaults.js";
@@ -67,6 +68,7 @@ import { trivyReports } from "./trivy.js";
 export class Shipyard {
   source: Directory;
   nodeImage: string;
+  runtimeImage: string;
   postgresImage: string;
   redisImage: string;
   trivyImage: string;
@@ -83,6 +85,8 @@ export class Shipyard {
     source: Directory,
     /** Node image the deployer runs in; also passed to the Dockerfile as the NODE_IMAGE build argument. */
     nodeImage: string = DEFAULT_NODE_IMAGE,
+    /** What the production image runs on; passed to the Dockerfile as the RUNTIME_IMAGE build argument. */
+    runtimeImage: string = DEFAULT_RUNTIME_IMAGE,
     /** Postgres image for the tests' throwaway database. */
     postgresImage: string = DEFAULT_POSTGRES_IMAGE,
     /** Redis image for the tests' throwaway cache. */
@@ -108,6 +112,7 @@ export class Shipyard {
   ) {
     const options = parseModuleOptions({
       nodeImage,
+      runtimeImage,
       postgresImage,
       redisImage,
       trivyImage,
@@ -118,6 +123,7 @@ export class Shipyard {
     this.testStep = parseTestStep({ testTarget, testCommand, testReportPath });
     this.source = source;
     this.nodeImage = options.nodeImage;
+    this.runtimeImage = options.runtimeImage;
     this.postgresImage = options.postgresImage;
     this.redisImage = options.redisImage;
     this.trivyImage = options.trivyImage;
@@ -576,8 +582,13 @@ export class Shipyard {
   private async image(): Promise<Container> {
     return this.source.dockerBuild({
       dockerfile: await this.dockerfilePath(),
-      buildArgs: imageBuildArgs({ nodeImage: this.nodeImage }),
+      buildArgs: this.buildArgs(),
     });
+  }
+
+  /** The images the Dockerfile starts from, for the image and its test stage alike. */
+  private buildArgs(): BuildArg[] {
+    return imageBuildArgs({ nodeImage: this.nodeImage, runtimeImage: this.runtimeImage });
   }
 
   /** --dockerfile, or the first of app/Dockerfile and Dockerfile the source has. */
@@ -658,7 +669,7 @@ export class Shipyard {
     return runTests({
       source: this.source,
       dockerfile: await this.dockerfilePath(),
-      buildArgs: imageBuildArgs({ nodeImage: this.nodeImage }),
+      buildArgs: this.buildArgs(),
       step: this.testStep,
       postgresImage: this.postgresImage,
       redisImage: this.redisImage,

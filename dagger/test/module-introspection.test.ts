@@ -16,6 +16,7 @@ import {
   DEFAULT_NODE_IMAGE,
   DEFAULT_POSTGRES_IMAGE,
   DEFAULT_REDIS_IMAGE,
+  DEFAULT_RUNTIME_IMAGE,
   DEFAULT_SEVERITY_THRESHOLD,
   DEFAULT_TRIVY_IMAGE,
 } from "../src/lib/defaults.js";
@@ -136,6 +137,7 @@ describe("the module as Dagger registers it", () => {
   it("defaults every image to its pinned version, each overridable by argument", () => {
     const args = shipyard()._constructor?.arguments ?? {};
     expect(args.nodeImage?.defaultValue).toBe(DEFAULT_NODE_IMAGE);
+    expect(args.runtimeImage?.defaultValue).toBe(DEFAULT_RUNTIME_IMAGE);
     expect(args.postgresImage?.defaultValue).toBe(DEFAULT_POSTGRES_IMAGE);
     expect(args.redisImage?.defaultValue).toBe(DEFAULT_REDIS_IMAGE);
     expect(args.trivyImage?.defaultValue).toBe(DEFAULT_TRIVY_IMAGE);

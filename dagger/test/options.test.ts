@@ -5,12 +5,14 @@ import {
   DEFAULT_NODE_IMAGE,
   DEFAULT_POSTGRES_IMAGE,
   DEFAULT_REDIS_IMAGE,
+  DEFAULT_RUNTIME_IMAGE,
   DEFAULT_TRIVY_IMAGE,
 } from "../src/lib/defaults.js";
 import { isPinnedImage, parseModuleOptions } from "../src/lib/options.js";
 
 const defaults = {
   nodeImage: DEFAULT_NODE_IMAGE,
+  runtimeImage: DEFAULT_RUNTIME_IMAGE,
   postgresImage: DEFAULT_POSTGRES_IMAGE,
   redisImage: DEFAULT_REDIS_IMAGE,
   trivyImage: DEFAULT_TRIVY_IMAGE,

@@ -19,7 +19,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { imageBuildArgs } from "../../dagger/src/lib/app-build.js";
-import { DEFAULT_NODE_IMAGE } from "../../dagger/src/lib/defaults.js";
+import { DEFAULT_NODE_IMAGE, DEFAULT_RUNTIME_IMAGE } from "../../dagger/src/lib/defaults.js";
 import {
   POSTGRES_HOST,
   parseTestDatabase,
@@ -88,10 +88,10 @@ beforeAll(async () => {
   const images = await ensureImages(["POSTGRES_IMAGE", "REDIS_IMAGE"]);
   // The module passes its pinned Node image as NODE_IMAGE: the stand-in for that tag.
   await ensureStandin(DEFAULT_NODE_IMAGE, RECIPES.NODE_IMAGE);
-  const buildArgs = imageBuildArgs({ nodeImage: DEFAULT_NODE_IMAGE }).flatMap(({ name, value }) => [
-    "--build-arg",
-    `${name}=${value}`,
-  ]);
+  const buildArgs = imageBuildArgs({
+    nodeImage: DEFAULT_NODE_IMAGE,
+    runtimeImage: DEFAULT_RUNTIME_IMAGE,
+  }).flatMap(({ name, value }) => ["--build-arg", `${name}=${value}`]);
   // Default (bridge) build network: its NAT reaches Debian's archive and the npm registry, as the engine's does.
   await execa(
     "docker",

@@ -26,7 +26,13 @@ export interface BuildArg {
   value: string;
 }
 
-/** The images the Dockerfile starts from, as the build arguments app/Dockerfile declares (ARG NODE_IMAGE…). */
-export function imageBuildArgs(images: { nodeImage: string }): BuildArg[] {
-  return [{ name: "NODE_IMAGE", value: images.nodeImage }];
+/**
+ * The images the Dockerfile starts from, as the build arguments app/Dockerfile declares (ARG NODE_IMAGE,
+ * ARG RUNTIME_IMAGE). A Dockerfile that declares neither ignores them.
+ */
+export function imageBuildArgs(images: { nodeImage: string; runtimeImage: string }): BuildArg[] {
+  return [
+    { name: "NODE_IMAGE", value: images.nodeImage },
+    { name: "RUNTIME_IMAGE", value: images.runtimeImage },
+  ];
 }

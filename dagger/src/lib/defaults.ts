@@ -16,6 +16,12 @@ export const DEFAULT_NODE_IMAGE = "node:24.21.0-bookworm-slim";
  * the tests' database, the scratch server that checks backups and production are one version. See
  * docs/versions.md for why not 16 or 17.
  */
+/**
+ * What the production image runs on: app/Dockerfile's RUNTIME_IMAGE default (glibc, libstdc++, CA
+ * certificates and a non-root user; node itself comes from the Node image). A unit test keeps the two equal.
+ */
+export const DEFAULT_RUNTIME_IMAGE = "gcr.io/distroless/cc-debian12:nonroot";
+
 export const DEFAULT_POSTGRES_IMAGE = "postgres:15-bookworm";
 
 export const DEFAULT_REDIS_IMAGE = "redis:7.4.5-alpine";

@@ -34,6 +34,7 @@ const dockerfilePath = z
 
 export const moduleOptionsSchema = z.object({
   nodeImage: pinnedImage,
+  runtimeImage: pinnedImage,
   postgresImage: pinnedImage,
   redisImage: pinnedImage,
   trivyImage: pinnedImage,
