@@ -44,6 +44,8 @@ export interface EnvironmentAccess {
   databaseUrl?: Secret;
   s3AccessKeyId?: Secret;
   s3SecretAccessKey?: Secret;
+  /** Only deploy, backup and rollback take it: the commands that notify. */
+  webhookUrl?: Secret;
 }
 
 /** One finished CLI run: its container (to read files from) and its --json answer. */
@@ -108,6 +110,7 @@ async function runDeployer(
     [wiring.secretVariables.databaseUrl, access.databaseUrl],
     [wiring.secretVariables.s3AccessKeyId, access.s3AccessKeyId],
     [wiring.secretVariables.s3SecretAccessKey, access.s3SecretAccessKey],
+    [wiring.secretVariables.webhookUrl, access.webhookUrl],
   ];
   for (const [name, value] of secrets) if (name && value) deployer = deployer.withSecretVariable(name, value);
   if (wiring.mountRestoreFile && restoreFile) deployer = deployer.withFile(RESTORE_FILE_PATH, restoreFile);

@@ -1,26 +1,26 @@
 /**
- * Build, test, scan and publish a Node web service, the same way on a laptop and in CI; then set up its
+ * Build, test, scan and publish a web service, the same way on a laptop and in CI; then set up its
  * server, deploy it, back it up, restore it and roll it back with the repository's deploy CLI.
  *
- * By default every function works on the repository this module lives in (the bundled sample app). Point
- * --source at another repository (npm workspaces, lockfile at the root, a Dockerfile built from the root)
- * and --dockerfile at its Dockerfile to run the same pipeline on your own service.
+ * By default every function works on the repository this module lives in (the bundled Node sample app).
+ * Point --source at another repository, in any language, with a Dockerfile built from its root (app/Dockerfile
+ * or Dockerfile, or --dockerfile) that has a `test` stage running its tests, to run the same pipeline on it:
+ * `dagger call --source=examples/fastapi test`.
  */
 import {
   argument,
   type Container,
   type Directory,
-  dag,
   type File,
   func,
   object,
-  ReturnType,
   type Secret,
   type Socket,
 } from "@dagger.io/dagger";
 import { type Deployer, type EnvironmentAccess, openDeployer } from "./deployer.js";
 import { ReportFormat, ScanTarget } from "./enums.js";
 import { headCommit } from "./git.js";
+import { type BuildArg, chooseDockerfile, DOCKERFILE_CANDIDATES, imageBuildArgs } from "./lib/app-build.js";
 import { ciReport, settledStep } from "./lib/ci-report.js";
 import {
   DEFAULT_DOCKER_CLI_IMAGE,
@@ -28,12 +28,12 @@ import {
   DEFAULT_NODE_IMAGE,
   DEFAULT_POSTGRES_IMAGE,
   DEFAULT_REDIS_IMAGE,
+  DEFAULT_RUNTIME_IMAGE,
   DEFAULT_SEVERITY_THRESHOLD,
-  DEFAULT_TEST_SCRIPT,
   DEFAULT_TRIVY_IMAGE,
 } from "./lib/defaults.js";
 import { deployImage, PUBLISH_PASSWORD, type PublishTo, publishTo } from "./lib/deploy-image.js";
-import { backupFilePath, DOCKER_SOCKET_PATH, WORKDIR } from "./lib/deployer.js";
+import { backupFilePath, DOCKER_SOCKET_PATH } from "./lib/deployer.js";
 import {
   ENVIRONMENTS_FILE,
   type EnvironmentFacts,
@@ -41,32 +41,26 @@ import {
   imageSettings,
 } from "./lib/environments.js";
 import { GIT_HEAD_FILES } from "./lib/git-head.js";
-import { deployerRecipe, testRecipe } from "./lib/image-recipe.js";
+import { deployerRecipe } from "./lib/image-recipe.js";
 import { imageReferences, parsePublishTarget } from "./lib/image-tags.js";
 import { InvalidInputError } from "./lib/invalid-input.js";
 import { ociLabels } from "./lib/oci-labels.js";
 import { parseModuleOptions } from "./lib/options.js";
 import { type CheckResult, publishDecision } from "./lib/publish-gate.js";
 import { type PublishedImage, publishedImage, publishReport } from "./lib/published-image.js";
-import { generatedPassword, runId } from "./lib/run-secrets.js";
 import { formatScanSummary, gateScan, parseSeverityThreshold } from "./lib/scan-gate.js";
 import { SOURCE_IGNORE } from "./lib/source-scope.js";
+import { MODULE_LOCKFILE, testOutcome } from "./lib/test-plan.js";
 import {
-  JUNIT_REPORT_PATH,
-  MODULE_LOCKFILE,
-  POSTGRES_HOST,
-  parseTestDatabase,
-  REDIS_HOST,
-  redisConfig,
-  testCommand,
-  testDatabaseUrl,
-  testOutcome,
-  testRedisUrl,
-} from "./lib/test-plan.js";
+  DEFAULT_TEST_REPORT_PATH,
+  DEFAULT_TEST_TARGET,
+  parseTestStep,
+  type TestStep,
+} from "./lib/test-step.js";
 import { REPORT_FILES, reportFileName } from "./lib/trivy-commands.js";
 import { findings, parseTrivyReport, type Severity } from "./lib/trivy-report.js";
 import { containerFrom } from "./recipe.js";
-import { postgresService, redisService } from "./services.js";
+import { runTests, type TestRun } from "./test-run.js";
 import { trivyReports } from "./trivy.js";
 
 /** The pipeline for one repository: its source and the images every step runs in. */
@@ -74,12 +68,13 @@ import { trivyReports } from "./trivy.js";
 export class Shipyard {
   source: Directory;
   nodeImage: string;
+  runtimeImage: string;
   postgresImage: string;
   redisImage: string;
   trivyImage: string;
   dockerCliImage: string;
   dockerfile: string;
-  testScript: string;
+  testStep: TestStep;
 
   constructor(
     /**
@@ -88,8 +83,10 @@ export class Shipyard {
      */
     @argument({ defaultPath: "/", ignore: SOURCE_IGNORE })
     source: Directory,
-    /** Node image for installing and testing; also passed to the Dockerfile as the NODE_IMAGE build argument. */
+    /** Node image the deployer runs in; also passed to the Dockerfile as the NODE_IMAGE build argument. */
     nodeImage: string = DEFAULT_NODE_IMAGE,
+    /** What the production image runs on; passed to the Dockerfile as the RUNTIME_IMAGE build argument. */
+    runtimeImage: string = DEFAULT_RUNTIME_IMAGE,
     /** Postgres image for the tests' throwaway database. */
     postgresImage: string = DEFAULT_POSTGRES_IMAGE,
     /** Redis image for the tests' throwaway cache. */
@@ -98,28 +95,40 @@ export class Shipyard {
     trivyImage: string = DEFAULT_TRIVY_IMAGE,
     /** Docker CLI image the deployer takes the docker client and its compose v2 plugin from. */
     dockerCliImage: string = DEFAULT_DOCKER_CLI_IMAGE,
-    /** The production image's Dockerfile, relative to the source; it is built with the source root as context. */
+    /**
+     * The app's Dockerfile, relative to the source, built with the source root as context (default:
+     * app/Dockerfile, or else Dockerfile, whichever the source has).
+     */
     dockerfile: string = DEFAULT_DOCKERFILE,
-    /** The npm script that runs every check (lint, type-check, tests) in the source's package.json. */
-    testScript: string = DEFAULT_TEST_SCRIPT,
+    /** The Dockerfile stage the tests run in, with Postgres and Redis bound and DATABASE_URL and REDIS_URL set. */
+    testTarget: string = DEFAULT_TEST_TARGET,
+    /**
+     * The command that runs the tests in that stage, one word per item, e.g. --test-command=pytest,-x
+     * (default: the stage's own CMD, after its ENTRYPOINT, as docker run starts it).
+     */
+    testCommand: string[] = [],
+    /** Where the tests write their JUnit report (handed to them as JUNIT_FILE), relative to the stage's WORKDIR. */
+    testReportPath: string = DEFAULT_TEST_REPORT_PATH,
   ) {
     const options = parseModuleOptions({
       nodeImage,
+      runtimeImage,
       postgresImage,
       redisImage,
       trivyImage,
       dockerCliImage,
       dockerfile,
-      testScript,
     });
+    // Bad test arguments fail here, before any step starts.
+    this.testStep = parseTestStep({ testTarget, testCommand, testReportPath });
     this.source = source;
     this.nodeImage = options.nodeImage;
+    this.runtimeImage = options.runtimeImage;
     this.postgresImage = options.postgresImage;
     this.redisImage = options.redisImage;
     this.trivyImage = options.trivyImage;
     this.dockerCliImage = options.dockerCliImage;
     this.dockerfile = options.dockerfile;
-    this.testScript = options.testScript;
   }
 
   /**
@@ -129,32 +138,34 @@ export class Shipyard {
    * the first build); a changed file, --revision or --version builds again.
    */
   @func()
-  build(
+  async build(
     /** Git commit the image is built from, e.g. $(git rev-parse HEAD). */
     revision = "",
     /** URL of the repository, e.g. https://github.com/acme/shipyard. */
     sourceUrl = "",
     /** Release version, e.g. 1.4.0. */
     version = "",
-  ): Container {
+  ): Promise<Container> {
     const labels = ociLabels({ created: new Date(), revision, sourceUrl, version });
     return Object.entries(labels).reduce(
       (image, [name, value]) => image.withLabel(name, value),
-      this.image(),
+      await this.image(),
     );
   }
 
   /**
-   * Lint, type-check, unit and integration tests (npm run test:app, or --test-script) in a Node container,
-   * against throwaway Postgres and Redis services. Fails when any of them fails; returns the test output.
-   * Runs again in every session, even on unchanged source: a pass is never served from an earlier run.
+   * The tests, in a container built from the Dockerfile's test stage (--test-target) running its CMD (or
+   * --test-command), against throwaway Postgres and Redis services bound as the hosts postgres and redis,
+   * with DATABASE_URL and REDIS_URL set. For this repository: lint, type-check, unit and integration tests.
+   * Fails when they fail; returns their output. Runs again in every session, even on unchanged source: a
+   * pass is never served from an earlier run.
    */
   @func({ cache: "session" })
   async test(
     /** Password for the test database; a random one is generated when left out. */
     dbPassword?: Secret,
   ): Promise<string> {
-    const run = await this.testRun(dbPassword);
+    const { container: run } = await this.testRun(dbPassword);
     const [exitCode, output] = await Promise.all([run.exitCode(), run.combinedOutput()]);
     const outcome = testOutcome(exitCode, output);
     if (!outcome.passed) throw new Error(outcome.summary);
@@ -170,12 +181,11 @@ export class Shipyard {
     /** Password for the test database; a random one is generated when left out. */
     dbPassword?: Secret,
   ): Promise<File> {
-    const run = await this.testRun(dbPassword);
-    const reportPath = `${WORKDIR}/${JUNIT_REPORT_PATH}`;
+    const { container: run, reportPath } = await this.testRun(dbPassword);
     if (!(await run.exists(reportPath))) {
       const outcome = testOutcome(await run.exitCode(), await run.combinedOutput());
       throw new Error(
-        `the run stopped before the tests wrote ${JUNIT_REPORT_PATH} (lint or type-check failed?):\n${outcome.summary}`,
+        `the run stopped before the tests wrote ${reportPath} (lint or type-check failed?):\n${outcome.summary}`,
       );
     }
     return run.file(reportPath);
@@ -193,32 +203,33 @@ export class Shipyard {
     /** Block on vulnerabilities that have no fixed version yet too (default: list them, do not block). */
     blockUnfixed = false,
   ): Promise<string> {
-    const result = await this.scanCheck(this.image(), parseSeverityThreshold(severity), blockUnfixed);
+    const threshold = parseSeverityThreshold(severity);
+    const result = await this.scanCheck(await this.image(), threshold, blockUnfixed);
     if (!result.passed) throw new Error(result.summary);
     return result.summary;
   }
 
   /** One scan report as a file, e.g. `dagger call scan-report --target=IMAGE --format=SARIF export --path=image.sarif`. */
   @func({ cache: "session" })
-  scanReport(
+  async scanReport(
     /** Which scan: IMAGE (the production image) or SOURCE (the repository's configuration and secrets). */
     target: ScanTarget = ScanTarget.Image,
     /** JSON (Trivy's own) or SARIF (for code-scanning services). */
     format: ReportFormat = ReportFormat.Sarif,
-  ): File {
-    return this.reports(this.image()).file(reportFileName(target, format));
+  ): Promise<File> {
+    return this.reports(await this.image()).file(reportFileName(target, format));
   }
 
   /** Every scan report in one directory: image and source, JSON and SARIF, and the image's CycloneDX SBOM. */
   @func({ cache: "session" })
-  scanReports(): Directory {
-    return this.reports(this.image());
+  async scanReports(): Promise<Directory> {
+    return this.reports(await this.image());
   }
 
   /** The production image's software bill of materials (CycloneDX JSON): every OS and Node package it ships. */
   @func({ cache: "session" })
-  sbom(): File {
-    return this.reports(this.image()).file(REPORT_FILES.sbom);
+  async sbom(): Promise<File> {
+    return this.reports(await this.image()).file(REPORT_FILES.sbom);
   }
 
   /**
@@ -283,17 +294,19 @@ export class Shipyard {
   ): Promise<string> {
     // Bad arguments fail here, before any step starts.
     const threshold = parseSeverityThreshold(severity);
-    const labelled = this.build(revision, sourceUrl);
+    const [labelled, image, dockerfile] = await Promise.all([
+      this.build(revision, sourceUrl),
+      this.image(),
+      this.dockerfilePath(),
+    ]);
 
     const [test, scan, build] = await Promise.allSettled([
       this.testCheck().then(({ passed, summary }) => ({ passed, detail: summary })),
-      this.scanCheck(this.image(), threshold, blockUnfixed).then(({ passed, summary }) => ({
+      this.scanCheck(image, threshold, blockUnfixed).then(({ passed, summary }) => ({
         passed,
         detail: summary,
       })),
-      labelled
-        .sync()
-        .then(() => ({ passed: true, detail: `built the production image from ${this.dockerfile}` })),
+      labelled.sync().then(() => ({ passed: true, detail: `built the production image from ${dockerfile}` })),
     ]);
     const report = ciReport([
       settledStep("test", test),
@@ -354,6 +367,11 @@ export class Shipyard {
     s3AccessKeyId?: Secret,
     /** The off-site store's secret access key, e.g. env://S3_SECRET_ACCESS_KEY. */
     s3SecretAccessKey?: Secret,
+    /**
+     * The webhook's URL, a Secret (e.g. env://SHIPYARD_WEBHOOK_URL), for environments with notify: exported
+     * under the environment's notify.webhookUrlEnv; the CLI posts the result there.
+     */
+    webhookUrl?: Secret,
     /** The checkout whose HEAD commit is the default revision; only .git/HEAD and .git's refs are read. */
     @argument({ defaultPath: "/", ignore: GIT_HEAD_FILES })
     checkout?: Directory,
@@ -376,7 +394,10 @@ export class Shipyard {
       },
     });
     const access = { env, sshKey, dockerSocket, dockerSocketPath, hostPath, databaseUrl };
-    const deployer = await this.deployer({ ...access, s3AccessKeyId, s3SecretAccessKey }, environment);
+    const deployer = await this.deployer(
+      { ...access, s3AccessKeyId, s3SecretAccessKey, webhookUrl },
+      environment,
+    );
     const released = source.publish
       ? (
           await this.publishImage(
@@ -411,10 +432,18 @@ export class Shipyard {
     s3AccessKeyId?: Secret,
     /** The off-site store's secret access key, e.g. env://S3_SECRET_ACCESS_KEY. */
     s3SecretAccessKey?: Secret,
+    /**
+     * The webhook's URL, a Secret (e.g. env://SHIPYARD_WEBHOOK_URL), for environments with notify: exported
+     * under the environment's notify.webhookUrlEnv; the CLI posts the result there.
+     */
+    webhookUrl?: Secret,
   ): Promise<File> {
     const environment = this.environment(await this.environmentsFile(), env);
     const access = { env, sshKey, dockerSocket, dockerSocketPath, hostPath, databaseUrl };
-    const deployer = await this.deployer({ ...access, s3AccessKeyId, s3SecretAccessKey }, environment);
+    const deployer = await this.deployer(
+      { ...access, s3AccessKeyId, s3SecretAccessKey, webhookUrl },
+      environment,
+    );
     const run = await deployer.run({ command: "backup" });
     // With backup.encryptTo the file handed back is the age-encrypted one, never a plain dump.
     return deployer.file(run, backupFilePath(run.outcome.result, environment));
@@ -485,6 +514,11 @@ export class Shipyard {
     s3AccessKeyId?: Secret,
     /** The off-site store's secret access key, e.g. env://S3_SECRET_ACCESS_KEY. */
     s3SecretAccessKey?: Secret,
+    /**
+     * The webhook's URL, a Secret (e.g. env://SHIPYARD_WEBHOOK_URL), for environments with notify: exported
+     * under the environment's notify.webhookUrlEnv; the CLI posts the result there.
+     */
+    webhookUrl?: Secret,
   ): Promise<string> {
     const deployer = await this.deployer({
       env,
@@ -495,6 +529,7 @@ export class Shipyard {
       databaseUrl,
       s3AccessKeyId,
       s3SecretAccessKey,
+      webhookUrl,
     });
     return (await deployer.run({ command: "rollback", to })).outcome.json;
   }
@@ -544,11 +579,25 @@ export class Shipyard {
    * The image without provenance labels. Scans use it: labels do not change what is in the image, and
    * leaving out the build time keeps a repeated scan of the same source cacheable.
    */
-  private image(): Container {
+  private async image(): Promise<Container> {
     return this.source.dockerBuild({
-      dockerfile: this.dockerfile,
-      buildArgs: [{ name: "NODE_IMAGE", value: this.nodeImage }],
+      dockerfile: await this.dockerfilePath(),
+      buildArgs: this.buildArgs(),
     });
+  }
+
+  /** The images the Dockerfile starts from, for the image and its test stage alike. */
+  private buildArgs(): BuildArg[] {
+    return imageBuildArgs({ nodeImage: this.nodeImage, runtimeImage: this.runtimeImage });
+  }
+
+  /** --dockerfile, or the first of app/Dockerfile and Dockerfile the source has. */
+  private async dockerfilePath(): Promise<string> {
+    if (this.dockerfile !== "") return this.dockerfile;
+    const present = await Promise.all(
+      DOCKERFILE_CANDIDATES.map(async (path) => ((await this.source.exists(path)) ? [path] : [])),
+    );
+    return chooseDockerfile(this.dockerfile, present.flat());
   }
 
   /**
@@ -562,11 +611,14 @@ export class Shipyard {
     const target = parsePublishTarget(to);
     const references = imageReferences(target);
     const threshold = parseSeverityThreshold(checks.severity);
-    const image = this.build(target.revision, to.sourceUrl, target.version ?? "");
+    const [image, unlabelled] = await Promise.all([
+      this.build(target.revision, to.sourceUrl, target.version ?? ""),
+      this.image(),
+    ]);
 
     const [test, scan] = await Promise.all([
       this.testCheck(),
-      this.scanCheck(this.image(), threshold, checks.blockUnfixed),
+      this.scanCheck(unlabelled, threshold, checks.blockUnfixed),
     ]);
     const decision = publishDecision({ test, scan }, checks.allowFailedChecks);
     if (!decision.publish) throw new Error(decision.reason);
@@ -612,48 +664,21 @@ export class Shipyard {
     return openDeployer({ image, environment, postgresImage: this.postgresImage }, access);
   }
 
-  /** The source in a Node container with dependencies installed; npm's download cache survives between runs. */
-  private async installed(): Promise<Container> {
-    const recipe = testRecipe({
-      nodeImage: this.nodeImage,
-      hasModulePackage: await this.source.exists(MODULE_LOCKFILE),
-      now: new Date(),
+  /** One run of the tests against fresh services (test-run.ts): the stage the Dockerfile names, as configured. */
+  private async testRun(dbPassword?: Secret): Promise<TestRun> {
+    return runTests({
+      source: this.source,
+      dockerfile: await this.dockerfilePath(),
+      buildArgs: this.buildArgs(),
+      step: this.testStep,
+      postgresImage: this.postgresImage,
+      redisImage: this.redisImage,
+      ...(dbPassword ? { dbPassword } : {}),
     });
-    return containerFrom(recipe, this.source);
-  }
-
-  /**
-   * One run of the test suite against fresh services. The exec is allowed to fail so that its exit code,
-   * output and JUnit report can all be read afterwards.
-   */
-  private async testRun(dbPassword?: Secret): Promise<Container> {
-    const db = parseTestDatabase({
-      user: "app",
-      database: "app_test",
-      password: dbPassword ? await dbPassword.plaintext() : generatedPassword(),
-    });
-    const redisPassword = generatedPassword();
-    // Names unique to this run, so two runs in one session never share a secret by name.
-    const run = runId();
-    const secret = (name: string, value: string) => dag.setSecret(`${name}-${run}`, value);
-    const postgres = postgresService(this.postgresImage, db, secret("test-postgres-password", db.password));
-    const redis = redisService(
-      this.redisImage,
-      secret("test-redis-config", redisConfig({ password: redisPassword })),
-    );
-
-    return (await this.installed())
-      .withServiceBinding(POSTGRES_HOST, postgres)
-      .withServiceBinding(REDIS_HOST, redis)
-      .withSecretVariable("DATABASE_URL", secret("test-database-url", testDatabaseUrl(db)))
-      .withSecretVariable("REDIS_URL", secret("test-redis-url", testRedisUrl(redisPassword)))
-      .withEnvVariable("JUNIT_FILE", JUNIT_REPORT_PATH)
-      .withEnvVariable("CI", "true")
-      .withExec(testCommand(this.testScript), { expect: ReturnType.Any });
   }
 
   private async testCheck(): Promise<CheckResult> {
-    const run = await this.testRun();
+    const { container: run } = await this.testRun();
     const [exitCode, output] = await Promise.all([run.exitCode(), run.combinedOutput()]);
     return testOutcome(exitCode, output);
   }

@@ -4,11 +4,10 @@ import {
   POSTGRES_PORT,
   postgresReadinessProbe,
   postgresServerArgs,
+  REDIS_CONFIG_PATH,
   REDIS_PORT,
   type TestDatabase,
 } from "./lib/test-plan.js";
-
-const REDIS_CONFIG_PATH = "/run/secrets/redis.conf";
 
 /**
  * Postgres is ready when pg_isready says so, not when its port opens: the image's entrypoint runs a first

@@ -73,6 +73,23 @@ describe("local or SSH, by target.kind; the database URL under database.urlEnv",
     expect(laptop.mountSshKey).toBe(false);
   });
 
+  it("exports --webhook-url under the name notify.webhookUrlEnv gives, for environments that notify", () => {
+    const notifying = `${renamed}    notify: { webhookUrlEnv: BUILD_BOX_WEBHOOK_URL }\n`;
+    expect(environmentFacts(notifying, "local").webhookUrlEnv).toBe("BUILD_BOX_WEBHOOK_URL");
+    expect(environmentFacts(notifying, "laptop").webhookUrlEnv).toBeUndefined();
+    const wiring = deployerWiring({
+      ...resources,
+      command: "deploy",
+      image: `ghcr.io/acme/shop@${digest}`,
+      env: "local",
+      environment: environmentFacts(notifying, "local"),
+      hasSshKey: true,
+      hasDockerSocket: false,
+      hasWebhookUrl: true,
+    });
+    expect(wiring.secretVariables.webhookUrl).toBe("BUILD_BOX_WEBHOOK_URL");
+  });
+
   it("exports --database-url under the name the file gives, so no flag repeats it", () => {
     const wiring = deployerWiring({
       ...resources,

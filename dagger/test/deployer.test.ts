@@ -174,6 +174,47 @@ describe("what the deployer container is given", () => {
     expect(wiring.argv.slice(-3)).toEqual(["backup", "--env=local", "--json"]);
   });
 
+  it("the webhook's URL as a secret under the environment's notify.webhookUrlEnv, for the commands that notify", () => {
+    const notifying = {
+      ...overSsh,
+      environment: { ...overSsh.environment, webhookUrlEnv: "SHOP_WEBHOOK_URL" },
+      hasWebhookUrl: true,
+    };
+    for (const command of [
+      { command: "deploy", image: `a@${digest}` },
+      { command: "backup" },
+      { command: "rollback" },
+    ] as const) {
+      const wiring = deployerWiring({ ...notifying, ...command });
+      expect(wiring.secretVariables.webhookUrl, command.command).toBe("SHOP_WEBHOOK_URL");
+      // By name only: never in the argv nor among the plain variables.
+      expect(wiring.argv.join(" "), command.command).not.toContain("SHOP_WEBHOOK_URL");
+      expect(Object.keys(wiring.variables), command.command).not.toContain("SHOP_WEBHOOK_URL");
+    }
+    for (const command of ["status", "setup"] as const)
+      expect(deployerWiring({ ...notifying, command }).secretVariables.webhookUrl, command).toBeUndefined();
+    // Without --webhook-url the CLI warns that the variable is unset, and notifies no one.
+    expect(
+      deployerWiring({ ...notifying, hasWebhookUrl: false, command: "backup" }).secretVariables.webhookUrl,
+    ).toBeUndefined();
+  });
+
+  it("for local, the webhook's URL is handed to the CLI's container on the host by name only", () => {
+    const wiring = deployerWiring({
+      ...overSsh,
+      command: "backup",
+      env: "local",
+      environment: { targetKind: "local", urlEnv: "DATABASE_URL", webhookUrlEnv: "SHOP_WEBHOOK_URL" },
+      hasSshKey: false,
+      hasDockerSocket: true,
+      hasWebhookUrl: true,
+      hostPath: "/home/dev/shop",
+    });
+    expect(wiring.secretVariables.webhookUrl).toBe("SHOP_WEBHOOK_URL");
+    const at = wiring.argv.indexOf("SHOP_WEBHOOK_URL");
+    expect(wiring.argv[at - 1]).toBe("--env");
+  });
+
   it("the scratch server's URL names its service and escapes the password", () => {
     expect(scratchDatabaseUrl("a/b+c")).toBe("postgres://shipyard:a%2Fb%2Bc@scratch-postgres:5432/scratch");
   });
@@ -207,6 +248,10 @@ describe("bad arguments are named by their flag", () => {
     ],
     [{ hasS3AccessKeyId: true }, /--s3-secret-access-key: the off-site store's key is a pair/],
     [{ hasS3SecretAccessKey: true }, /--s3-access-key-id: the off-site store's key is a pair/],
+    [
+      { hasWebhookUrl: true },
+      /--webhook-url: "prod" has no notify.webhookUrlEnv in deploy\/environments.yaml to hand the URL to/,
+    ],
   ])("%o", (input, message) => {
     expect(bad(input)).toThrow(message);
   });

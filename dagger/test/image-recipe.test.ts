@@ -1,8 +1,8 @@
-/** The containers the module builds, as data: what the deployer and the test container are made of, in order. */
+/** The container the module builds to work in, as data: what the deployer is made of, in order. */
 import { describe, expect, it } from "vitest";
 import { DEPLOYER_SYSTEM_PACKAGES, DOCKER_CLI_FILES, WORKDIR } from "../src/lib/deployer.js";
-import { deployerRecipe, NPM_CACHE, testRecipe } from "../src/lib/image-recipe.js";
-import { APT_CACHES, TEST_SYSTEM_PACKAGES } from "../src/lib/test-plan.js";
+import { deployerRecipe, NPM_CACHE } from "../src/lib/image-recipe.js";
+import { APT_CACHES } from "../src/lib/test-plan.js";
 
 const now = new Date("2026-12-02T10:00:00Z");
 const aptInstall = (packages: readonly string[]) => ({
@@ -41,14 +41,5 @@ describe("the deployer's recipe", () => {
       { exec: ["npm", "ci", "--no-audit", "--no-fund"] },
       { exec: ["npm", "ci", "--prefix", "dagger", "--no-audit", "--no-fund"] },
     ]);
-  });
-});
-
-describe("the test container's recipe", () => {
-  it("has the test servers' packages and no docker client", () => {
-    const recipe = testRecipe({ nodeImage: "node:24-bookworm-slim", hasModulePackage: false, now });
-    expect(recipe.steps).toContainEqual(aptInstall(TEST_SYSTEM_PACKAGES));
-    expect(recipe.steps.some((s) => "copyFrom" in s)).toBe(false);
-    expect(recipe.steps.at(-1)).toEqual({ exec: ["npm", "ci", "--no-audit", "--no-fund"] });
   });
 });

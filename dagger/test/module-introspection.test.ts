@@ -16,12 +16,13 @@ import {
   DEFAULT_NODE_IMAGE,
   DEFAULT_POSTGRES_IMAGE,
   DEFAULT_REDIS_IMAGE,
+  DEFAULT_RUNTIME_IMAGE,
   DEFAULT_SEVERITY_THRESHOLD,
-  DEFAULT_TEST_SCRIPT,
   DEFAULT_TRIVY_IMAGE,
 } from "../src/lib/defaults.js";
 import { GIT_HEAD_FILES } from "../src/lib/git-head.js";
 import { SOURCE_IGNORE } from "../src/lib/source-scope.js";
+import { DEFAULT_TEST_REPORT_PATH, DEFAULT_TEST_TARGET } from "../src/lib/test-step.js";
 
 const moduleDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -136,12 +137,26 @@ describe("the module as Dagger registers it", () => {
   it("defaults every image to its pinned version, each overridable by argument", () => {
     const args = shipyard()._constructor?.arguments ?? {};
     expect(args.nodeImage?.defaultValue).toBe(DEFAULT_NODE_IMAGE);
+    expect(args.runtimeImage?.defaultValue).toBe(DEFAULT_RUNTIME_IMAGE);
     expect(args.postgresImage?.defaultValue).toBe(DEFAULT_POSTGRES_IMAGE);
     expect(args.redisImage?.defaultValue).toBe(DEFAULT_REDIS_IMAGE);
     expect(args.trivyImage?.defaultValue).toBe(DEFAULT_TRIVY_IMAGE);
     expect(args.dockerCliImage?.defaultValue).toBe(DEFAULT_DOCKER_CLI_IMAGE);
     expect(args.dockerfile?.defaultValue).toBe(DEFAULT_DOCKERFILE);
-    expect(args.testScript?.defaultValue).toBe(DEFAULT_TEST_SCRIPT);
+  });
+
+  it("runs the tests in the Dockerfile's test stage, its command and report path overridable", () => {
+    const args = shipyard()._constructor?.arguments ?? {};
+    expect(args.testScript).toBeUndefined();
+    expect(args.testTarget).toMatchObject({
+      type: { kind: "STRING_KIND" },
+      defaultValue: DEFAULT_TEST_TARGET,
+    });
+    expect(args.testCommand).toMatchObject({
+      type: { kind: "LIST_KIND", typeDef: { kind: "STRING_KIND" } },
+      defaultValue: [],
+    });
+    expect(args.testReportPath?.defaultValue).toBe(DEFAULT_TEST_REPORT_PATH);
   });
 
   it("takes secrets only as Secret, never as plain strings", () => {

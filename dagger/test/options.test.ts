@@ -5,19 +5,19 @@ import {
   DEFAULT_NODE_IMAGE,
   DEFAULT_POSTGRES_IMAGE,
   DEFAULT_REDIS_IMAGE,
-  DEFAULT_TEST_SCRIPT,
+  DEFAULT_RUNTIME_IMAGE,
   DEFAULT_TRIVY_IMAGE,
 } from "../src/lib/defaults.js";
 import { isPinnedImage, parseModuleOptions } from "../src/lib/options.js";
 
 const defaults = {
   nodeImage: DEFAULT_NODE_IMAGE,
+  runtimeImage: DEFAULT_RUNTIME_IMAGE,
   postgresImage: DEFAULT_POSTGRES_IMAGE,
   redisImage: DEFAULT_REDIS_IMAGE,
   trivyImage: DEFAULT_TRIVY_IMAGE,
   dockerCliImage: DEFAULT_DOCKER_CLI_IMAGE,
   dockerfile: DEFAULT_DOCKERFILE,
-  testScript: DEFAULT_TEST_SCRIPT,
 };
 
 describe("pinned images", () => {
@@ -65,9 +65,10 @@ describe("module options", () => {
     expect(attempt).toThrow(/--dockerfile: must be a path inside the source directory/);
   });
 
-  it("refuses a test script that is not a plain npm script name", () => {
-    expect(() => parseModuleOptions({ ...defaults, testScript: "test && curl evil" })).toThrow(
-      /--test-script: must be the name of an npm script/,
+  it("leaves the Dockerfile to be found when none is named, and accepts one inside the source", () => {
+    expect(parseModuleOptions({ ...defaults, dockerfile: "" }).dockerfile).toBe("");
+    expect(parseModuleOptions({ ...defaults, dockerfile: " service/Dockerfile " }).dockerfile).toBe(
+      "service/Dockerfile",
     );
   });
 

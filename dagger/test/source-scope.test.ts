@@ -112,6 +112,17 @@ describe("the default source's ignore list", () => {
   });
 });
 
+describe("the Docker build context", () => {
+  it("is the source Dagger uploads: .dockerignore is SOURCE_IGNORE, line for line", () => {
+    // app/Dockerfile's test stage copies the whole context; a docker build must see what `dagger call test` sees.
+    const patterns = readFileSync(path.join(repoRoot, ".dockerignore"), "utf8")
+      .split("\n")
+      .map((line) => line.trim())
+      .filter((line) => line !== "" && !line.startsWith("#"));
+    expect(patterns).toEqual(SOURCE_IGNORE);
+  });
+});
+
 describe("the ignore patterns, read as Dagger reads them", () => {
   it("match from the root unless they start with **, and a directory takes its contents with it", () => {
     expect(isIgnored([".env"], ".env")).toBe(true);

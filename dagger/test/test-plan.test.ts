@@ -7,8 +7,6 @@ import {
   postgresReadinessProbe,
   redisConfig,
   systemPackageSteps,
-  TEST_SYSTEM_PACKAGES,
-  testCommand,
   testDatabaseUrl,
   testOutcome,
   testRedisUrl,
@@ -68,28 +66,18 @@ describe("the test Redis", () => {
   });
 });
 
-describe("the commands the test container runs", () => {
-  it("installs the root workspaces and this repository's module package, then runs the test script", () => {
+describe("how a Node container installs the source and its system packages (the deployer's)", () => {
+  it("installs the root workspaces and this repository's module package", () => {
     expect(installCommands({ hasModulePackage: true }).map((c) => c.join(" "))).toEqual([
       "npm ci --no-audit --no-fund",
       "npm ci --prefix dagger --no-audit --no-fund",
     ]);
-    expect(testCommand("test:app")).toEqual(["npm", "run", "test:app"]);
   });
 
-  it("installs the Postgres and Redis servers that some tests start themselves, and promtool", () => {
-    const steps = systemPackageSteps(TEST_SYSTEM_PACKAGES, new Date("2026-12-02T06:00:00Z"));
+  it("installs the packages it is given, without recommends, and nothing when given none", () => {
+    const steps = systemPackageSteps(["postgresql-client", "age"], new Date("2026-12-02T06:00:00Z"));
     expect(steps.at(-1)).toEqual({
-      exec: [
-        "apt-get",
-        "install",
-        "-y",
-        "-q",
-        "--no-install-recommends",
-        "postgresql",
-        "redis-server",
-        "prometheus",
-      ],
+      exec: ["apt-get", "install", "-y", "-q", "--no-install-recommends", "postgresql-client", "age"],
     });
     expect(systemPackageSteps([], new Date())).toEqual([]);
   });

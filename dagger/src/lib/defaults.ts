@@ -16,6 +16,12 @@ export const DEFAULT_NODE_IMAGE = "node:24.21.0-bookworm-slim";
  * the tests' database, the scratch server that checks backups and production are one version. See
  * docs/versions.md for why not 16 or 17.
  */
+/**
+ * What the production image runs on: app/Dockerfile's RUNTIME_IMAGE default (glibc, libstdc++, CA
+ * certificates and a non-root user; node itself comes from the Node image). A unit test keeps the two equal.
+ */
+export const DEFAULT_RUNTIME_IMAGE = "gcr.io/distroless/cc-debian12:nonroot";
+
 export const DEFAULT_POSTGRES_IMAGE = "postgres:15-bookworm";
 
 export const DEFAULT_REDIS_IMAGE = "redis:7.4.5-alpine";
@@ -30,11 +36,11 @@ export const DEFAULT_TRIVY_IMAGE = "aquasec/trivy:0.70.0";
  */
 export const DEFAULT_DOCKER_CLI_IMAGE = "docker:28.2.2-cli";
 
-/** The production image is built from this Dockerfile, with the repository root as build context. */
-export const DEFAULT_DOCKERFILE = "app/Dockerfile";
+/**
+ * --dockerfile left out: the first of app/Dockerfile and Dockerfile the source has (lib/app-build.ts), built
+ * with the source root as context.
+ */
+export const DEFAULT_DOCKERFILE = "";
 
 /** Severities at or above which `scan` fails, in Trivy's own comma-separated form. */
 export const DEFAULT_SEVERITY_THRESHOLD = "HIGH,CRITICAL";
-
-/** The npm script `test` runs: lint, type-check, unit and integration tests. */
-export const DEFAULT_TEST_SCRIPT = "test:app";

@@ -80,6 +80,8 @@ const deployerAccess = z
       urlEnv: z.string(),
       /** backup.where: server: the host checks its backups itself. */
       backupsOnServer: z.boolean().default(false),
+      /** notify.webhookUrlEnv: the variable the CLI reads the webhook's URL from. */
+      webhookUrlEnv: z.string().optional(),
     }),
     hasSshKey: z.boolean(),
     hasDockerSocket: z.boolean(),
@@ -87,6 +89,8 @@ const deployerAccess = z
     /** The off-site store's key pair, for environments with backup.upload. */
     hasS3AccessKeyId: z.boolean().default(false),
     hasS3SecretAccessKey: z.boolean().default(false),
+    /** The webhook's URL, for environments with notify (deploy, rollback and backup post their result there). */
+    hasWebhookUrl: z.boolean().default(false),
     /** The checkout's path on the host, for `local` (the CLI then runs on the host's engine, see host-run.ts). */
     hostPath: z.string().optional(),
     /** Where the host has the Docker socket --docker-socket names; the CLI's container on the host mounts it. */
@@ -105,6 +109,12 @@ const deployerAccess = z
         path: [input.hasS3AccessKeyId ? "s3SecretAccessKey" : "s3AccessKeyId"],
         message:
           "the off-site store's key is a pair: pass both --s3-access-key-id and --s3-secret-access-key, or neither",
+      });
+    if (input.hasWebhookUrl && input.environment.webhookUrlEnv === undefined)
+      ctx.addIssue({
+        code: "custom",
+        path: ["webhookUrl"],
+        message: `"${input.env}" has no notify.webhookUrlEnv in deploy/environments.yaml to hand the URL to: add one (e.g. notify: { webhookUrlEnv: SHIPYARD_WEBHOOK_URL }) or leave --webhook-url out`,
       });
     if (targetKind === "local" && !input.hasDockerSocket)
       ctx.addIssue({
@@ -154,6 +164,7 @@ export function accessInput(
     databaseUrl?: unknown;
     s3AccessKeyId?: unknown;
     s3SecretAccessKey?: unknown;
+    webhookUrl?: unknown;
   },
 ): DeployerAccessInput {
   return {
@@ -164,6 +175,7 @@ export function accessInput(
     hasDatabaseUrl: access.databaseUrl !== undefined,
     hasS3AccessKeyId: access.s3AccessKeyId !== undefined,
     hasS3SecretAccessKey: access.s3SecretAccessKey !== undefined,
+    hasWebhookUrl: access.webhookUrl !== undefined,
     hostPath: access.hostPath,
     dockerSocketPath: access.dockerSocketPath,
   };
@@ -184,13 +196,15 @@ export interface DeployerWiring {
   variables: Record<string, string>;
   /**
    * Secret variables by name: the database URL under the environment's urlEnv, the scratch server's URL,
-   * the off-site store's key pair under the names every S3 tool reads.
+   * the off-site store's key pair under the names every S3 tool reads, the webhook's URL under the
+   * environment's notify.webhookUrlEnv.
    */
   secretVariables: {
     databaseUrl?: string;
     scratchDatabaseUrl?: string;
     s3AccessKeyId?: string;
     s3SecretAccessKey?: string;
+    webhookUrl?: string;
   };
   mountSshKey: boolean;
   mountDockerSocket: boolean;
@@ -254,6 +268,9 @@ function commandOf(input: DeployerInput): DeployerCommand {
   }
 }
 
+/** The commands the CLI notifies the webhook of (deploy's NOTIFIED, checked against it by a unit test). */
+export const NOTIFYING_COMMANDS: readonly DeployerCommand["command"][] = ["deploy", "rollback", "backup"];
+
 export function deployerWiring(raw: DeployerInput): DeployerWiring {
   const access: DeployerAccess = parseOrExplain(
     deployerAccess,
@@ -271,6 +288,12 @@ export function deployerWiring(raw: DeployerInput): DeployerWiring {
     // Every command that takes a backup uploads it where the environment says so.
     ...(takesBackup && access.hasS3AccessKeyId && access.hasS3SecretAccessKey
       ? { s3AccessKeyId: "AWS_ACCESS_KEY_ID", s3SecretAccessKey: "AWS_SECRET_ACCESS_KEY" }
+      : {}),
+    // Only where the CLI posts to it; the name is the environment's own, the URL a secret variable.
+    ...(access.hasWebhookUrl &&
+    access.environment.webhookUrlEnv &&
+    NOTIFYING_COMMANDS.includes(command.command)
+      ? { webhookUrl: access.environment.webhookUrlEnv }
       : {}),
   };
   // The lock and the ledger record who acted.

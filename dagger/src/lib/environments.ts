@@ -1,7 +1,8 @@
 /**
  * What the module must know of deploy/environments.yaml before it wires a deployer, because nothing the CLI
  * prints can tell it sooner: how the environment is reached (`target.kind`: run the CLI in the deployer, or
- * on the host's engine), the name the database URL is exported under (`database.urlEnv`), whether its
+ * on the host's engine), the names the database URL and the webhook's URL are exported under
+ * (`database.urlEnv`, `notify.webhookUrlEnv`), whether its
  * backups are encrypted (`backup.encryptTo`, so `backup` never hands out a plain file for one that is) and
  * where they are checked (`backup.where`: on the server, or on a scratch Postgres beside the deployer); and
  * the project's `image` section, where deploy and publish push when their flags leave it out. All are read
@@ -27,6 +28,8 @@ export interface EnvironmentFacts {
   encryptsBackups: boolean;
   /** backup.where: server: backups are made and checked on the host, so the deployer needs no scratch Postgres. */
   backupsOnServer: boolean;
+  /** The variable the CLI reads the webhook's URL from (notify.webhookUrlEnv); absent: it notifies no one. */
+  webhookUrlEnv?: string;
 }
 
 /** The project's `image` section: where deploy and publish push when a flag leaves a field out. */
@@ -46,6 +49,7 @@ const environmentsFile = z.object({
       backup: z
         .object({ encryptTo: z.array(z.string()).optional(), where: z.string().optional() })
         .optional(),
+      notify: z.object({ webhookUrlEnv: z.string() }).optional(),
     }),
   ),
 });
@@ -86,6 +90,7 @@ export function environmentFacts(yamlText: string, env: string): EnvironmentFact
     urlEnv: environment.database.urlEnv,
     encryptsBackups: (environment.backup?.encryptTo ?? []).length > 0,
     backupsOnServer: environment.backup?.where === "server",
+    ...(environment.notify ? { webhookUrlEnv: environment.notify.webhookUrlEnv } : {}),
   };
 }
 

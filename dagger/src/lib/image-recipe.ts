@@ -1,11 +1,11 @@
 /**
- * The containers the module builds to work in (the test container, the deployer), as data: a base image,
+ * The container the module builds to work in (the deployer), as data: a base image,
  * caches, then steps in order. src/recipe.ts applies a recipe to a Dagger container; the journey test
  * (test/journey/) renders the same recipe as a Dockerfile and builds it on a real engine, so the deployer a
  * test runs is the one the module builds, with no second copy of how.
  */
 import { DEPLOYER_SYSTEM_PACKAGES, DOCKER_CLI_FILES, WORKDIR } from "./deployer.js";
-import { APT_CACHES, installCommands, systemPackageSteps, TEST_SYSTEM_PACKAGES } from "./test-plan.js";
+import { APT_CACHES, installCommands, systemPackageSteps } from "./test-plan.js";
 
 /** One step of a recipe, applied in order. */
 export type RecipeStep =
@@ -59,10 +59,6 @@ export function installedRecipe(options: InstalledOptions): ImageRecipe {
     ],
   };
 }
-
-/** The container `test` runs the suite in: servers of its own for some tests. */
-export const testRecipe = (options: Omit<InstalledOptions, "systemPackages" | "tools">) =>
-  installedRecipe({ ...options, systemPackages: TEST_SYSTEM_PACKAGES });
 
 /** The deployer: the CLI's tools from Debian, and the docker client and compose plugin from the docker CLI image. */
 export const deployerRecipe = (

@@ -1,4 +1,4 @@
-/** The module's shared options (images, Dockerfile, test script), validated once when the module is constructed. */
+/** The module's shared options (images, Dockerfile), validated once when the module is constructed. */
 import { z } from "zod";
 import { asCliFlag, parseOrExplain } from "./invalid-input.js";
 
@@ -24,30 +24,22 @@ const pinnedImage = z.string().trim().refine(isPinnedImage, {
     "must be an image pinned by version or digest, e.g. node:20.20.2-bookworm-slim or name@sha256:<64 hex>",
 });
 
-const relativePath = z
+/** Empty: the module finds the Dockerfile itself (lib/app-build.ts). */
+const dockerfilePath = z
   .string()
   .trim()
-  .min(1, "must not be empty")
-  .refine((p) => !p.startsWith("/") && !p.split("/").includes(".."), {
+  .refine((p) => p === "" || (!p.startsWith("/") && !p.split("/").includes("..")), {
     message: "must be a path inside the source directory (relative, without '..'), e.g. app/Dockerfile",
   });
 
-const npmScript = z
-  .string()
-  .trim()
-  .regex(
-    /^[A-Za-z0-9][A-Za-z0-9:._-]*$/,
-    "must be the name of an npm script in the source's package.json, e.g. test:app",
-  );
-
 export const moduleOptionsSchema = z.object({
   nodeImage: pinnedImage,
+  runtimeImage: pinnedImage,
   postgresImage: pinnedImage,
   redisImage: pinnedImage,
   trivyImage: pinnedImage,
   dockerCliImage: pinnedImage,
-  dockerfile: relativePath,
-  testScript: npmScript,
+  dockerfile: dockerfilePath,
 });
 
 export type ModuleOptions = z.output<typeof moduleOptionsSchema>;

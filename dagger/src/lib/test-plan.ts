@@ -1,6 +1,7 @@
 /**
- * What the `test` function runs, as data: the service settings, the connection URLs handed to the tests, and
- * the commands (the same npm scripts the repository's own CI runs on the host).
+ * The services the tests run against, as data: their settings, readiness and the connection URLs handed to
+ * the tests (lib/test-step.ts says how the tests themselves start). Also how a Node container installs the
+ * source (the deployer's).
  */
 import { z } from "zod";
 import { cacheWindow } from "./cache-window.js";
@@ -12,15 +13,18 @@ export const REDIS_HOST = "redis";
 export const POSTGRES_PORT = 5432;
 export const REDIS_PORT = 6379;
 
-/** Where vitest writes the JUnit report (via JUNIT_FILE), relative to the source directory. */
-export const JUNIT_REPORT_PATH = "reports/junit.xml";
+/** The test database's user and name; the password is a Secret or generated for each run. */
+export const TEST_DATABASE = { user: "app", database: "app_test" } as const;
+
+/** Where the Redis service reads its configuration (a mounted secret: it holds the password). */
+export const REDIS_CONFIG_PATH = "/run/secrets/redis.conf";
 
 /** Where a repository keeps a Dagger module with its own package, as this one does. */
 export const MODULE_LOCKFILE = "dagger/package-lock.json";
 
 /**
- * Installs the root workspaces, and the Dagger module's own package when the repository has one (this
- * repository's type-check covers its module too; another service may have none).
+ * Installs the root workspaces, and the Dagger module's own package when the repository has one (the deploy
+ * CLI's type-check covers the module too; another service may have none).
  */
 export function installCommands({ hasModulePackage }: { hasModulePackage: boolean }): string[][] {
   const commands = [["npm", "ci", "--no-audit", "--no-fund"]];
@@ -29,15 +33,8 @@ export function installCommands({ hasModulePackage }: { hasModulePackage: boolea
 }
 
 /**
- * Debian packages the test container needs beyond the service containers: some tests start servers of their
- * own (one stops and restarts Redis to watch /readyz; another checks the harness cleans up after itself), and
- * promtool (in Debian's prometheus package) judges the alert rules and the app's metric names.
- */
-export const TEST_SYSTEM_PACKAGES: readonly string[] = ["postgresql", "redis-server", "prometheus"];
-
-/**
  * apt's caches, kept between runs in cache volumes. Locked: apt takes a lock in each, and two containers
- * sharing one (the test and deployer containers of one `ci` or `deploy`) would otherwise fail on it or
+ * sharing one (two deployers built at once by calls to the same engine) would otherwise fail on it or
  * corrupt the index; each waits for the other instead.
  */
 export const APT_CACHES: readonly { path: string; volume: string; locked: boolean }[] = [
@@ -71,11 +68,6 @@ export function systemPackageSteps(packages: readonly string[], now: Date): Syst
     { exec: ["apt-get", "update", "-q"] },
     { exec: ["apt-get", "install", "-y", "-q", "--no-install-recommends", ...packages] },
   ];
-}
-
-/** The npm script that runs every check; in this repository `test:app` (lint, type-check, unit, integration). */
-export function testCommand(script: string): string[] {
-  return ["npm", "run", script];
 }
 
 const identifier = z
