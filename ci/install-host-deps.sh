@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the tests need on a Debian/Ubuntu machine (a laptop, a CI runner, a fresh VM):
-# the real servers the tests run against, a Docker engine with compose, and the npm dependencies.
+# the real servers the tests run against, a Docker engine with compose, Debian's Python packages for the
+# FastAPI example, and the npm dependencies.
 # Safe to run again: it installs only what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,6 +25,17 @@ REQUIRED=(
   "docker-registry:docker-registry"
   # promtool: the alert-rule tests and the metric-name check (test/harness/promtool.ts).
   "prometheus:promtool"
+  # The FastAPI example's pytest suite (test/integration/fastapi-example.test.ts) runs on Debian's Python
+  # packages, for /usr/bin/python3; its Dockerfile installs the same ones with PYTHON_DEPS=debian.
+  "python3-fastapi:/usr/lib/python3/dist-packages/fastapi"
+  "python3-uvicorn:/usr/lib/python3/dist-packages/uvicorn"
+  "python3-psycopg:/usr/lib/python3/dist-packages/psycopg"
+  "python3-redis:/usr/lib/python3/dist-packages/redis"
+  "python3-alembic:/usr/lib/python3/dist-packages/alembic"
+  "python3-sqlalchemy:/usr/lib/python3/dist-packages/sqlalchemy"
+  "python3-prometheus-client:/usr/lib/python3/dist-packages/prometheus_client"
+  "python3-pytest:/usr/lib/python3/dist-packages/pytest"
+  "python3-httpx:/usr/lib/python3/dist-packages/httpx"
 )
 
 missing=()
