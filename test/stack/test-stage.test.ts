@@ -6,10 +6,9 @@
  * file and readiness probe, reached under the same host names on a network of their own). Then the JUnit
  * report is read where the module reads it.
  *
- * The run uses --test-command's path with the sample app's own tests (unit and integration, the latter on
- * those services): it proves the stage, the wiring and the report. The stage's default CMD runs the whole
- * repository's suite (`npm run test:app`), which also holds tests that need a full host (an sshd, a tmpfs
- * mount as root): those are proven on the host by `npm test`, not here.
+ * The run uses the stage's own CMD, as `dagger call test` with no flags does: the sample app's unit and
+ * integration tests, the latter on those services. The repository's whole suite needs a full host (an sshd,
+ * a tmpfs mounted as root) and is proven there by `npm test`.
  */
 import { randomBytes } from "node:crypto";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
@@ -49,10 +48,10 @@ const DOCKERFILE = "app/Dockerfile";
 const id = `test-stage-${randomBytes(3).toString("hex")}`;
 const stageTag = `shipyard-test-stage:${id}`;
 const names = { network: id, postgres: `${id}-postgres`, redis: `${id}-redis`, tests: `${id}-tests` };
-// What --test-command would say for the sample app's own tests: `--test-command=npx,vitest,run,…,app/test`.
+// `dagger call test` with no flags: the stage's own CMD.
 const step = parseTestStep({
   testTarget: DEFAULT_TEST_TARGET,
-  testCommand: ["npx", "vitest", "run", "--project", "unit", "--project", "integration", "app/test"],
+  testCommand: [],
   testReportPath: DEFAULT_TEST_REPORT_PATH,
 });
 const db = parseTestDatabase({ ...TEST_DATABASE, password: randomBytes(18).toString("base64url") });
