@@ -41,7 +41,7 @@ import {
   testArgv,
   testVariables,
 } from "../../dagger/src/lib/test-step.js";
-import { ensureImages, ensureStandin, RECIPES } from "../docker/standin-images.js";
+import { BASE_TAG, ensureImages, ensureStandin, RECIPES } from "../docker/standin-images.js";
 import { REPO_ROOT } from "./support/nginx-host.js";
 
 const DOCKERFILE = "app/Dockerfile";
@@ -72,8 +72,10 @@ async function until(what: string, check: () => Promise<boolean>, timeoutMs = 60
 }
 
 /** The stage's image config: how `docker run` (and the module's withExec) starts it. */
-async function stageConfig(): Promise<{ entrypoint: string[]; defaultArgs: string[]; workdir: string }> {
-  const { stdout } = await execa("docker", ["image", "inspect", "--format", "{{json .Config}}", stageTag]);
+async function stageConfig(
+  tag: string,
+): Promise<{ entrypoint: string[]; defaultArgs: string[]; workdir: string }> {
+  const { stdout } = await execa("docker", ["image", "inspect", "--format", "{{json .Config}}", tag]);
   const config = JSON.parse(stdout) as {
     Entrypoint: string[] | null;
     Cmd: string[] | null;
@@ -84,32 +86,17 @@ async function stageConfig(): Promise<{ entrypoint: string[]; defaultArgs: strin
 
 beforeAll(async () => {
   scratch = await mkdtemp(path.join(tmpdir(), "shipyard-test-stage-"));
-  const images = await ensureImages(["POSTGRES_IMAGE", "REDIS_IMAGE"]);
-  // The module passes its pinned Node image as NODE_IMAGE: the stand-in for that tag.
-  await ensureStandin(DEFAULT_NODE_IMAGE, RECIPES.NODE_IMAGE);
-  const buildArgs = imageBuildArgs({
-    nodeImage: DEFAULT_NODE_IMAGE,
-    runtimeImage: DEFAULT_RUNTIME_IMAGE,
-  }).flatMap(({ name, value }) => ["--build-arg", `${name}=${value}`]);
-  // Default (bridge) build network: its NAT reaches Debian's archive and the npm registry, as the engine's does.
-  await execa(
-    "docker",
-    [
-      "build",
-      "--quiet",
-      "--force-rm",
-      "--file",
-      DOCKERFILE,
-      "--target",
-      step.target,
-      ...buildArgs,
-      "--tag",
-      stageTag,
-      ".",
-    ],
-    { cwd: REPO_ROOT },
-  );
+});
 
+afterAll(async () => {
+  if (scratch) await rm(scratch, { recursive: true, force: true });
+});
+
+type ServiceNames = { network: string; postgres: string; redis: string };
+
+/** A Postgres and a Redis of their own for one test run, as the module starts fresh services for each call. */
+async function startServices(names: ServiceNames): Promise<void> {
+  const images = await ensureImages(["POSTGRES_IMAGE", "REDIS_IMAGE"]);
   await execa("docker", ["network", "create", names.network]);
   // services.ts: the image's entrypoint creates the user and database, then runs these server arguments.
   await execa(
@@ -134,7 +121,7 @@ beforeAll(async () => {
     ],
     { env: { POSTGRES_PASSWORD: db.password } },
   );
-  const redisConf = path.join(scratch, "redis.conf");
+  const redisConf = path.join(scratch, `${names.redis}.conf`);
   await writeFile(redisConf, redisConfig({ password: redisPassword }), { mode: 0o644 });
   await execa("docker", [
     "run",
@@ -159,25 +146,102 @@ beforeAll(async () => {
   await until("the test Redis", async () =>
     /NOAUTH|PONG/.test((await docker(["exec", names.redis, "redis-cli", "ping"])).stdout),
   );
-});
+}
 
-afterAll(async () => {
-  await docker(["rm", "--force", "--volumes", names.tests, names.postgres, names.redis]);
+async function removeServices(names: ServiceNames): Promise<void> {
+  await docker(["rm", "--force", "--volumes", names.postgres, names.redis]);
   await docker(["network", "rm", names.network]);
-  await docker(["image", "rm", "--force", stageTag]);
-  if (scratch) await rm(scratch, { recursive: true, force: true });
-});
+}
 
-describe("the test stage, run as `dagger call test` runs it", () => {
+/** A Dockerfile whose test stage the module builds: `--source` (the build context) and `--dockerfile`. */
+interface StageCase {
+  label: string;
+  context: string;
+  dockerfile: string;
+  /** The stage's CMD: what `dagger call test` runs when --test-command is left out. */
+  defaultArgs: string[];
+  workdir: string;
+  buildArgs: () => Promise<string[]>;
+  /** A test file of the suite, as the JUnit report names it. */
+  reports: RegExp;
+}
+
+const CASES: StageCase[] = [
+  {
+    label: "the Node sample (app/Dockerfile, from the repository root)",
+    context: REPO_ROOT,
+    dockerfile: DOCKERFILE,
+    defaultArgs: ["npx", "vitest", "run", "--project", "unit", "--project", "integration", "app/test"],
+    workdir: "/src",
+    buildArgs: async () => {
+      // The module passes its pinned Node image as NODE_IMAGE: the stand-in for that tag.
+      await ensureStandin(DEFAULT_NODE_IMAGE, RECIPES.NODE_IMAGE);
+      return imageBuildArgs({ nodeImage: DEFAULT_NODE_IMAGE, runtimeImage: DEFAULT_RUNTIME_IMAGE }).flatMap(
+        ({ name, value }) => ["--build-arg", `${name}=${value}`],
+      );
+    },
+    reports: /app\/test\/integration\//,
+  },
+  {
+    // `dagger call --source=examples/fastapi test`. Stand-in: PyPI and the python image are out of reach
+    // here, so Debian's packages on the Debian stand-in (the Dockerfile's PYTHON_DEPS=debian).
+    label: "the FastAPI example (examples/fastapi, Debian's Python packages)",
+    context: path.join(REPO_ROOT, "examples", "fastapi"),
+    dockerfile: "Dockerfile",
+    defaultArgs: ["sh", "-c", 'exec python3 -m pytest -p no:cacheprovider --junitxml="$JUNIT_FILE"'],
+    workdir: "/srv",
+    buildArgs: async () => ["--build-arg", `PYTHON_IMAGE=${BASE_TAG}`, "--build-arg", "PYTHON_DEPS=debian"],
+    reports: /tests\.test_orders|test_orders/,
+  },
+];
+
+describe.each(CASES)("the test stage of $label, run as `dagger call test` runs it", (stage) => {
+  const tag = `${stageTag}-${CASES.indexOf(stage)}`;
+  const n = CASES.indexOf(stage);
+  const container = `${names.tests}-${n}`;
+  const services = {
+    network: `${names.network}-${n}`,
+    postgres: `${names.postgres}-${n}`,
+    redis: `${names.redis}-${n}`,
+  };
+
+  beforeAll(async () => {
+    // Default (bridge) build network: its NAT reaches Debian's archive and the npm registry, as the engine's does.
+    await execa(
+      "docker",
+      [
+        "build",
+        "--quiet",
+        "--force-rm",
+        "--file",
+        stage.dockerfile,
+        "--target",
+        step.target,
+        ...(await stage.buildArgs()),
+        "--tag",
+        tag,
+        ".",
+      ],
+      { cwd: stage.context },
+    );
+    await startServices(services);
+  }, 1_200_000);
+
+  afterAll(async () => {
+    await docker(["rm", "--force", "--volumes", container]);
+    await docker(["image", "rm", "--force", tag]);
+    await removeServices(services);
+  });
+
   it("is a stage of the app's Dockerfile that says how to run the tests", async () => {
-    const config = await stageConfig();
-    expect(config.defaultArgs).toEqual(["npm", "run", "test:app"]);
-    expect(config.workdir).toBe("/src");
+    const config = await stageConfig(tag);
+    expect(config.defaultArgs).toEqual(stage.defaultArgs);
+    expect(config.workdir).toBe(stage.workdir);
   });
 
   it("runs the tests against the bound Postgres and Redis and leaves the JUnit report where the module reads it", async () => {
-    const config = await stageConfig();
-    const argv = testArgv(step, config, DOCKERFILE);
+    const config = await stageConfig(tag);
+    const argv = testArgv(step, config, stage.dockerfile);
     const plain = Object.entries(testVariables(step)).flatMap(([name, value]) => [
       "--env",
       `${name}=${value}`,
@@ -187,9 +251,9 @@ describe("the test stage, run as `dagger call test` runs it", () => {
       [
         "run",
         "--name",
-        names.tests,
+        container,
         "--network",
-        names.network,
+        services.network,
         "--env",
         TEST_VARIABLES.databaseUrl,
         "--env",
@@ -197,7 +261,7 @@ describe("the test stage, run as `dagger call test` runs it", () => {
         ...plain,
         // argv already holds the entrypoint (testArgv), so the image's own is cleared, as withExec runs argv.
         "--entrypoint=",
-        stageTag,
+        tag,
         ...argv,
       ],
       {
@@ -208,14 +272,16 @@ describe("the test stage, run as `dagger call test` runs it", () => {
       },
     );
     const outcome = testOutcome(run.exitCode ?? -1, `${run.stdout}\n${run.stderr}`);
-    expect(outcome.passed, outcome.summary).toBe(true);
+    expect(outcome.passed, `${outcome.summary}\n${run.stdout.slice(-3000)}\n${run.stderr.slice(-2000)}`).toBe(
+      true,
+    );
     expect(run.stdout).not.toContain(db.password);
 
-    const report = path.join(scratch, "junit.xml");
-    await execa("docker", ["cp", `${names.tests}:${reportLocation(step, config.workdir)}`, report]);
+    const report = path.join(scratch, `junit-${CASES.indexOf(stage)}.xml`);
+    await execa("docker", ["cp", `${container}:${reportLocation(step, config.workdir)}`, report]);
     const xml = await readFile(report, "utf8");
-    expect(xml).toMatch(/<testsuites /);
-    expect(xml).toMatch(/app\/test\/integration\//);
+    expect(xml).toMatch(/<testsuites?[ >]/);
+    expect(xml).toMatch(stage.reports);
     expect(xml).not.toMatch(/<failure/);
   }, 1_200_000);
 });
