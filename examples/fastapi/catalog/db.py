@@ -26,6 +26,9 @@ def connect(database_url: str) -> psycopg.Connection[dict[str, object]]:
         row_factory=dict_row,
         connect_timeout=CONNECT_TIMEOUT_SECONDS,
         application_name=APPLICATION_NAME,
+        # psycopg returns text as bytes from a database whose encoding is SQL_ASCII (one made by initdb in the
+        # C locale): asking for UTF-8 keeps every text column a str, whatever the server was created with.
+        client_encoding="utf8",
     )
 
 
