@@ -30,6 +30,8 @@ const GENERATED = [
   "app/server.log",
   "tmp/scratch.txt",
   "dagger/sdk/index.ts",
+  "examples/fastapi/catalog/__pycache__/app.cpython-311.pyc",
+  "examples/fastapi/.pytest_cache/v/cache/nodeids",
 ];
 const SECRETS_AND_STATE = [
   ".env",
