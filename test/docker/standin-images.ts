@@ -243,3 +243,27 @@ export async function buildAppImage(tag: string, buildArgs: Record<string, strin
     { cwd: REPO_ROOT },
   );
 }
+
+/**
+ * The FastAPI example's build arguments here: PyPI and the official python image are out of reach, so
+ * Debian's Python packages on the Debian stand-in (its Dockerfile's PYTHON_DEPS=debian).
+ */
+export const FASTAPI_EXAMPLE_BUILD_ARGS = [
+  "--build-arg",
+  `PYTHON_IMAGE=${BASE_TAG}`,
+  "--build-arg",
+  "PYTHON_DEPS=debian",
+];
+export const FASTAPI_EXAMPLE_DIR = join(REPO_ROOT, "examples", "fastapi");
+
+/** Builds the FastAPI example's service image (its Dockerfile's last stage) with those arguments. */
+export async function buildFastapiExampleImage(tag: string): Promise<void> {
+  await ensureBaseImage();
+  await execa(
+    "docker",
+    ["build", "--quiet", "--force-rm", ...FASTAPI_EXAMPLE_BUILD_ARGS, "--tag", tag, "."],
+    {
+      cwd: FASTAPI_EXAMPLE_DIR,
+    },
+  );
+}

@@ -41,7 +41,13 @@ import {
   testArgv,
   testVariables,
 } from "../../dagger/src/lib/test-step.js";
-import { BASE_TAG, ensureImages, ensureStandin, RECIPES } from "../docker/standin-images.js";
+import {
+  ensureImages,
+  ensureStandin,
+  FASTAPI_EXAMPLE_BUILD_ARGS,
+  FASTAPI_EXAMPLE_DIR,
+  RECIPES,
+} from "../docker/standin-images.js";
 import { REPO_ROOT } from "./support/nginx-host.js";
 
 const DOCKERFILE = "app/Dockerfile";
@@ -186,11 +192,11 @@ const CASES: StageCase[] = [
     // `dagger call --source=examples/fastapi test`. Stand-in: PyPI and the python image are out of reach
     // here, so Debian's packages on the Debian stand-in (the Dockerfile's PYTHON_DEPS=debian).
     label: "the FastAPI example (examples/fastapi, Debian's Python packages)",
-    context: path.join(REPO_ROOT, "examples", "fastapi"),
+    context: FASTAPI_EXAMPLE_DIR,
     dockerfile: "Dockerfile",
     defaultArgs: ["sh", "-c", 'exec python3 -m pytest -p no:cacheprovider --junitxml="$JUNIT_FILE"'],
     workdir: "/srv",
-    buildArgs: async () => ["--build-arg", `PYTHON_IMAGE=${BASE_TAG}`, "--build-arg", "PYTHON_DEPS=debian"],
+    buildArgs: async () => FASTAPI_EXAMPLE_BUILD_ARGS,
     reports: /tests\.test_orders|test_orders/,
   },
 ];

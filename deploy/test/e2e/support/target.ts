@@ -25,47 +25,59 @@ import { startSshServer, type TestSshServer } from "../../support/ssh-server.js"
 export const REPO_ROOT = path.resolve(import.meta.dirname, "../../../..");
 
 /**
- * The releases the tests deploy, all from the app image: v1 and v2 differ only by a label (so by
- * digest); "unhealthy" ships an expand migration (a new column) that succeeds, then serves but its /readyz
- * answers 503; "wrong-answers" is healthy by its healthcheck but answers users 500; "broken-migration" is
- * the release after it (it keeps that migration) and adds one that fails.
+ * The app a target deploys: how its image is built, the release variants made from it, the files they
+ * COPY in, and what the environment says of it (`app:` in environments.yaml; the schema's defaults are the
+ * Node sample's).
  */
+export interface AppUnderTest {
+  buildImage(tag: string): Promise<void>;
+  /** Dockerfile lines after `FROM <the app image>`, by variant name. */
+  variants: Readonly<Record<string, string>>;
+  /** Files a variant may COPY in: the app image may have no shell, so a variant cannot RUN anything in it. */
+  files: Readonly<Record<string, string>>;
+  app?: EnvironmentEntry["app"];
+}
+
 const EXPAND_MIGRATION = "COPY e2e-expand.sql migrations/1900000000000_e2e-expand.sql";
 
 /**
- * The files the variants COPY in: the app image has no shell, so a variant cannot RUN anything in it.
- * Copied files are root's and readable, like the rest of the app.
+ * The Node sample (app/), and the releases the tests deploy, all from its image: v1 and v2 differ only by a
+ * label (so by digest); "unhealthy" ships an expand migration (a new column) that succeeds, then serves but
+ * its /readyz answers 503; "wrong-answers" is healthy by its healthcheck but answers users 500;
+ * "broken-migration" is the release after it (it keeps that migration) and adds one that fails. Copied files
+ * are root's and readable, like the rest of the app.
  */
-const VARIANT_FILES: Readonly<Record<string, string>> = {
-  "e2e-expand.sql": "ALTER TABLE products ADD COLUMN e2e_note text;\n",
-  "broken.sql": "ALTER TABLE no_such_table ADD COLUMN x int;\n",
+export const NODE_SAMPLE: AppUnderTest = {
+  buildImage: (tag) => buildAppImage(tag),
+  files: {
+    "e2e-expand.sql": "ALTER TABLE products ADD COLUMN e2e_note text;\n",
+    "broken.sql": "ALTER TABLE no_such_table ADD COLUMN x int;\n",
+  },
+  variants: {
+    v1: 'LABEL org.shipyard.e2e.variant="v1"',
+    v2: 'LABEL org.shipyard.e2e.variant="v2"',
+    unhealthy: [
+      'LABEL org.shipyard.e2e.variant="unhealthy"',
+      EXPAND_MIGRATION,
+      `CMD ["node", "-e", "require('node:http').createServer((q, r) => r.writeHead(q.url === '/readyz' ? 503 : 200).end('{}')).listen(3000)"]`,
+    ].join("\n"),
+    "wrong-answers": [
+      'LABEL org.shipyard.e2e.variant="wrong-answers"',
+      `CMD ["node", "-e", "require('node:http').createServer((q, r) => r.writeHead(q.url === '/readyz' ? 200 : 500).end('{}')).listen(3000)"]`,
+    ].join("\n"),
+    // Serves well (health, /version naming its release) until 4 s after nginx's first /version (the deploy's
+    // verify), then answers 500 to everything but the healthcheck's /readyz: a failure the watch window must catch.
+    "fails-later": [
+      'LABEL org.shipyard.e2e.variant="fails-later"',
+      `CMD ["node", "-e", "let failAt = 0; require('node:http').createServer((q, r) => { if (q.url === '/readyz') return r.writeHead(200).end('{}'); if (q.url === '/version' && !failAt) failAt = Date.now() + 4000; r.writeHead(failAt && Date.now() > failAt ? 500 : 200, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'ok', release: process.env.RELEASE_ID })); }).listen(3000)"]`,
+    ].join("\n"),
+    "broken-migration": [
+      'LABEL org.shipyard.e2e.variant="broken-migration"',
+      EXPAND_MIGRATION,
+      "COPY broken.sql migrations/1999999999999_broken.sql",
+    ].join("\n"),
+  },
 };
-
-const VARIANTS: Record<string, string> = {
-  v1: 'LABEL org.shipyard.e2e.variant="v1"',
-  v2: 'LABEL org.shipyard.e2e.variant="v2"',
-  unhealthy: [
-    'LABEL org.shipyard.e2e.variant="unhealthy"',
-    EXPAND_MIGRATION,
-    `CMD ["node", "-e", "require('node:http').createServer((q, r) => r.writeHead(q.url === '/readyz' ? 503 : 200).end('{}')).listen(3000)"]`,
-  ].join("\n"),
-  "wrong-answers": [
-    'LABEL org.shipyard.e2e.variant="wrong-answers"',
-    `CMD ["node", "-e", "require('node:http').createServer((q, r) => r.writeHead(q.url === '/readyz' ? 200 : 500).end('{}')).listen(3000)"]`,
-  ].join("\n"),
-  // Serves well (health, /version naming its release) until 4 s after nginx's first /version (the deploy's
-  // verify), then answers 500 to everything but the healthcheck's /readyz: a failure the watch window must catch.
-  "fails-later": [
-    'LABEL org.shipyard.e2e.variant="fails-later"',
-    `CMD ["node", "-e", "let failAt = 0; require('node:http').createServer((q, r) => { if (q.url === '/readyz') return r.writeHead(200).end('{}'); if (q.url === '/version' && !failAt) failAt = Date.now() + 4000; r.writeHead(failAt && Date.now() > failAt ? 500 : 200, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'ok', release: process.env.RELEASE_ID })); }).listen(3000)"]`,
-  ].join("\n"),
-  "broken-migration": [
-    'LABEL org.shipyard.e2e.variant="broken-migration"',
-    EXPAND_MIGRATION,
-    "COPY broken.sql migrations/1999999999999_broken.sql",
-  ].join("\n"),
-};
-export type Variant = keyof typeof VARIANTS & string;
 
 export interface ShipyardRun {
   exitCode: number;
@@ -129,12 +141,13 @@ http: { addr: "127.0.0.1:${port}" }
 export async function publishVariants(
   repository: string,
   base: string,
-  variants: Readonly<Record<string, string>> = VARIANTS,
+  variants: Readonly<Record<string, string>> = NODE_SAMPLE.variants,
+  files: Readonly<Record<string, string>> = NODE_SAMPLE.files,
 ): Promise<Record<string, string>> {
   const images: Record<string, string> = {};
   const context = await mkdtemp(path.join(tmpdir(), "shipyard-variants-"));
   try {
-    for (const [file, text] of Object.entries(VARIANT_FILES)) await writeFile(path.join(context, file), text);
+    for (const [file, text] of Object.entries(files)) await writeFile(path.join(context, file), text);
     for (const [name, lines] of Object.entries(variants)) {
       images[name] = await publishVariant(
         `${repository}:${name}`,
@@ -164,7 +177,11 @@ async function publishVariant(
   return digest;
 }
 
-export async function startDeployTarget(prefix: string): Promise<DeployTarget> {
+/** A target for `app` (the Node sample unless said), its variants published and its environments written. */
+export async function startDeployTarget(
+  prefix: string,
+  subject: AppUnderTest = NODE_SAMPLE,
+): Promise<DeployTarget> {
   const id = `${prefix}-${randomBytes(3).toString("hex")}`;
   const dir = await mkdtemp(path.join(tmpdir(), `${id}-`));
   let registry: ChildProcess | undefined;
@@ -176,7 +193,7 @@ export async function startDeployTarget(prefix: string): Promise<DeployTarget> {
 
   const teardown = async () => {
     await project?.down();
-    const tags = Object.keys(VARIANTS).map((name) => `${repository}:${name}`);
+    const tags = Object.keys(subject.variants).map((name) => `${repository}:${name}`);
     await execa("docker", ["image", "rm", "--force", ...tags, ...Object.values(images)], { reject: false });
     registry?.kill("SIGTERM");
     await sshd?.stop();
@@ -186,10 +203,10 @@ export async function startDeployTarget(prefix: string): Promise<DeployTarget> {
   try {
     const cli = await detectComposeCli();
     await ensureImages(["POSTGRES_IMAGE", "REDIS_IMAGE", "NGINX_IMAGE"]);
-    const base = "shipyard-app:deploy-e2e";
-    await buildAppImage(base);
+    const base = `shipyard-app:${prefix}`;
+    await subject.buildImage(base);
     registry = await startRegistry(dir, registryPort);
-    Object.assign(images, await publishVariants(repository, base));
+    Object.assign(images, await publishVariants(repository, base, subject.variants, subject.files));
 
     // The layout compose.yaml expects: compose/ beside nginx/ (it mounts ../nginx/...).
     const composeDir = path.join(dir, "compose");
@@ -233,6 +250,7 @@ export async function startDeployTarget(prefix: string): Promise<DeployTarget> {
     // One host, two ways in: the environments differ only in their target.
     const environment = (target: EnvironmentEntry["target"]): EnvironmentEntry => ({
       target,
+      ...(subject.app ? { app: subject.app } : {}),
       compose: {
         project: id,
         directory: composeDir,
