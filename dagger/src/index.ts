@@ -576,6 +576,58 @@ export class Shipyard {
   }
 
   /**
+   * The newest records of the environment's audit log on the host (deploy, rollback, backup, restore, setup,
+   * lock break: who, when, result, how long), oldest first, as the deploy CLI's JSON.
+   */
+  @func({ cache: "never" })
+  async audit(
+    /** Environment from deploy/environments.yaml, e.g. prod, staging or local. */
+    env: string,
+    /** How many records, the newest ones (default 10). */
+    limit?: number,
+    /** Private SSH key for the environment's host, e.g. env://DEPLOY_SSH_KEY (for target.kind ssh). */
+    sshKey?: Secret,
+    /** The host's Docker socket, for an environment with target.kind local: --docker-socket=/var/run/docker.sock. */
+    dockerSocket?: Socket,
+    /** Where the host keeps that socket, if not at /var/run/docker.sock (rootless Docker: /run/user/UID/docker.sock). */
+    dockerSocketPath: string = DOCKER_SOCKET_PATH,
+    /** The checkout's absolute path on the host, for target.kind local: --host-path=$PWD (the CLI then runs there). */
+    hostPath = "",
+  ): Promise<string> {
+    const deployer = await this.deployer({ env, sshKey, dockerSocket, dockerSocketPath, hostPath });
+    const command = { command: "audit", ...(limit === undefined ? {} : { limit: String(limit) }) } as const;
+    return (await deployer.run(command)).outcome.json;
+  }
+
+  /**
+   * A service's recent log lines on the environment's host, as the deploy CLI's JSON (`result.stdout`, one
+   * string a line). To follow them live, run `npm run shipyard -- logs --env=NAME --follow` instead: a
+   * function returns once.
+   */
+  @func({ cache: "never" })
+  async logs(
+    /** Environment from deploy/environments.yaml, e.g. prod, staging or local. */
+    env: string,
+    /** app (the default), nginx, postgres or redis. */
+    service = "",
+    /** Only lines this recent: a duration (90s, 10m, 1h30m) or an RFC 3339 time (needs compose v2 on the host). */
+    since = "",
+    /** The last N lines, or all (default: 100, all with --since). */
+    tail = "",
+    /** Private SSH key for the environment's host, e.g. env://DEPLOY_SSH_KEY (for target.kind ssh). */
+    sshKey?: Secret,
+    /** The host's Docker socket, for an environment with target.kind local: --docker-socket=/var/run/docker.sock. */
+    dockerSocket?: Socket,
+    /** Where the host keeps that socket, if not at /var/run/docker.sock (rootless Docker: /run/user/UID/docker.sock). */
+    dockerSocketPath: string = DOCKER_SOCKET_PATH,
+    /** The checkout's absolute path on the host, for target.kind local: --host-path=$PWD (the CLI then runs there). */
+    hostPath = "",
+  ): Promise<string> {
+    const deployer = await this.deployer({ env, sshKey, dockerSocket, dockerSocketPath, hostPath });
+    return (await deployer.run({ command: "logs", service, since, tail })).outcome.json;
+  }
+
+  /**
    * The image without provenance labels. Scans use it: labels do not change what is in the image, and
    * leaving out the build time keeps a repeated scan of the same source cacheable.
    */

@@ -79,6 +79,28 @@ describe("the CLI call", () => {
       "--json",
     ]);
   });
+
+  it("passes audit's --limit and logs' --service, --since and --tail only when given, trimmed, for the CLI to check", () => {
+    expect(deployerWiring({ ...overSsh, command: "audit" }).argv.slice(5)).toEqual([
+      "audit",
+      "--env=prod",
+      "--json",
+    ]);
+    expect(deployerWiring({ ...overSsh, command: "audit", limit: " 50 " }).argv.slice(5)).toEqual([
+      "audit",
+      "--env=prod",
+      "--limit=50",
+      "--json",
+    ]);
+    expect(
+      deployerWiring({ ...overSsh, command: "logs", service: "", since: "", tail: "" }).argv.slice(5),
+    ).toEqual(["logs", "--env=prod", "--json"]);
+    expect(
+      deployerWiring({ ...overSsh, command: "logs", service: "nginx", since: "15m", tail: "all" }).argv.slice(
+        5,
+      ),
+    ).toEqual(["logs", "--env=prod", "--service=nginx", "--since=15m", "--tail=all", "--json"]);
+  });
 });
 
 describe("what the deployer container is given", () => {
@@ -101,18 +123,20 @@ describe("what the deployer container is given", () => {
     expect(wiring.secretVariables.databaseUrl).toBe("PROD_DATABASE_URL");
   });
 
-  it("a scratch Postgres for every command that takes a verified backup; none for setup and status", () => {
+  it("a scratch Postgres for every command that takes a verified backup; none for setup, status, audit and logs", () => {
     for (const command of ["backup", "rollback"] as const) {
       const wiring = deployerWiring({ ...overSsh, command });
       expect(wiring.scratchPostgres).toBe(true);
       expect(wiring.secretVariables.scratchDatabaseUrl).toBe("SHIPYARD_SCRATCH_DATABASE_URL");
     }
-    for (const command of ["setup", "status"] as const) {
+    for (const command of ["setup", "status", "audit", "logs"] as const) {
       const wiring = deployerWiring({
         ...overSsh,
         command,
         hasS3AccessKeyId: true,
         hasS3SecretAccessKey: true,
+        hasWebhookUrl: true,
+        environment: { ...overSsh.environment, webhookUrlEnv: "SHIPYARD_WEBHOOK_URL" },
       });
       expect(wiring.scratchPostgres, command).toBe(false);
       expect(wiring.secretVariables, command).toEqual({});

@@ -106,6 +106,8 @@ describe("the module as Dagger registers it", () => {
         "rollback",
         "setup",
         "status",
+        "audit",
+        "logs",
       ].sort(),
     );
   });

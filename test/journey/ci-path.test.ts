@@ -1,14 +1,14 @@
 /**
  * The path a team takes from CI, proven without a Dagger engine: `dagger call setup|deploy|backup|restore|
- * rollback|status --env=prod`, each one the module's deployer (built from the module's own recipe) running
- * the CLI exactly as the module wires it, in a container removed after each call as a CI runner's work
- * directory is. The server is fresh: an SSH server with a Docker engine of its own and nothing deployed.
- * The environment is the repository's own `prod` entry, pointed at that server.
+ * rollback|status|audit|logs --env=prod`, each one the module's deployer (built from the module's own
+ * recipe) running the CLI exactly as the module wires it, in a container removed after each call as a CI
+ * runner's work directory is. The server is fresh: an SSH server with a Docker engine of its own and
+ * nothing deployed. The environment is the repository's own `prod` entry, pointed at that server.
  *
  * Journey: setup (twice: the second changes nothing), the first deploy (no data, so no backup, said so),
  * a second deploy under load (zero failed requests, its verified backup kept on the server), a backup
  * exported as `dagger call backup … export` returns it, the data wiped, a restore from that exported file,
- * a rollback, and status.
+ * a rollback, status, and the audit log and the app's logs read back.
  */
 
 import type { ChildProcess } from "node:child_process";
@@ -289,5 +289,27 @@ describe("dagger call … --env=prod from a CI runner to a fresh server (the mod
     const backups = (status.outcome.result as { backups: unknown[] }).backups;
     // The pre-deploy backup, the exported one, the restore's safety backup and the rollback's.
     expect(backups.length).toBeGreaterThanOrEqual(3);
+  });
+
+  it("`dagger call audit` lists every operation of the journey; `dagger call logs` the app's lines, naming the release", async () => {
+    const audit = await call({ command: "audit", limit: "50" });
+    expectOk(audit);
+    const { records } = audit.outcome.result as {
+      records: { operation: string; result: string; who: string }[];
+    };
+    expect(records.map((r) => [r.operation, r.result, r.who])).toEqual(
+      ["setup", "setup", "deploy", "deploy", "backup", "restore", "rollback"].map((operation) => [
+        operation,
+        "succeeded",
+        "dagger",
+      ]),
+    );
+
+    const logs = await call({ command: "logs", tail: "20" });
+    expectOk(logs);
+    const { service, stdout } = logs.outcome.result as { service: string; stdout: string[] };
+    expect(service).toBe("app");
+    expect(stdout.length).toBeGreaterThan(0);
+    expect(stdout.some((line) => line.includes('"release":"v1"'))).toBe(true);
   });
 });

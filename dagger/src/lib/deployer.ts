@@ -65,7 +65,14 @@ export type DeployerCommand =
   | { command: "restore"; confirm?: string }
   | { command: "rollback"; to?: string }
   | { command: "setup" }
-  | { command: "status" };
+  | { command: "status" }
+  /** The newest records of the host's audit log; `limit` as the CLI's --limit (it checks it). */
+  | { command: "audit"; limit?: string }
+  /** A service's recent log lines, collected (no --follow: a function returns once). */
+  | { command: "logs"; service?: string; since?: string; tail?: string };
+
+/** The commands that only read what is on the host, or prepare a host with no data: no backup to take. */
+const TAKE_NO_BACKUP: readonly DeployerCommand["command"][] = ["setup", "status", "audit", "logs"];
 
 /**
  * How one environment is reached, shared by every function that acts on one: what its entry in the
@@ -210,7 +217,7 @@ export interface DeployerWiring {
   mountDockerSocket: boolean;
   /** Restores a given dump file (mounted at RESTORE_FILE_PATH). */
   mountRestoreFile: boolean;
-  /** Every command but setup and status takes a verified backup, which is checked on a scratch Postgres. */
+  /** Every command that takes a verified backup (not TAKE_NO_BACKUP) has it checked on a scratch Postgres. */
   scratchPostgres: boolean;
   /** For `local`: argv runs the CLI on the host's engine; the deployer image must be at DEPLOYER_TARBALL_PATH. */
   onHost?: { hostPath: string };
@@ -236,6 +243,12 @@ function cliArgs(env: string, command: DeployerCommand, restoreFile: string, fet
     flags.push(`--file=${restoreFile}`);
     if (command.confirm) flags.push(`--confirm=${command.confirm}`);
   }
+  if (command.command === "audit" && command.limit) flags.push(`--limit=${command.limit}`);
+  if (command.command === "logs") {
+    if (command.service) flags.push(`--service=${command.service}`);
+    if (command.since) flags.push(`--since=${command.since}`);
+    if (command.tail) flags.push(`--tail=${command.tail}`);
+  }
   return [command.command, `--env=${env}`, ...flags, "--json"];
 }
 
@@ -252,7 +265,16 @@ function shipyardArgv(env: string, command: DeployerCommand): string[] {
   ];
 }
 
-/** The command's own arguments, as given: the CLI checks them (image, release, --to, --confirm). */
+/** The options that were given (trimmed, not empty): a flag left out is the CLI's default. */
+function given<K extends string>(options: Record<K, string | undefined>): Partial<Record<K, string>> {
+  return Object.fromEntries(
+    Object.entries<string | undefined>(options)
+      .map(([name, value]) => [name, value?.trim()] as const)
+      .filter(([, value]) => value),
+  ) as Partial<Record<K, string>>;
+}
+
+/** The command's own arguments, as given: the CLI checks them (image, release, --to, --confirm, --limit…). */
 function commandOf(input: DeployerInput): DeployerCommand {
   switch (input.command) {
     case "deploy": {
@@ -263,6 +285,10 @@ function commandOf(input: DeployerInput): DeployerCommand {
       return { command: "rollback", ...(input.to?.trim() ? { to: input.to.trim() } : {}) };
     case "restore":
       return { command: "restore", ...(input.confirm?.trim() ? { confirm: input.confirm.trim() } : {}) };
+    case "audit":
+      return { command: "audit", ...given({ limit: input.limit }) };
+    case "logs":
+      return { command: "logs", ...given({ service: input.service, since: input.since, tail: input.tail }) };
     default:
       return { command: input.command };
   }
@@ -279,8 +305,7 @@ export function deployerWiring(raw: DeployerInput): DeployerWiring {
     asCliFlag,
   );
   const command = commandOf(raw);
-  // Setup prepares a host that has no data yet, and status only reads.
-  const takesBackup = command.command !== "status" && command.command !== "setup";
+  const takesBackup = !TAKE_NO_BACKUP.includes(command.command);
   // Backups checked on the host (backup.where: server) need no scratch Postgres beside the deployer.
   const checksBackupHere = takesBackup && !access.environment.backupsOnServer;
   const secretVariables = {
