@@ -277,14 +277,12 @@ function given<K extends string>(options: Record<K, string | undefined>): Partia
 /** The command's own arguments, as given: the CLI checks them (image, release, --to, --confirm, --limit…). */
 function commandOf(input: DeployerInput): DeployerCommand {
   switch (input.command) {
-    case "deploy": {
-      const release = input.release?.trim();
-      return { command: "deploy", image: input.image.trim(), ...(release ? { release } : {}) };
-    }
+    case "deploy":
+      return { command: "deploy", image: input.image.trim(), ...given({ release: input.release }) };
     case "rollback":
-      return { command: "rollback", ...(input.to?.trim() ? { to: input.to.trim() } : {}) };
+      return { command: "rollback", ...given({ to: input.to }) };
     case "restore":
-      return { command: "restore", ...(input.confirm?.trim() ? { confirm: input.confirm.trim() } : {}) };
+      return { command: "restore", ...given({ confirm: input.confirm }) };
     case "audit":
       return { command: "audit", ...given({ limit: input.limit }) };
     case "logs":
