@@ -11,7 +11,6 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startPostgres } from "../../../test/harness/ephemeral-postgres.js";
-import type { ReleaseRecord } from "../../src/commands/ledger.js";
 import { startLoad } from "./support/load.js";
 import { type DeployTarget, REPO_ROOT, type ShipyardRun, startDeployTarget } from "./support/target.js";
 
@@ -31,24 +30,18 @@ const deployArgs = (variant: string, release: string) => [
   "--no-backup",
 ];
 const deploy = (variant: string, release: string) => target.shipyard(deployArgs(variant, release));
-const servedRelease = async () =>
-  (JSON.parse((await target.edge("/version")).text) as { release: string }).release;
-const ledger = async (): Promise<ReleaseRecord[]> => {
-  const { stdout } = await target.shipyard(["releases", "--env=remote", "--json", "--limit=50"]);
-  return (JSON.parse(stdout) as { result: { releases: ReleaseRecord[] } }).result.releases;
-};
 
 /** A failed release left v2 serving, with its data, in one container, and the ledger says so; no lock, no journal. */
 async function expectRolledBack(run: ShipyardRun, release: string): Promise<void> {
   expect(existsSync(path.join(target.stateDirectory, "deploy.lock"))).toBe(false);
   expect(existsSync(path.join(target.stateDirectory, "release-journal.json"))).toBe(false);
   expect(run.stderr).toMatch(/release v2 serves, verified through nginx/);
-  expect(await servedRelease()).toBe("v2");
+  expect(await target.servedRelease()).toBe("v2");
   const product = await target.edge(`/products/${productId}`);
   expect(product.status).toBe(200);
   expect(JSON.parse(product.text)).toMatchObject({ sku: "e2e-survivor", stock: 7 });
   expect(await target.appContainers()).toHaveLength(1);
-  expect((await ledger()).at(-1)).toMatchObject({ release, result: "rolled-back" });
+  expect((await target.releases()).at(-1)).toMatchObject({ release, result: "rolled-back" });
 }
 
 beforeAll(async () => {
@@ -70,7 +63,7 @@ describe("deploy and rollback on a real engine through nginx", () => {
     expect(run.stderr).toContain(`preflight: docker`);
     expect(run.stderr).toContain(`on ${target.sshWhere}`);
     expect(run.stdout).toMatch(/release v1 serves through nginx/);
-    expect(await servedRelease()).toBe("v1");
+    expect(await target.servedRelease()).toBe("v1");
     expect(run.stderr).toContain(`to ${target.dir} on ${target.sshWhere}`);
     expect((await target.edge("/robots.txt")).text).toBe(
       readFileSync(path.join(REPO_ROOT, "nginx/html/robots.txt"), "utf8"),
@@ -84,7 +77,7 @@ describe("deploy and rollback on a real engine through nginx", () => {
     expect(created.status, created.text).toBe(201);
     productId = (JSON.parse(created.text) as { id: number }).id;
 
-    const [record] = await ledger();
+    const [record] = await target.releases();
     expect(record).toMatchObject({
       release: "v1",
       result: "succeeded",
@@ -130,10 +123,7 @@ describe("deploy and rollback on a real engine through nginx", () => {
       /WARNING: the backup's off-site copy failed \(.*ECONNREFUSED.*\); retry with: shipyard upload --env=remote --backup=/,
     );
     const backupId = /verified backup before the release: (\S+)/.exec(run.stdout)?.[1];
-    const { stdout: catalog } = await target.shipyard(["backups", "--env=remote", "--json"]);
-    expect(
-      (JSON.parse(catalog) as { result: { backups: { id: string }[] } }).result.backups.map((b) => b.id),
-    ).toEqual([backupId]);
+    expect(await target.backupIds()).toEqual([backupId]);
     expect(report.failures).toEqual([]);
     expect(report.requests).toBeGreaterThan(100);
     // v1 until the switch, v2 after it, never back and nothing else.
@@ -141,7 +131,7 @@ describe("deploy and rollback on a real engine through nginx", () => {
     expect(firstV2).toBeGreaterThan(0);
     expect(seen.slice(0, firstV2).every((r) => r === "v1")).toBe(true);
     expect(seen.slice(firstV2).every((r) => r === "v2")).toBe(true);
-    expect(await servedRelease()).toBe("v2");
+    expect(await target.servedRelease()).toBe("v2");
     expect(await target.appContainers()).toHaveLength(1);
   });
 
@@ -215,7 +205,7 @@ describe("deploy and rollback on a real engine through nginx", () => {
     expect(report.failures).toEqual([]);
     expect(report.requests).toBeGreaterThan(50);
     await expectRolledBack(run, "v3d");
-    expect((await ledger()).at(-1)?.note).toMatch(/^failed: /);
+    expect((await target.releases()).at(-1)?.note).toMatch(/^failed: /);
   });
 
   it("undoes a deploy interrupted by SIGINT while its container starts: v2 serves, the lock is free, the ledger says why", async () => {
@@ -229,7 +219,7 @@ describe("deploy and rollback on a real engine through nginx", () => {
       /deploy of v3e was interrupted by SIGINT \(at "wait healthy"\); it was undone\n {2}undone: restore config/,
     );
     await expectRolledBack(run, "v3e");
-    expect((await ledger()).at(-1)?.note).toMatch(/^interrupted by SIGINT/);
+    expect((await target.releases()).at(-1)?.note).toMatch(/^interrupted by SIGINT/);
   });
 
   it("undoes a deploy stopped by SIGTERM in its watch window: the upstream back on v2, the new container gone", async () => {
@@ -279,20 +269,20 @@ describe("deploy and rollback on a real engine through nginx", () => {
     expect(second.stderr).toContain(`remote is locked on ${target.sshWhere}: held by e2e@test for deploy v5`);
     const done = await first;
     expect(done.exitCode, done.stderr).toBe(0);
-    expect(await servedRelease()).toBe("v5");
+    expect(await target.servedRelease()).toBe("v5");
     expect(existsSync(lock)).toBe(false);
   });
 
   it("rollback brings back the previous release that ran another image, then --to names one", async () => {
     const back = await target.shipyard(["rollback", "--env=remote", "--no-backup"]);
     expect(back.exitCode, back.stderr).toBe(0);
-    expect(await servedRelease()).toBe("v2");
+    expect(await target.servedRelease()).toBe("v2");
     // v1 ships none of v3's migration and must still get healthy on the schema v3 left.
     const to = await target.shipyard(["rollback", "--env=remote", "--to=v1", "--no-backup"]);
     expect(to.exitCode, to.stderr).toBe(0);
-    expect(await servedRelease()).toBe("v1");
+    expect(await target.servedRelease()).toBe("v1");
     expect((await target.edge(`/products/${productId}`)).status).toBe(200);
-    const records = await ledger();
+    const records = await target.releases();
     expect(records.slice(-2).map((r) => [r.release, r.result, r.note])).toEqual([
       ["v2", "succeeded", "rollback from v5"],
       ["v1", "succeeded", "rollback from v2"],
@@ -309,9 +299,13 @@ describe("deploy and rollback on a real engine through nginx", () => {
     ]);
     expect(run.exitCode, run.stderr).toBe(0);
     expect(run.stderr).toMatch(/preflight: docker .* on local/);
-    expect(await servedRelease()).toBe("v7");
+    expect(await target.servedRelease()).toBe("v7");
     expect(await target.appContainers()).toHaveLength(1);
-    expect((await ledger()).at(-1)).toMatchObject({ release: "v7", env: "local", result: "succeeded" });
+    expect((await target.releases()).at(-1)).toMatchObject({
+      release: "v7",
+      env: "local",
+      result: "succeeded",
+    });
   });
 
   it("after a kill -9 right after the switch, the next deploy takes over the lock, undoes what was left and says so", async () => {
@@ -347,9 +341,9 @@ describe("deploy and rollback on a real engine through nginx", () => {
     expect(next.stderr).toMatch(
       /✓ recover v8: clear journal \([\d.]+ s\) the deploy of v8 by e2e@test \(started [^)]+\) was interrupted; what it left is undone/,
     );
-    expect(await servedRelease()).toBe("v9");
+    expect(await target.servedRelease()).toBe("v9");
     expect(await target.appContainers()).toHaveLength(1);
-    const records = await ledger();
+    const records = await target.releases();
     expect(records.slice(-2).map((r) => [r.release, r.result])).toEqual([
       ["v8", "rolled-back"],
       ["v9", "succeeded"],

@@ -9,7 +9,6 @@ import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildFastapiExampleImage } from "../../../test/docker/standin-images.js";
 import { startPostgres } from "../../../test/harness/ephemeral-postgres.js";
-import type { ReleaseRecord } from "../../src/commands/ledger.js";
 import { startLoad } from "./support/load.js";
 import {
   type AppUnderTest,
@@ -65,18 +64,8 @@ let productId: number;
 const image = (variant: string) => target.images[variant] ?? "?";
 const deploy = (variant: string, release: string, env: Record<string, string> = {}) =>
   target.shipyard(["deploy", "--env=remote", `--image=${image(variant)}`, `--release=${release}`], { env });
-const servedRelease = async () =>
-  (JSON.parse((await target.edge("/version")).text) as { release: string }).release;
 const stock = async () =>
   (JSON.parse((await target.edge(`/products/${productId}`)).text) as { stock: number }).stock;
-const ledger = async (): Promise<ReleaseRecord[]> => {
-  const { stdout } = await target.shipyard(["releases", "--env=remote", "--json", "--limit=50"]);
-  return (JSON.parse(stdout) as { result: { releases: ReleaseRecord[] } }).result.releases;
-};
-const backupIds = async (): Promise<string[]> => {
-  const { stdout } = await target.shipyard(["backups", "--env=remote", "--json"]);
-  return (JSON.parse(stdout) as { result: { backups: { id: string }[] } }).result.backups.map((b) => b.id);
-};
 /** One query in the stack's own Postgres, over its socket, as the operator on the server would ask. */
 async function sql(query: string): Promise<string> {
   const postgres = await target.project.containerId("postgres");
@@ -116,7 +105,7 @@ describe("the FastAPI example deployed, backed up and rolled back like the Node 
     const run = await deploy("v1", "v1");
     expect(run.exitCode, run.stderr).toBe(0);
     expect(run.stderr).toMatch(/✓ backup: skipped \([\d.]+ s\) first release, no data yet\n/);
-    expect(await servedRelease()).toBe("v1");
+    expect(await target.servedRelease()).toBe("v1");
     expect(await sql("SELECT version_num FROM alembic_version")).toBe("0001");
 
     const created = await target.edge("/products", {
@@ -129,7 +118,7 @@ describe("the FastAPI example deployed, backed up and rolled back like the Node 
     const order = await target.edge("/orders", { method: "POST", body: { productId, quantity: 2 } });
     expect(order.status, order.text).toBe(201);
     expect(await stock()).toBe(5);
-    expect((await ledger()).at(-1)).toMatchObject({ release: "v1", result: "succeeded" });
+    expect((await target.releases()).at(-1)).toMatchObject({ release: "v1", result: "succeeded" });
   });
 
   it("upgrades to v2 and its Alembic migration after a verified backup, under load with zero failed requests", async () => {
@@ -141,7 +130,7 @@ describe("the FastAPI example deployed, backed up and rolled back like the Node 
     expect(run.stderr).toMatch(/✓ backup \([\d.]+ s\) \S+\n[\s\S]*✓ migrate/);
     expect(report.failures).toEqual([]);
     expect(report.requests).toBeGreaterThan(100);
-    expect(await servedRelease()).toBe("v2");
+    expect(await target.servedRelease()).toBe("v2");
     expect(await sql("SELECT version_num FROM alembic_version")).toBe("0002");
     expect(await sql("SELECT count(*) FROM information_schema.columns WHERE column_name = 'e2e_note'")).toBe(
       "1",
@@ -151,12 +140,12 @@ describe("the FastAPI example deployed, backed up and rolled back like the Node 
   });
 
   it("backs up on demand with its off-site store down: verified by a restore, kept and listed, exit 1 naming the retry", async () => {
-    const before = await backupIds();
+    const before = await target.backupIds();
     const run = await withScratch((env) => target.shipyard(["backup", "--env=remote"], { env }));
     expect(run.stderr).toMatch(
       /✓ restore into scratch [\s\S]*✓ verify row counts \([\d.]+ s\) 3 tables, \d+ rows match\n/,
     );
-    const after = await backupIds();
+    const after = await target.backupIds();
     expect(after).toHaveLength(before.length + 1);
     const id = after.find((b) => !before.includes(b)) ?? "?";
     expect(run.exitCode).toBe(1);
@@ -177,24 +166,24 @@ describe("the FastAPI example deployed, backed up and rolled back like the Node 
     expect(run.exitCode).toBe(1);
     expect(run.stderr).toMatch(/deploy of v3 failed at "migrate"/);
     expect(run.stderr).toMatch(/no_such_table/);
-    expect(await servedRelease()).toBe("v2");
+    expect(await target.servedRelease()).toBe("v2");
     expect(await sql("SELECT version_num FROM alembic_version")).toBe("0002");
     expect(await stock()).toBe(5);
     expect(await target.appContainers()).toHaveLength(1);
-    expect((await ledger()).at(-1)).toMatchObject({ release: "v3", result: "rolled-back" });
+    expect((await target.releases()).at(-1)).toMatchObject({ release: "v3", result: "rolled-back" });
   });
 
   it("rollback brings v1 back after a verified backup: ready on the schema v2 left, the data intact", async () => {
     const run = await withScratch((env) => target.shipyard(["rollback", "--env=remote"], { env }));
     expect(run.exitCode, run.stderr).toBe(0);
     expect(run.stderr).toMatch(/✓ backup \([\d.]+ s\) \S+\n/);
-    expect(await servedRelease()).toBe("v1");
+    expect(await target.servedRelease()).toBe("v1");
     expect(await sql("SELECT version_num FROM alembic_version")).toBe("0002");
     expect(await stock()).toBe(5);
     const order = await target.edge("/orders", { method: "POST", body: { productId, quantity: 5 } });
     expect(order.status, order.text).toBe(201);
     expect(await stock()).toBe(0);
-    expect((await ledger()).at(-1)).toMatchObject({
+    expect((await target.releases()).at(-1)).toMatchObject({
       release: "v1",
       result: "succeeded",
       note: "rollback from v2",

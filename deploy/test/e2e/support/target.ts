@@ -18,6 +18,7 @@ import { ComposeProject } from "../../../../test/docker/compose-project.js";
 import { buildAppImage, ensureImages } from "../../../../test/docker/standin-images.js";
 import { freePort } from "../../../../test/harness/network.js";
 import { type Reply, request } from "../../../../test/stack/support/https-client.js";
+import type { ReleaseRecord } from "../../../src/commands/ledger.js";
 import { runCli } from "../../support/cli.js";
 import { type EnvironmentEntry, writeEnvironmentsFile } from "../../support/environment.js";
 import { startSshServer, type TestSshServer } from "../../support/ssh-server.js";
@@ -112,6 +113,12 @@ export interface DeployTarget {
   startShipyard(args: readonly string[], options?: { env?: Record<string, string> }): RunningShipyard;
   /** Running app containers of the project, as `docker ps` names them. */
   appContainers(): Promise<string[]>;
+  /** The release nginx serves, as its /version names it. */
+  servedRelease(): Promise<string>;
+  /** `remote`'s release ledger, oldest first (the last 50). */
+  releases(): Promise<ReleaseRecord[]>;
+  /** The ids of `remote`'s catalogued backups. */
+  backupIds(): Promise<string[]>;
   teardown(): Promise<void>;
 }
 
@@ -334,7 +341,7 @@ export async function startDeployTarget(
       };
     };
 
-    return {
+    const deployTarget: DeployTarget = {
       dir,
       project: composeProject,
       httpsPort,
@@ -356,6 +363,19 @@ export async function startDeployTarget(
       },
       shipyard: (args, options = {}) => startShipyard(args, options).done,
       startShipyard,
+      async servedRelease() {
+        return (JSON.parse((await deployTarget.edge("/version")).text) as { release: string }).release;
+      },
+      async releases() {
+        const { stdout } = await deployTarget.shipyard(["releases", "--env=remote", "--json", "--limit=50"]);
+        return (JSON.parse(stdout) as { result: { releases: ReleaseRecord[] } }).result.releases;
+      },
+      async backupIds() {
+        const { stdout } = await deployTarget.shipyard(["backups", "--env=remote", "--json"]);
+        return (JSON.parse(stdout) as { result: { backups: { id: string }[] } }).result.backups.map(
+          (b) => b.id,
+        );
+      },
       async appContainers() {
         const { stdout } = await execa("docker", [
           "ps",
@@ -370,6 +390,7 @@ export async function startDeployTarget(
       },
       teardown,
     };
+    return deployTarget;
   } catch (error) {
     await teardown();
     throw error;
