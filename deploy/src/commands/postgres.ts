@@ -58,11 +58,19 @@ export interface Tools {
   binDir: string | null;
 }
 
+/**
+ * How every dump is compressed: zlib level 1. On bench/backup's 1 GB of mixed rows, level 1 dumps in 8 s
+ * where pg_dump's default (level 6) takes 19 s, for a file 5 % larger (327 MB against 310 MB): a verified
+ * backup, and the deploy behind it, waits on the dump's CPU far more than a disk misses 5 %.
+ */
+export const DUMP_COMPRESSION = "--compress=1";
+
 /** Custom format: compressed, and pg_restore can list and restore it selectively. */
 export function pgDump(tools: Tools, conn: Connection, file: string, snapshot: string | null): Command {
   const argv: Argv = [
     tool(tools.binDir, "pg_dump"),
     "--format=custom",
+    DUMP_COMPRESSION,
     "--no-password",
     `--file=${file}`,
     ...(snapshot ? [`--snapshot=${snapshot}`] : []),
@@ -166,7 +174,7 @@ SELECT pg_export_snapshot() AS shipyard_snapshot \\gset
 ${COUNTS_QUERY} \\gset
 \\warn ${COUNTS_MARKER} :shipyard_counts
 \\setenv SHIPYARD_SNAPSHOT :shipyard_snapshot
-\\! pg_dump --format=custom --no-password --snapshot="$SHIPYARD_SNAPSHOT" --username="$POSTGRES_USER" --dbname="$POSTGRES_DB"; echo "${DUMP_EXIT_MARKER} $?" >&2
+\\! pg_dump --format=custom ${DUMP_COMPRESSION} --no-password --snapshot="$SHIPYARD_SNAPSHOT" --username="$POSTGRES_USER" --dbname="$POSTGRES_DB"; echo "${DUMP_EXIT_MARKER} $?" >&2
 COMMIT;
 `;
 

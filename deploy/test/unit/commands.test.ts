@@ -71,10 +71,11 @@ describe("postgres commands", () => {
     }
   });
 
-  it("dump in custom format at the exported snapshot", () => {
+  it("dump in custom format, fast compression, at the exported snapshot", () => {
     expect(pgDump({ binDir: "/usr/lib/postgresql/15/bin" }, conn, "/b/x.dump", "00000003-1").argv).toEqual([
       "/usr/lib/postgresql/15/bin/pg_dump",
       "--format=custom",
+      "--compress=1",
       "--no-password",
       "--file=/b/x.dump",
       "--snapshot=00000003-1",

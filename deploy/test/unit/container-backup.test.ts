@@ -63,12 +63,14 @@ describe("pg_dump inside the compose service's container", () => {
     expect(postgresContainer(env).service).toBe("postgres");
   });
 
-  it("dumps the very snapshot it counted, in custom format, and reports pg_dump's exit status", () => {
+  it("dumps the very snapshot it counted, in custom format with fast compression, and reports pg_dump's exit status", () => {
     const script = CONTAINER_DUMP_SCRIPT;
     expect(script.indexOf("BEGIN ISOLATION LEVEL REPEATABLE READ")).toBeLessThan(
       script.indexOf("pg_export_snapshot()"),
     );
-    expect(script).toContain('pg_dump --format=custom --no-password --snapshot="$SHIPYARD_SNAPSHOT"');
+    expect(script).toContain(
+      'pg_dump --format=custom --compress=1 --no-password --snapshot="$SHIPYARD_SNAPSHOT"',
+    );
     expect(script).toContain(`echo "${DUMP_EXIT_MARKER} $?" >&2`);
     expect(script.indexOf("\\! pg_dump")).toBeLessThan(script.indexOf("COMMIT;"));
   });
