@@ -187,3 +187,12 @@ export function errorShareVerdict(answers: EdgeAnswers, policy: WatchPolicy): st
 
 /** Looks through the public URL that may fail in a row before the window fails: one can be a blip. */
 export const FAILED_LOOKS_TO_FAIL = 2;
+
+/**
+ * Seconds to wait before look `index` (0 is the window's start): each look is due `pollSeconds` after the
+ * previous one was due, so the time looks take comes out of the wait, and is added only when a look took
+ * longer than the wait it had.
+ */
+export function untilLook(index: number, startedMs: number, nowMs: number, pollSeconds: number): number {
+  return Math.max(0, (startedMs + index * pollSeconds * 1000 - nowMs) / 1000);
+}

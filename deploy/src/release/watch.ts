@@ -10,7 +10,7 @@ import type { Environment } from "../config/environments.js";
 import type { Runner } from "../runner.js";
 import type { SiteGet } from "../site.js";
 import { pause } from "../steps.js";
-import { errorShareVerdict, FAILED_LOOKS_TO_FAIL, parseEdgeAnswers } from "./decisions.js";
+import { errorShareVerdict, FAILED_LOOKS_TO_FAIL, parseEdgeAnswers, untilLook } from "./decisions.js";
 import { servedRelease } from "./verify.js";
 
 export interface WatchReport {
@@ -47,7 +47,8 @@ export interface WatchOptions {
 
 /**
  * Looks at the start of the window and every `pollSeconds` until `watch.seconds` have passed: a fixed
- * number of looks, so a slow host lengthens the window rather than thinning it.
+ * number of looks, so a slow host lengthens the window rather than thinning it. Each look through the
+ * public URL and its read of nginx's log run together: neither needs the other.
  */
 export async function watchRelease(
   env: Environment,
@@ -61,19 +62,20 @@ export async function watchRelease(
   const report: WatchReport = { seconds: env.watch.seconds, looks: 0, proxied: 0, failed: 0 };
   let failedLooks = 0;
   for (let i = 0; i < looks; i++) {
-    if (i > 0) await pause(pollSeconds, signal);
+    await pause(untilLook(i, started, Date.now(), pollSeconds), signal);
     report.looks++;
-    const problem = await look(release);
+    // Since the switch, so requests that the first reload still sent to the old release count as proxied.
+    const [problem, log] = await Promise.all([
+      look(release),
+      runner.run(edgeAnswers(env, (Date.now() - switchedAt) / 1000 + 1)),
+    ]);
     failedLooks = problem ? failedLooks + 1 : 0;
     if (problem && failedLooks >= FAILED_LOOKS_TO_FAIL) {
       throw new WatchFailed(
         `release ${release} stopped serving ${Math.round((Date.now() - started) / 1000)} s into the watch window: ${problem}`,
       );
     }
-    // Since the switch, so requests that the first reload still sent to the old release count as proxied.
-    const answers = parseEdgeAnswers(
-      (await runner.run(edgeAnswers(env, (Date.now() - switchedAt) / 1000 + 1))).stdout,
-    );
+    const answers = parseEdgeAnswers(log.stdout);
     Object.assign(report, answers);
     const verdict = errorShareVerdict(answers, env.watch);
     if (verdict) throw new WatchFailed(`${verdict} (watch window, ${env.watch.seconds} s)`);

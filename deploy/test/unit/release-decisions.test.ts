@@ -7,6 +7,7 @@ import {
   requireReleaseName,
   rollbackTarget,
   splitPinned,
+  untilLook,
 } from "../../src/release/decisions.js";
 
 const digest = (c: string) => `sha256:${c.repeat(64)}`;
@@ -79,5 +80,15 @@ describe("release decisions", () => {
     expect(() => rollbackTarget([record("r1", "a"), record("r3", "c", "rolled-back")], "r3")).toThrow(
       "--to=r3: no succeeded release of that name in the ledger; succeeded releases: r1",
     );
+  });
+
+  it("keeps the watch window's looks on their schedule: the time a look takes comes out of the wait", () => {
+    const started = 1_000_000;
+    expect(untilLook(0, started, started, 2)).toBe(0);
+    // Look 1 is due 2 s after the start; the first look took 0.5 s.
+    expect(untilLook(1, started, started + 500, 2)).toBe(1.5);
+    // A look that took longer than the wait it had: the next one follows at once, none is skipped.
+    expect(untilLook(2, started, started + 4_700, 2)).toBe(0);
+    expect(untilLook(3, started, started + 4_700, 2)).toBe(1.3);
   });
 });
