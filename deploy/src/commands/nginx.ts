@@ -16,6 +16,15 @@ const containerName = (name: string) => {
 };
 
 /**
+ * What the site (conf.d/shipyard.conf) proxies to: `proxy_pass http://$shipyard_upstream`, a variable the
+ * upstream file defines. On one server it names the `app` group (keepalive, backups); on Swarm a DNS name
+ * that nginx resolves as it goes (swarmUpstreamConf), which a fixed group could not follow.
+ */
+export function upstreamSelector(target: string): string {
+  return `map $host $shipyard_upstream {\n  default ${target};\n}\n`;
+}
+
+/**
  * The shape nginx/conf.d/upstream.conf keeps; `server` is a container name on the frontend network.
  * `backups` are the previous release's containers during the watch window: nginx sends them a request
  * only when the new release fails it (proxy_next_upstream in snippets/proxy.conf retries an idempotent
@@ -29,7 +38,21 @@ export function upstreamConf(server: string, backups: readonly string[] = [], po
     ...backups.map((b) => `  server ${containerName(b)}:${port} backup;`),
     "  keepalive 32;",
     "}",
-    "",
+    upstreamSelector("app"),
+  ].join("\n");
+}
+
+/**
+ * The upstream file on Swarm: every running task of `service`, by Docker's DNS (`tasks.NAME`, the
+ * stack's services run with endpoint_mode dnsrr). nginx asks again after a second, so a rolling update's
+ * new tasks get requests and stopped ones stop getting them without a reload; a request that meets a task
+ * not listening (yet, or any more) goes to the next address (proxy_next_upstream in snippets/proxy.conf).
+ */
+export function swarmUpstreamConf(service: string, port: number): string {
+  return [
+    "# Written by shipyard for a Swarm stack; see docs/swarm.md. nginx resolves the name as it goes.",
+    "resolver 127.0.0.11 valid=1s ipv6=off;",
+    upstreamSelector(`tasks.${containerName(service)}:${port}`),
   ].join("\n");
 }
 

@@ -20,6 +20,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { execa, type ResultPromise } from "execa";
+import { upstreamSelector } from "../../../deploy/src/commands/nginx.js";
 import { freePort, waitUntil } from "../../harness/network.js";
 import { stopProcess } from "../../harness/process.js";
 
@@ -50,7 +51,7 @@ export function upstreamConf(servers: readonly string[], backups: readonly strin
     ...servers.map((server) => `  server ${server} max_fails=3 fail_timeout=10s;`),
     ...backups.map((server) => `  server ${server} backup;`),
   ];
-  return `upstream app {\n${lines.join("\n")}\n  keepalive 32;\n}\n`;
+  return `upstream app {\n${lines.join("\n")}\n  keepalive 32;\n}\n${upstreamSelector("app")}`;
 }
 
 /** Adapts the configuration files (path relative to nginx/ → text) for a run on the host. Pure. */
