@@ -15,6 +15,7 @@ import { type LoadReport, startLoad } from "../../deploy/test/e2e/support/load.j
 import { type DeployTarget, startDeployTarget } from "../../deploy/test/e2e/support/target.js";
 import { composeArgv } from "../../test/docker/compose-project.js";
 import { openDockerTestSession } from "../../test/docker/engine.js";
+import { shipyardRelease } from "../lib/release.js";
 import {
   alternateRounds,
   figureTable,
@@ -65,14 +66,7 @@ async function shipyardDeploy(
   release: string,
   measured = false,
 ): Promise<number> {
-  const run = await target.shipyard([
-    "deploy",
-    "--env=local",
-    `--image=${target.images[variant]}`,
-    `--release=${release}`,
-    "--no-backup",
-  ]);
-  if (run.exitCode !== 0) throw new Error(`shipyard deploy ${release} failed:\n${run.stderr}`);
+  const run = await shipyardRelease(target, variant, release);
   if (measured)
     for (const [, step = "", seconds] of run.stderr.matchAll(/^✓ (.+?) \(([\d.]+) s\)/gm))
       stepSeconds.set(step, [...(stepSeconds.get(step) ?? []), Number(seconds)]);

@@ -16,6 +16,7 @@ import { type SwarmStack, startSwarmStack } from "../../deploy/test/e2e/support/
 import { type DeployTarget, startDeployTarget } from "../../deploy/test/e2e/support/target.js";
 import { openDockerTestSession } from "../../test/docker/engine.js";
 import type { Reply } from "../../test/stack/support/https-client.js";
+import { shipyardRelease } from "../lib/release.js";
 import {
   alternateRounds,
   figureTable,
@@ -50,17 +51,6 @@ async function underLoad(send: () => Promise<Reply>, release: () => Promise<void
   return { load: await load.stop(), seconds };
 }
 
-async function shipyardDeploy(target: DeployTarget, variant: string, release: string): Promise<void> {
-  const run = await target.shipyard([
-    "deploy",
-    "--env=local",
-    `--image=${target.images[variant]}`,
-    `--release=${release}`,
-    "--no-backup",
-  ]);
-  if (run.exitCode !== 0) throw new Error(`shipyard deploy ${release} failed:\n${run.stderr}`);
-}
-
 async function swarmUpdate(stack: SwarmStack, variant: string, release: string): Promise<void> {
   await stack.deploy(release, variant);
   const status = await stack.settledUpdate();
@@ -86,7 +76,7 @@ try {
   });
   const single = target;
   const swarm = stack;
-  await shipyardDeploy(single, "v1", "bench-0");
+  await shipyardRelease(single, "v1", "bench-0");
   await swarm.deploy("bench-0", "v1");
   await swarm.untilServed("bench-0");
   // Each release brings the other image, so each side has something to update.
@@ -99,7 +89,7 @@ try {
     [SWITCH]: (round) =>
       underLoad(
         () => single.edge("/healthz"),
-        () => shipyardDeploy(single, next(SWITCH), `bench-${round}`),
+        async () => void (await shipyardRelease(single, next(SWITCH), `bench-${round}`)),
       ),
     [SWARM]: (round) =>
       underLoad(

@@ -7,7 +7,7 @@
  */
 import type { ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -30,7 +30,7 @@ import {
 import { localRunner } from "../../../src/runner.js";
 import { type RenderedCompose, stackFile } from "../../../src/swarm/stack-file.js";
 import { localEnvironment } from "../../support/environment.js";
-import { NODE_SAMPLE, publishVariants, REPO_ROOT, startRegistry } from "./target.js";
+import { layOutServer, NODE_SAMPLE, publishVariants, startRegistry } from "./target.js";
 
 const DATA_LABEL = "shipyard.data";
 /** Generous for a slow machine: a deadline is a bound on a hang, not a measurement. */
@@ -109,32 +109,11 @@ export async function startSwarmStack(options: SwarmStackOptions): Promise<Swarm
     );
     images = await publishVariants(`127.0.0.1:${registryPort}/${name}`, base, variants, NODE_SAMPLE.files);
 
-    // The layout compose.yaml expects (compose/ beside nginx/), with the upstream file a Swarm target writes.
-    const composeDir = path.join(dir, "compose");
-    await mkdir(composeDir);
-    await cp(path.join(REPO_ROOT, "compose/compose.yaml"), path.join(composeDir, "compose.yaml"));
-    await cp(path.join(REPO_ROOT, "nginx"), path.join(dir, "nginx"), { recursive: true });
-    await writeFile(path.join(dir, "nginx/conf.d/upstream.conf"), swarmUpstreamConf("app", 3000));
-    await execa(path.join(REPO_ROOT, "nginx/generate-self-signed-cert.sh"), [
-      path.join(composeDir, "certs"),
-      "localhost",
-    ]);
+    // A server's files, with the upstream file a Swarm target writes. BIND_ADDRESS stays unused: Swarm
+    // publishes on every interface (stack-file.ts).
+    const { composeDir, nginxDir, httpsPort, adminToken } = await layOutServer(dir);
+    await writeFile(path.join(nginxDir, "conf.d/upstream.conf"), swarmUpstreamConf("app", 3000));
     const ca = await readFile(path.join(composeDir, "certs/fullchain.pem"));
-    const httpsPort = await freePort();
-    const adminToken = randomBytes(24).toString("hex");
-    await writeFile(
-      path.join(composeDir, ".env"),
-      [
-        `HTTP_PORT=${await freePort()}`,
-        `HTTPS_PORT=${httpsPort}`,
-        `POSTGRES_PASSWORD=${randomBytes(24).toString("hex")}`,
-        `REDIS_PASSWORD=${randomBytes(24).toString("hex")}`,
-        `ADMIN_TOKEN=${adminToken}`,
-        `GRAFANA_ADMIN_PASSWORD=${randomBytes(24).toString("hex")}`,
-        "",
-      ].join("\n"),
-      { mode: 0o600 },
-    );
     const cli = await detectComposeCli();
     const local = localEnvironment(dir);
     const environment = {

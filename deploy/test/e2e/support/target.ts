@@ -184,6 +184,50 @@ async function publishVariant(
   return digest;
 }
 
+/** The files of a server under `dir`, as a deploy target or a Swarm stack has them. */
+export interface ServerLayout {
+  composeDir: string;
+  nginxDir: string;
+  /** compose/.env (mode 0600): fresh secrets, and free ports on 127.0.0.1. */
+  envFile: string;
+  httpsPort: number;
+  adminToken: string;
+}
+
+/**
+ * The layout compose.yaml expects: compose/ beside nginx/ (it mounts ../nginx/...), the repository's
+ * files copied in, a self-signed certificate for localhost and compose/.env.
+ */
+export async function layOutServer(dir: string): Promise<ServerLayout> {
+  const composeDir = path.join(dir, "compose");
+  const nginxDir = path.join(dir, "nginx");
+  await mkdir(composeDir);
+  await cp(path.join(REPO_ROOT, "compose/compose.yaml"), path.join(composeDir, "compose.yaml"));
+  await cp(path.join(REPO_ROOT, "nginx"), nginxDir, { recursive: true });
+  await execa(path.join(REPO_ROOT, "nginx/generate-self-signed-cert.sh"), [
+    path.join(composeDir, "certs"),
+    "localhost",
+  ]);
+  const httpsPort = await freePort();
+  const adminToken = randomBytes(24).toString("hex");
+  const envFile = path.join(composeDir, ".env");
+  await writeFile(
+    envFile,
+    [
+      "BIND_ADDRESS=127.0.0.1",
+      `HTTP_PORT=${await freePort()}`,
+      `HTTPS_PORT=${httpsPort}`,
+      `POSTGRES_PASSWORD=${randomBytes(24).toString("hex")}`,
+      `REDIS_PASSWORD=${randomBytes(24).toString("hex")}`,
+      `ADMIN_TOKEN=${adminToken}`,
+      `GRAFANA_ADMIN_PASSWORD=${randomBytes(24).toString("hex")}`,
+      "",
+    ].join("\n"),
+    { mode: 0o600 },
+  );
+  return { composeDir, nginxDir, envFile, httpsPort, adminToken };
+}
+
 /** A target for `app` (the Node sample unless said), its variants published and its environments written. */
 export async function startDeployTarget(
   prefix: string,
@@ -215,33 +259,7 @@ export async function startDeployTarget(
     registry = await startRegistry(dir, registryPort);
     Object.assign(images, await publishVariants(repository, base, subject.variants, subject.files));
 
-    // The layout compose.yaml expects: compose/ beside nginx/ (it mounts ../nginx/...).
-    const composeDir = path.join(dir, "compose");
-    const nginxDir = path.join(dir, "nginx");
-    await mkdir(composeDir);
-    await cp(path.join(REPO_ROOT, "compose/compose.yaml"), path.join(composeDir, "compose.yaml"));
-    await cp(path.join(REPO_ROOT, "nginx"), nginxDir, { recursive: true });
-    await execa(path.join(REPO_ROOT, "nginx/generate-self-signed-cert.sh"), [
-      path.join(composeDir, "certs"),
-      "localhost",
-    ]);
-    const httpsPort = await freePort();
-    const adminToken = randomBytes(24).toString("hex");
-    const envFile = path.join(composeDir, ".env");
-    await writeFile(
-      envFile,
-      [
-        "BIND_ADDRESS=127.0.0.1",
-        `HTTP_PORT=${await freePort()}`,
-        `HTTPS_PORT=${httpsPort}`,
-        `POSTGRES_PASSWORD=${randomBytes(24).toString("hex")}`,
-        `REDIS_PASSWORD=${randomBytes(24).toString("hex")}`,
-        `ADMIN_TOKEN=${adminToken}`,
-        `GRAFANA_ADMIN_PASSWORD=${randomBytes(24).toString("hex")}`,
-        "",
-      ].join("\n"),
-      { mode: 0o600 },
-    );
+    const { composeDir, nginxDir, envFile, httpsPort, adminToken } = await layOutServer(dir);
     project = new ComposeProject(
       cli,
       { name: id, files: [path.join(composeDir, "compose.yaml")], envFile },
