@@ -3,6 +3,7 @@
  * A bad value stops the process with one message naming every bad variable; values are never echoed,
  * because most of them (URLs with passwords, the admin token) are secrets.
  */
+import { readFileSync } from "node:fs";
 import { z } from "zod";
 
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
@@ -102,8 +103,42 @@ function withoutEmpty(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   return Object.fromEntries(Object.entries(env).filter(([, v]) => v !== ""));
 }
 
+/** The variables whose value may come from a file instead: the secrets. */
+const SECRET_VARIABLES = ["DATABASE_URL", "REDIS_URL", "ADMIN_TOKEN"] as const;
+
+/**
+ * A secret may come as `NAME_FILE`, the path of a file that holds it (Docker's convention, as in the
+ * official images): Swarm secrets and Kubernetes mount secrets as files, which `docker inspect` does not
+ * show as it shows the environment. One trailing newline is dropped, as `echo … > file` leaves one.
+ */
+function withSecretFiles(env: NodeJS.ProcessEnv, names: readonly string[]): NodeJS.ProcessEnv {
+  const resolved = { ...env };
+  const problems: string[] = [];
+  for (const name of names) {
+    const file = env[`${name}_FILE`];
+    if (file === undefined) continue;
+    if (env[name] !== undefined) {
+      problems.push(`${name} and ${name}_FILE are both set: set one of them`);
+      continue;
+    }
+    try {
+      resolved[name] = readFileSync(file, "utf8").replace(/\r?\n$/, "");
+    } catch (error) {
+      problems.push(
+        `${name}_FILE names ${file}, which cannot be read (${(error as NodeJS.ErrnoException).code})`,
+      );
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return resolved;
+}
+
+/** What the process was given, secrets read from their files: what the fields are checked against. */
+const given = (env: NodeJS.ProcessEnv, names: readonly string[] = SECRET_VARIABLES) =>
+  withSecretFiles(withoutEmpty(env), names);
+
 export function loadConfig(env: NodeJS.ProcessEnv): AppConfig {
-  const v = parse(serverFields, withoutEmpty(env));
+  const v = parse(serverFields, given(env));
   return {
     port: v.PORT,
     host: v.HOST,
@@ -128,5 +163,5 @@ export function loadReleaseId(env: NodeJS.ProcessEnv): string {
 
 /** Migration and seed commands need only the database. */
 export function loadDatabaseConfig(env: NodeJS.ProcessEnv): { databaseUrl: string } {
-  return { databaseUrl: parse(databaseFields, withoutEmpty(env)).DATABASE_URL };
+  return { databaseUrl: parse(databaseFields, given(env, ["DATABASE_URL"])).DATABASE_URL };
 }

@@ -1,4 +1,7 @@
-import { describe, expect, it } from "vitest";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
 import { ConfigError, loadConfig, loadDatabaseConfig } from "../../src/config.js";
 
 const valid = {
@@ -91,5 +94,44 @@ describe("loadConfig", () => {
       databaseUrl: valid.DATABASE_URL,
     });
     expect(() => loadDatabaseConfig({})).toThrow(/DATABASE_URL is not set/);
+  });
+});
+
+describe("secrets from files (NAME_FILE), as Swarm mounts them", () => {
+  const dir = mkdtempSync(path.join(tmpdir(), "config-secrets-"));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const secret = (name: string, text: string) => {
+    const file = path.join(dir, name);
+    writeFileSync(file, text);
+    return file;
+  };
+
+  it("reads each secret from the file its _FILE variable names, without the trailing newline", () => {
+    const config = loadConfig({
+      DATABASE_URL_FILE: secret("database", `${valid.DATABASE_URL}\n`),
+      REDIS_URL_FILE: secret("redis", valid.REDIS_URL),
+      ADMIN_TOKEN_FILE: secret("admin", `${valid.ADMIN_TOKEN}\n`),
+    });
+    expect(config).toMatchObject({
+      databaseUrl: valid.DATABASE_URL,
+      redisUrl: valid.REDIS_URL,
+      adminToken: valid.ADMIN_TOKEN,
+    });
+    expect(loadDatabaseConfig({ DATABASE_URL_FILE: path.join(dir, "database") })).toEqual({
+      databaseUrl: valid.DATABASE_URL,
+    });
+  });
+
+  it("checks what the file holds like the variable, and names a file it cannot read or a secret set twice", () => {
+    expect(
+      problemsOf({ ...valid, ADMIN_TOKEN: undefined, ADMIN_TOKEN_FILE: secret("short", "short\n") }),
+    ).toEqual(["ADMIN_TOKEN is invalid: expected a secret of at least 16 characters"]);
+    const missing = path.join(dir, "no-such-file");
+    expect(problemsOf({ ...valid, REDIS_URL: undefined, REDIS_URL_FILE: missing })).toEqual([
+      `REDIS_URL_FILE names ${missing}, which cannot be read (ENOENT)`,
+    ]);
+    expect(problemsOf({ ...valid, DATABASE_URL_FILE: path.join(dir, "database") })).toEqual([
+      "DATABASE_URL and DATABASE_URL_FILE are both set: set one of them",
+    ]);
   });
 });

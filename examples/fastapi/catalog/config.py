@@ -7,8 +7,10 @@ values are never echoed, because most of them (URLs with passwords, the admin to
 
 from __future__ import annotations
 
+import errno
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TypeVar
 from urllib.parse import urlsplit
 
@@ -93,6 +95,19 @@ class _Reader:
 
     def read(self, name: str, parse: Callable[[str], T], expected: str, default: T | None = None) -> T:
         raw = self.env.get(name)
+        # Or from the file NAME_FILE names (Docker's convention): Swarm mounts secrets as files, which
+        # `docker inspect` does not show as it shows the environment.
+        file = self.env.get(f"{name}_FILE")
+        if file is not None:
+            if raw is not None:
+                self.problems.append(f"{name} and {name}_FILE are both set: set one of them")
+                return None  # type: ignore[return-value]  # never used: check() raises first
+            try:
+                raw = Path(file).read_text(encoding="utf-8").removesuffix("\n").removesuffix("\r")
+            except OSError as error:
+                code = errno.errorcode.get(error.errno or 0, type(error).__name__)
+                self.problems.append(f"{name}_FILE names {file}, which cannot be read ({code})")
+                return None  # type: ignore[return-value]  # never used: check() raises first
         if raw is None and default is not None:
             return default
         if raw is None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from catalog.config import ConfigError, load_database_url, load_release, load_settings
@@ -39,3 +41,26 @@ def test_migrations_need_only_the_database() -> None:
     assert load_database_url({"DATABASE_URL": "postgresql://db/app"}) == "postgresql://db/app"
     with pytest.raises(ConfigError, match="DATABASE_URL is not set"):
         load_database_url({})
+
+
+def test_secrets_come_from_the_files_their_FILE_variables_name(tmp_path: Path) -> None:
+    (tmp_path / "database").write_text(REQUIRED["DATABASE_URL"] + "\n")
+    (tmp_path / "admin").write_text(REQUIRED["ADMIN_TOKEN"])
+    settings = load_settings(
+        {
+            "DATABASE_URL_FILE": str(tmp_path / "database"),
+            "REDIS_URL": REQUIRED["REDIS_URL"],
+            "ADMIN_TOKEN_FILE": str(tmp_path / "admin"),
+        }
+    )
+    assert (settings.database_url, settings.admin_token) == (REQUIRED["DATABASE_URL"], REQUIRED["ADMIN_TOKEN"])
+    assert load_database_url({"DATABASE_URL_FILE": str(tmp_path / "database")}) == REQUIRED["DATABASE_URL"]
+
+
+def test_a_secret_file_that_cannot_be_read_or_a_secret_set_twice_is_named(tmp_path: Path) -> None:
+    missing = tmp_path / "nothing"
+    with pytest.raises(ConfigError) as raised:
+        load_settings({**REQUIRED, "REDIS_URL": "", "REDIS_URL_FILE": str(missing), "ADMIN_TOKEN_FILE": str(missing)})
+    message = str(raised.value)
+    assert f"REDIS_URL_FILE names {missing}, which cannot be read (ENOENT)" in message
+    assert "ADMIN_TOKEN and ADMIN_TOKEN_FILE are both set: set one of them" in message
