@@ -1,7 +1,23 @@
 import net from "node:net";
 
-/** A port the kernel just handed out on 127.0.0.1; free unless something races us for it. */
+/**
+ * Ports this process has handed out: a port is free only until its user binds it, and a second caller in
+ * between (an SSH server started after a compose file's ports were chosen) would get the same one.
+ */
+const handedOut = new Set<number>();
+
+/** A port on 127.0.0.1 that nothing listens on, and that this process has not handed out before. */
 export async function freePort(): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = await unusedPort();
+    if (handedOut.has(port)) continue;
+    handedOut.add(port);
+    return port;
+  }
+  throw new Error("no free port on 127.0.0.1 after 50 tries");
+}
+
+function unusedPort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
     server.unref();
