@@ -77,7 +77,7 @@ function benchEnvironment(dir: string): Environment {
       nginxService: "nginx",
       nginxConfDirectory: ".",
     },
-    app: { port: 3000, migrate: ["node", "dist/cli.js", "migrate"] },
+    app: { port: 3000, migrate: ["node", "dist/cli.js", "migrate"], secrets: [] },
     stateDirectory: path.join(dir, "state"),
     publicUrl: "http://127.0.0.1",
     healthPath: "/healthz",

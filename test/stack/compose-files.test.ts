@@ -155,7 +155,7 @@ describe("compose files, as Compose reads them", () => {
   it("takes the app's port and migrate command from what a deploy sets, word for word", async () => {
     const env = localEnvironment("/srv/x");
     const migrate = ["sh", "-c", "alembic upgrade head && echo 'schema at head'"];
-    const vars = releaseVars({ ...env, app: { port: 8000, migrate } }, "app:x", "r9");
+    const vars = releaseVars({ ...env, app: { ...env.app, port: 8000, migrate } }, "app:x", "r9");
     const [file, args] = composeArgv(project.cli, project.spec, ["config"]);
     const config = parse((await execa(file, args, { cwd: REPO_ROOT, env: vars })).stdout) as {
       services: Record<string, { command?: string | string[]; environment?: Record<string, string> }>;

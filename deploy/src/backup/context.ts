@@ -2,7 +2,8 @@
 import { randomBytes } from "node:crypto";
 import path from "node:path";
 import { compose } from "../commands/compose.js";
-import type { ComposeExecTarget, Connection, Tools } from "../commands/postgres.js";
+import type { Connection, ServiceContainer, Tools } from "../commands/postgres.js";
+import { stackServiceContainer } from "../commands/swarm.js";
 import type { Environment } from "../config/environments.js";
 import type { Progress } from "../progress.js";
 import type { Runner } from "../runner.js";
@@ -71,12 +72,15 @@ export const backupsOnServer = (environment: Environment) => environment.backup.
 export const dumpsInContainer = (environment: Environment) =>
   environment.database.dumpFrom === "compose-service";
 
-/** The environment's Postgres service, reached with the same compose invocation every release step uses. */
-export function postgresContainer(environment: Environment): ComposeExecTarget {
-  return {
-    composePrefix: compose(environment, []).argv,
-    service: environment.database.service ?? "postgres",
-  };
+/**
+ * The environment's Postgres service: on a single server with the same compose invocation every release
+ * step uses; on a swarm, its task on the data node (the manager the CLI reaches).
+ */
+export function postgresContainer(environment: Environment): ServiceContainer {
+  const service = environment.database.service ?? "postgres";
+  if (environment.target.kind === "swarm") return stackServiceContainer(environment.compose.project, service);
+  const prefix = compose(environment, []).argv;
+  return { exec: [...prefix, "exec", "-T", service], id: [...prefix, "ps", "--quiet", service], service };
 }
 
 /**

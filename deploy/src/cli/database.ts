@@ -59,7 +59,7 @@ function scratchServer(environment: Environment, required: boolean): Connection 
 
 /** Here, resolved from where the CLI runs; on an SSH host, as the environments file spells it. */
 export const backupDirectory = (environment: Environment) =>
-  backupsOnServer(environment) && environment.target.kind === "ssh"
+  backupsOnServer(environment) && environment.target.kind !== "local"
     ? environment.backup.directory
     : path.resolve(environment.backup.directory);
 

@@ -5,6 +5,7 @@
  */
 import { serviceLogs } from "../commands/running-service.js";
 import { SIGNAL_EXIT_CODES } from "../interrupts.js";
+import { refuseOnSwarm } from "../mistakes.js";
 import { planned } from "../progress.js";
 import { unreachedRunner } from "../runner.js";
 import type { CliCommand } from "./command.js";
@@ -31,13 +32,14 @@ export const logsCommand: CliCommand = {
   ],
   async run(ctx) {
     const { environment, options } = ctx;
+    refuseOnSwarm(environment.target, "logs", "`docker service logs STACK_SERVICE`");
     const request = logsRequest(options, environment);
     const command = serviceLogs(environment, request);
     // Someone watching: over SSH the remote command gets a terminal, so it ends with the session.
     const terminal = request.follow && ctx.terminal.output;
     if (options["dry-run"]) {
       const where = unreachedRunner(environment).where;
-      const ssh = environment.target.kind === "ssh";
+      const ssh = environment.target.kind !== "local";
       const note = `on ${where}${ssh && terminal ? ", with a terminal (ssh -tt), so Ctrl-C ends it there too" : ""}`;
       return { plan: [planned(`logs of ${request.service}`, command, note)], summary: [] };
     }

@@ -8,6 +8,7 @@ import type { Environment } from "../config/environments.js";
 import type { Command } from "./argv.js";
 import { compose } from "./compose.js";
 import { listServiceContainers } from "./docker.js";
+import { stackService } from "./swarm.js";
 
 const containerName = (name: string) => {
   if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(name))
@@ -64,9 +65,23 @@ export function swarmUpstreamConf(service: string, port: number): string {
 export const COUNT_EDGE_ANSWERS =
   '/"upstream_status":"[0-9]/ { n++ } /"upstream_status":"5/ { e++ } END { print n + 0, e + 0 }';
 
+/**
+ * The two label filters that find the running nginx container: compose's labels on one server, Swarm's on
+ * a swarm's data node (where the stack places nginx, and the CLI's runner is).
+ */
+function nginxLabels(env: Environment): [string, string] {
+  const { project, nginxService } = env.compose;
+  return env.target.kind === "swarm"
+    ? [
+        `label=com.docker.stack.namespace=${project}`,
+        `label=com.docker.swarm.service.name=${stackService(project, nginxService)}`,
+      ]
+    : [`label=com.docker.compose.project=${project}`, `label=com.docker.compose.service=${nginxService}`];
+}
+
 const EDGE_ANSWERS = `set -e
-c=$(docker ps --quiet --filter "label=com.docker.compose.project=$1" --filter "label=com.docker.compose.service=$2" | head -n 1)
-if [ -z "$c" ]; then echo "no running $2 container in project $1" >&2; exit 1; fi
+c=$(docker ps --quiet --filter "$1" --filter "$2" | head -n 1)
+if [ -z "$c" ]; then echo "no running nginx container ($1, $2)" >&2; exit 1; fi
 docker logs --since "$3" "$c" 2>/dev/null | awk "$4"`;
 
 /** "<proxied> <first answer 5xx>" over the last `sinceSeconds`, counted on the host. */
@@ -77,8 +92,7 @@ export function edgeAnswers(env: Environment, sinceSeconds: number): Command {
       "-c",
       EDGE_ANSWERS,
       "shipyard-edge-answers",
-      env.compose.project,
-      env.compose.nginxService,
+      ...nginxLabels(env),
       `${Math.max(1, Math.ceil(sinceSeconds))}s`,
       COUNT_EDGE_ANSWERS,
     ],
@@ -109,20 +123,12 @@ export const readUpstream = (env: Environment): Command => ({
 function inNginx(env: Environment, nginx: string | null, args: readonly string[]): Command {
   if (nginx !== null) return { argv: ["docker", "exec", nginx, ...args] };
   return {
-    argv: [
-      "sh",
-      "-c",
-      IN_RUNNING_SERVICE,
-      "shipyard-in-nginx",
-      env.compose.project,
-      env.compose.nginxService,
-      ...args,
-    ],
+    argv: ["sh", "-c", IN_RUNNING_SERVICE, "shipyard-in-nginx", ...nginxLabels(env), ...args],
   };
 }
 
-const IN_RUNNING_SERVICE = `c=$(docker ps --quiet --no-trunc --filter "label=com.docker.compose.project=$1" --filter "label=com.docker.compose.service=$2" | head -n 1)
-if [ -z "$c" ]; then echo "no running $2 container in project $1" >&2; exit 1; fi
+const IN_RUNNING_SERVICE = `c=$(docker ps --quiet --no-trunc --filter "$1" --filter "$2" | head -n 1)
+if [ -z "$c" ]; then echo "no running nginx container ($1, $2)" >&2; exit 1; fi
 shift 2
 exec docker exec "$c" "$@"`;
 

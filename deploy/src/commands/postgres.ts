@@ -136,10 +136,16 @@ export function dumpedDatabase(listing: string): string {
   return name;
 }
 
-/** The compose service's container, reached through the same runner as every other host command. */
-export interface ComposeExecTarget {
-  /** `docker compose --project-name P --project-directory D` (or docker-compose), as built for the environment. */
-  composePrefix: Argv;
+/**
+ * The Postgres service's running container on the host, reached through the same runner as every other
+ * host command: by compose on a single server, by its Swarm service's label on a swarm's data node.
+ */
+export interface ServiceContainer {
+  /** Runs the argv appended to it inside the container, stdin attached (`compose exec -T SERVICE`). */
+  exec: Argv;
+  /** Prints the running container's id (`compose ps --quiet SERVICE`). */
+  id: Argv;
+  /** The service's name, for messages. */
   service: string;
 }
 
@@ -183,7 +189,7 @@ COMMIT;
  * over the container's own socket as the container's own POSTGRES_USER/POSTGRES_DB, so no
  * credential leaves the container or appears in an argv; the dump streams back as stdout.
  */
-export function containerDump(target: ComposeExecTarget, file: string): Command {
+export function containerDump(target: ServiceContainer, file: string): Command {
   return { argv: inContainer(target, PSQL), stdin: CONTAINER_DUMP_SCRIPT, stdoutFile: file };
 }
 
@@ -191,15 +197,15 @@ export function containerDump(target: ComposeExecTarget, file: string): Command 
 const PSQL =
   'exec psql --no-psqlrc --quiet --no-password --username="$POSTGRES_USER" --dbname="$POSTGRES_DB"';
 
-function inContainer(target: ComposeExecTarget, shellCommand: string): Argv {
-  return [...target.composePrefix, "exec", "-T", target.service, "sh", "-c", shellCommand];
+function inContainer(target: ServiceContainer, shellCommand: string): Argv {
+  return [...target.exec, "sh", "-c", shellCommand];
 }
 
 /**
  * pg_restore inside the container, reading the dump from stdin (the local file, streamed in over the
  * runner), with the same guarantees as pgRestore's "replace": one transaction, owned by the restoring user.
  */
-export function containerRestore(target: ComposeExecTarget, file: string): Command {
+export function containerRestore(target: ServiceContainer, file: string): Command {
   return {
     argv: inContainer(
       target,
@@ -228,7 +234,7 @@ export function databaseSize(tools: Tools, conn: Connection): Command {
 }
 
 /** The same, read inside the container as the container dump connects. */
-export function containerDatabaseSize(target: ComposeExecTarget): Command {
+export function containerDatabaseSize(target: ServiceContainer): Command {
   return { argv: inContainer(target, PSQL), stdin: SIZE_SCRIPT };
 }
 
@@ -244,7 +250,7 @@ export function parseDatabaseSize(stdout: string): number {
 export const COUNTS_SCRIPT = `\\set ON_ERROR_STOP on\n${COUNTS_QUERY} \\gset\n\\echo ${COUNTS_MARKER} :shipyard_counts\n`;
 
 /** The database's exact row counts, read inside the container; parse the stdout with parseContainerCounts. */
-export function containerCounts(target: ComposeExecTarget): Command {
+export function containerCounts(target: ServiceContainer): Command {
   return { argv: inContainer(target, PSQL), stdin: COUNTS_SCRIPT };
 }
 

@@ -6,7 +6,7 @@
  */
 import path from "node:path";
 import type { Argv, Command } from "./argv.js";
-import { CONTAINER_DUMP_SCRIPT, COUNTS_SCRIPT, type ComposeExecTarget, containerDump } from "./postgres.js";
+import { CONTAINER_DUMP_SCRIPT, COUNTS_SCRIPT, containerDump, type ServiceContainer } from "./postgres.js";
 
 /**
  * `command` with its stdout written to `file` on the host, the directory made first; umask 077: the dump
@@ -32,7 +32,7 @@ export function withStdinFrom(file: string, argv: Argv): Command {
  * pg_dump inside the stack's Postgres container at the snapshot its row counts were taken in (the same
  * script as containerDump), written into `file` on the host; the counts come back on stderr.
  */
-export function serverDump(target: ComposeExecTarget, file: string): Command {
+export function serverDump(target: ServiceContainer, file: string): Command {
   return {
     argv: ["sh", "-c", TO_FILE, "shipyard-dump", file, ...containerDump(target, file).argv],
     stdin: CONTAINER_DUMP_SCRIPT,
@@ -51,7 +51,7 @@ export function sendFile(file: string, localFile: string): Command {
 
 const IMAGE = `service=$1
 shift
-id=$("$@" ps --quiet "$service")
+id=$("$@")
 if [ -z "$id" ]; then
   echo "no running container of the service $service: is the stack up?" >&2
   exit 1
@@ -62,8 +62,8 @@ docker inspect --format '{{.Image}}' $id`;
  * The image id of the running Postgres service: the throw-away runs exactly it, so the check restores with
  * the server's own pg_restore into the server's own version, and nothing is pulled.
  */
-export function postgresImage(target: ComposeExecTarget): Command {
-  return { argv: ["sh", "-c", IMAGE, "shipyard-postgres-image", target.service, ...target.composePrefix] };
+export function postgresImage(target: ServiceContainer): Command {
+  return { argv: ["sh", "-c", IMAGE, "shipyard-postgres-image", target.service, ...target.id] };
 }
 
 export function parseImageId(stdout: string): string {
@@ -249,8 +249,8 @@ export function removeThrowaway(name: string): Command {
 }
 
 /** The archive's table of contents, read by the stack's own pg_restore from the file on the host. */
-export function archiveList(target: ComposeExecTarget, file: string): Command {
-  return withStdinFrom(file, [...target.composePrefix, "exec", "-T", target.service, "pg_restore", "--list"]);
+export function archiveList(target: ServiceContainer, file: string): Command {
+  return withStdinFrom(file, [...target.exec, "pg_restore", "--list"]);
 }
 
 /** Size in bytes, then sha256sum's line; parse with parseFileFacts. */

@@ -1,8 +1,10 @@
 /** Docker Swarm commands, as data: a stack deployed from its stack file, and how a service's update went. */
 import { stringify } from "yaml";
 import type { Environment } from "../config/environments.js";
-import type { Command } from "./argv.js";
+import type { SwarmSecret } from "../swarm/secrets.js";
+import type { Argv, Command } from "./argv.js";
 import { compose, releaseVars } from "./compose.js";
+import type { ServiceContainer } from "./postgres.js";
 
 /**
  * compose.yaml as compose renders it for a release: variables filled in from compose/.env (secrets among
@@ -21,6 +23,57 @@ export function stackDeploy(stack: string, stackFile: Record<string, unknown>): 
 
 export const stackRemove = (stack: string): Command => ({ argv: ["docker", "stack", "rm", stack] });
 
+/** "<LocalNodeState> <ControlAvailable>": "active true" on a manager; parsed by swarmRole. */
+export const swarmState = (): Command => ({
+  argv: ["docker", "info", "--format", "{{.Swarm.LocalNodeState}} {{.Swarm.ControlAvailable}}"],
+});
+
+/** The value of `label` on the node the runner reaches ("" when it has none). */
+export const ownNodeLabel = (label: string): Command => ({
+  argv: ["docker", "node", "inspect", "self", "--format", `{{index .Spec.Labels "${label}"}}`],
+});
+
+/** The stack's services, one name a line (none: the stack was never deployed here). */
+export const stackServices = (stack: string): Command => ({
+  argv: ["docker", "service", "ls", "--quiet", "--filter", `label=com.docker.stack.namespace=${stack}`],
+});
+
+/** The stack's volumes on this node, one name a line: Swarm labels them, and keeps them when services go. */
+export const stackVolumes = (stack: string): Command => ({
+  argv: ["docker", "volume", "ls", "--quiet", "--filter", `label=com.docker.stack.namespace=${stack}`],
+});
+
+// A Swarm secret cannot change: one that exists under this name (which carries its value's digest) is it.
+// The stack's label makes `docker stack rm` remove it with the stack.
+const CREATE_SECRET = `docker secret inspect "$1" >/dev/null 2>&1 && exit 0
+exec docker secret create --label "com.docker.stack.namespace=$2" "$1" - >/dev/null`;
+
+/** Creates the secret unless it exists; its value goes on stdin, never in an argv or a file. */
+export const createSecret = (stack: string, secret: SwarmSecret): Command => ({
+  argv: ["sh", "-c", CREATE_SECRET, "shipyard-secret", secret.name, stack],
+  stdin: secret.value,
+});
+
+/** Why the service's stopped tasks stopped, one line each, newest first ("" for a task stopped on purpose). */
+export const taskErrors = (service: string): Command => ({
+  argv: [
+    "docker",
+    "service",
+    "ps",
+    "--no-trunc",
+    "--filter",
+    "desired-state=shutdown",
+    "--format",
+    "{{.Error}}",
+    service,
+  ],
+});
+
+/** Swarm's own rollback of a service to the spec before its last update; returns at once (updateStatus follows it). */
+export const serviceRollback = (service: string): Command => ({
+  argv: ["docker", "service", "rollback", "--detach", "--quiet", service],
+});
+
 /** A service's last update, as `docker service inspect` has it: `null` for a service never updated. */
 export const updateStatus = (service: string): Command => ({
   argv: ["docker", "service", "inspect", "--format", "{{json .UpdateStatus}}", service],
@@ -30,13 +83,57 @@ export const updateStatus = (service: string): Command => ({
 export interface UpdateStatus {
   state: string;
   message: string;
+  /** When Swarm began it: tells this update from the one before. */
+  startedAt: string;
 }
 
 export function parseUpdateStatus(stdout: string): UpdateStatus | null {
-  const status = JSON.parse(stdout.trim() || "null") as { State?: string; Message?: string } | null;
-  return status?.State ? { state: status.State, message: status.Message ?? "" } : null;
+  const status = JSON.parse(stdout.trim() || "null") as {
+    State?: string;
+    Message?: string;
+    StartedAt?: string;
+  } | null;
+  return status?.State
+    ? { state: status.State, message: status.Message ?? "", startedAt: status.StartedAt ?? "" }
+    : null;
 }
 
 /** Whether Swarm is done with an update: it completed, or it rolled back (or paused, which waits for a person). */
 export const updateSettled = (status: UpdateStatus | null): boolean =>
   status === null || ["completed", "paused", "rollback_completed", "rollback_paused"].includes(status.state);
+
+/** A stack's service as Swarm names it; its tasks carry it as the label com.docker.swarm.service.name. */
+export const stackService = (stack: string, service: string) => `${stack}_${service}`;
+
+/** The running containers of a stack's service on this node, newest first. */
+const runningTasks = (name: string): Argv => [
+  "docker",
+  "ps",
+  "--quiet",
+  "--filter",
+  `label=com.docker.swarm.service.name=${name}`,
+  "--filter",
+  "status=running",
+];
+
+const TASK_EXEC = `service=$1
+shift
+id=$(docker ps --quiet --filter "label=com.docker.swarm.service.name=$service" --filter status=running | head -n 1)
+if [ -z "$id" ]; then
+  echo "no running task of $service on this node: the CLI must reach the node with the data label" >&2
+  exit 1
+fi
+exec docker exec -i "$id" "$@"`;
+
+/**
+ * A stack service's task on the node the runner reaches (the data node, where Postgres is placed): found
+ * by its label when the command runs, as Swarm names a task's container after its task id.
+ */
+export function stackServiceContainer(stack: string, service: string): ServiceContainer {
+  const name = stackService(stack, service);
+  return {
+    exec: ["sh", "-c", TASK_EXEC, "shipyard-task-exec", name],
+    id: [...runningTasks(name), "--latest"],
+    service: name,
+  };
+}

@@ -26,18 +26,51 @@ const localTarget = z
   })
   .describe("`{ kind: local }`");
 
+/** How a host is reached over SSH: the same fields for a single server and a swarm's manager. */
+const sshFields = {
+  host: z.string().min(1).describe("The server's host name or address."),
+  user: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_-]*$/, "expected a Unix user name")
+    .describe("The Unix user the CLI logs in as; it runs docker and compose on the host."),
+  port: z.number().int().min(1).max(65535).default(22).describe("The SSH port."),
+  hostKey: hostPublicKey,
+};
+
 const sshTarget = z
-  .strictObject({
-    kind: z.literal("ssh").describe("A server reached over SSH."),
-    host: z.string().min(1).describe("The server's host name or address."),
-    user: z
-      .string()
-      .regex(/^[a-z_][a-z0-9_-]*$/, "expected a Unix user name")
-      .describe("The Unix user the CLI logs in as; it runs docker and compose on the host."),
-    port: z.number().int().min(1).max(65535).default(22).describe("The SSH port."),
-    hostKey: hostPublicKey,
-  })
+  .strictObject({ kind: z.literal("ssh").describe("A server reached over SSH."), ...sshFields })
   .describe("`{ kind: ssh, host, user, port, hostKey }`");
+
+/** A Docker Swarm reached through one manager over SSH (docs/swarm.md). */
+const swarmTarget = z
+  .strictObject({
+    kind: z
+      .literal("swarm")
+      .describe(
+        "A Docker Swarm: the stack is deployed with `docker stack deploy` on a manager reached over SSH " +
+          "(host, user, port, hostKey are the manager's).",
+      ),
+    ...sshFields,
+    replicas: z
+      .number()
+      .int()
+      .min(1)
+      .max(100)
+      .default(2)
+      .describe(
+        "How many tasks of the app run; Swarm updates them one at a time, the new one started first.",
+      ),
+    dataLabel: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9._-]*$/, "expected a node label name, e.g. shipyard.data")
+      .default("shipyard.data")
+      .describe(
+        "The node label (`docker node update --label-add shipyard.data=true NODE`) of the node that keeps " +
+          "the data: Postgres, Redis and nginx are placed there with their volumes. It must be the manager " +
+          "the CLI reaches, which runs backups in Postgres's container.",
+      ),
+  })
+  .describe("`{ kind: swarm, host, user, port, hostKey, replicas, dataLabel }`");
 
 const retention = z
   .strictObject({
@@ -115,6 +148,15 @@ const app = z
           "(and by compose's `migrate` service on a first release). It applies what is pending and does " +
           "nothing when nothing is, e.g. `[alembic, upgrade, head]`.",
       ),
+    secrets: z
+      .array(z.string().regex(/^[A-Z_][A-Z0-9_]*$/, "expected an environment variable name"))
+      .default(["DATABASE_URL", "REDIS_URL", "ADMIN_TOKEN"])
+      .describe(
+        "The app's variables that hold secrets (compose.yaml sets them from compose/.env). On a swarm they " +
+          "reach the app and its migrate job as Swarm secrets: files under /run/secrets, named by " +
+          "`NAME_FILE`, which the app must read (the Node sample and the FastAPI example do). On one " +
+          "server they stay variables.",
+      ),
   })
   .prefault({})
   .describe(
@@ -124,8 +166,11 @@ const app = z
 
 const environment = z.strictObject({
   target: z
-    .discriminatedUnion("kind", [localTarget, sshTarget])
-    .describe("Where the environment runs: `{ kind: local }` or `{ kind: ssh, host, user, port, hostKey }`."),
+    .discriminatedUnion("kind", [localTarget, sshTarget, swarmTarget])
+    .describe(
+      "Where the environment runs: `{ kind: local }`, `{ kind: ssh, host, user, port, hostKey }`, or " +
+        "`{ kind: swarm, host, user, port, hostKey, replicas }` for a Docker Swarm through its manager.",
+    ),
   compose: z
     .strictObject({
       project: z
@@ -401,7 +446,9 @@ function backupDirectory(entry: EnvironmentEntry): string {
   // where: cli without a directory is refused by the schema.
   return entry.backup.directory ?? defaultServerBackupDirectory(entry.stateDirectory);
 }
-export type SshTarget = z.infer<typeof sshTarget>;
+/** What reaching a host over SSH needs, a single server's or a swarm manager's. */
+export type SshTarget = Pick<z.infer<typeof sshTarget>, "host" | "user" | "port" | "hostKey">;
+export type SwarmTarget = z.infer<typeof swarmTarget>;
 export type Retention = z.infer<typeof retention>;
 export type UploadTarget = z.infer<typeof upload>;
 export type EnvironmentsFile = z.infer<typeof environmentsFileSchema>;

@@ -5,10 +5,12 @@
 import { readdir } from "node:fs/promises";
 import path from "node:path";
 import { type ConfigShipment, configBase, configBundle } from "../commands/config.js";
+import { stackService } from "../commands/swarm.js";
 import type { Environment } from "../config/environments.js";
 import { ownedTempDir } from "../owned-temp-dir.js";
 import { localRunner } from "../runner.js";
 import { type Exec, runOperation, runSteps } from "../steps.js";
+import { startingSwarmFacts, swarmRelease } from "../swarm/release.js";
 import { splitPinned } from "./decisions.js";
 import {
   type ConfigChange,
@@ -54,6 +56,7 @@ export async function withBundle<T>(work: (bundle: string) => Promise<T>): Promi
 
 /** Runs the release; on failure rolls back and throws DeployFailed with the whole account. */
 export async function deploy(ctx: DeployContext, request: DeployRequest): Promise<DeployResult> {
+  if (ctx.environment.target.kind === "swarm") return deployOnSwarm(ctx, request);
   const started = Date.now();
   const facts = startingFacts();
   const run = (bundle: string) => runOperation(release(ctx, { request, bundle, started }), facts, exec(ctx));
@@ -67,6 +70,27 @@ export async function deploy(ctx: DeployContext, request: DeployRequest): Promis
     container: facts.fresh?.name ?? "",
     stopped: facts.stopped,
     leftover: facts.leftover,
+    backup: facts.backup,
+    ...(facts.backupSkipped ? { backupSkipped: facts.backupSkipped } : {}),
+  };
+}
+
+/** The same on a swarm: Swarm replaces the app's tasks, so there is no container of its own to name. */
+async function deployOnSwarm(ctx: DeployContext, request: DeployRequest): Promise<DeployResult> {
+  const started = Date.now();
+  const facts = startingSwarmFacts();
+  const run = (bundle: string) =>
+    runOperation(swarmRelease(ctx, { request, bundle, started }), facts, exec(ctx));
+  await (ctx.config ? withBundle(run) : run("<no configuration shipped>"));
+  const { image, digest } = splitPinned(request.image);
+  return {
+    release: request.release,
+    image,
+    digest,
+    previous: facts.previous?.release ?? null,
+    container: stackService(ctx.environment.compose.project, ctx.environment.compose.appService),
+    stopped: [],
+    leftover: [],
     backup: facts.backup,
     ...(facts.backupSkipped ? { backupSkipped: facts.backupSkipped } : {}),
   };

@@ -62,6 +62,7 @@ import {
   type Step,
   step,
 } from "../steps.js";
+import { swarmPlanFacts, swarmRelease } from "../swarm/release.js";
 import {
   type AppContainer,
   currentRelease,
@@ -95,6 +96,11 @@ export const RELEASE_TIMING = {
 };
 export type ReleaseTiming = typeof RELEASE_TIMING;
 
+/** What the checks through publicUrl need of a release's facts: the certificate nginx serves. */
+export interface ServedFacts {
+  servedCertificate: string | null;
+}
+
 export interface DeployContext {
   environment: Environment;
   runner: Runner;
@@ -107,9 +113,9 @@ export interface DeployContext {
   /** Runs what the release does on this machine (packing the configuration); default: a local runner. */
   local?: Runner;
   /** Checks from outside that `release` serves; default: verifyServing through nginx at publicUrl. */
-  checkServing?: (release: string, facts: ReleaseFacts) => Promise<unknown>;
+  checkServing?: (release: string, facts: ServedFacts) => Promise<unknown>;
   /** One look in the watch window: undefined when `release` serves; default: lookThroughPublicUrl. */
-  look?: (release: string, facts: ReleaseFacts) => Promise<string | undefined>;
+  look?: (release: string, facts: ServedFacts) => Promise<string | undefined>;
   timing?: ReleaseTiming;
   /** Aborted by SIGINT/SIGTERM: the release stops where it is and is undone. */
   signal?: AbortSignal;
@@ -750,6 +756,12 @@ export function releasePlan(
   started = Date.now(),
 ): PlannedStep[] {
   const env = ctx.environment;
+  if (env.target.kind === "swarm")
+    return planOperation(
+      swarmRelease(ctx, { request, bundle: "<bundle.tar>", started }),
+      swarmPlanFacts(env, ctx.config !== undefined, request.release),
+      holder,
+    );
   const facts: ReleaseFacts = {
     ...startingFacts(),
     previousUpstream: "<current upstream>",

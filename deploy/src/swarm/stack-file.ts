@@ -6,8 +6,8 @@
  *   become `deploy.resources.limits`, `restart` a restart policy, and `depends_on` goes (Swarm starts every
  *   service at once; the app's healthcheck, which needs its database and schema, holds its traffic back).
  * - Services of a profile that is not enabled are left out, as compose leaves them out.
- * - The app runs `replicas` tasks and updates one at a time, the new task first; Swarm watches each for the
- *   watch window (`monitor`) and rolls the service back when one fails (`failure_action: rollback`).
+ * - The app runs `replicas` tasks and updates one at a time, the new task first; Swarm watches each for
+ *   `monitor` seconds and rolls the service back when one fails (`failure_action: rollback`).
  * - One-shot services (migrate) run as a job, again whenever their image changes.
  * - Every other service keeps state or files on its node (volumes, nginx's configuration): they run on the
  *   node labelled for data, so the volumes are found again after a restart.
@@ -29,9 +29,15 @@ export interface RenderedCompose {
 }
 
 export interface SwarmShape {
-  app: { service: string; replicas: number; watchSeconds: number };
+  /** `monitorSeconds`: how long Swarm watches each new task for a failure of its own (a crash, unhealthy). */
+  app: { service: string; replicas: number; monitorSeconds: number };
   /** One-shot services, run as a job (e.g. migrate). */
   jobs: readonly string[];
+  /**
+   * Services left out of the file, so a deploy leaves them as they run (a rollback's migrate job: an older
+   * release does not migrate). `docker stack deploy` removes no service it is not given.
+   */
+  leaveOut?: readonly string[];
   /** The node label (`docker node update --label-add NAME=true`) of the node that keeps the state. */
   dataLabel: string;
   /** Profiles to include, as compose's --profile (none: services with a profile are left out). */
@@ -61,6 +67,7 @@ export function stackFile(compose: RenderedCompose, shape: SwarmShape): Fields {
   for (const [name, service] of Object.entries(compose.services)) {
     const profiles = (service.profiles as string[] | undefined) ?? [];
     if (profiles.length > 0 && !profiles.some((p) => shape.profiles?.includes(p))) continue;
+    if (shape.leaveOut?.includes(name)) continue;
     services[name] = swarmService(name, service, shape);
   }
   const networks = Object.fromEntries(
@@ -98,7 +105,7 @@ const ROLE_DEPLOY: Record<Role, (shape: SwarmShape, restart: string) => Fields> 
     update_config: {
       parallelism: 1,
       order: "start-first",
-      monitor: `${app.watchSeconds}s`,
+      monitor: `${app.monitorSeconds}s`,
       failure_action: "rollback",
     },
     rollback_config: { parallelism: 1, order: "start-first" },

@@ -9,7 +9,9 @@ import { execa, type ResultPromise } from "execa";
 import { freePort, waitUntil } from "../../../test/harness/network.js";
 import { stopProcess } from "../../../test/harness/process.js";
 import { makeScratchDir } from "../../../test/harness/scratch-dir.js";
-import type { SshTarget } from "../../src/config/environments.js";
+import type { Environment } from "../../src/config/environments.js";
+
+type SshTarget = Extract<Environment["target"], { kind: "ssh" }>;
 
 export interface TestSshServer {
   target: SshTarget;

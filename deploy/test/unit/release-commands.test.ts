@@ -70,9 +70,28 @@ describe("nginx commands", () => {
     expect(argv.slice(0, 2)).toEqual(["sh", "-c"]);
     expect(argv.slice(3)).toEqual([
       "shipyard-in-nginx",
-      "shipyard",
-      "nginx",
+      "label=com.docker.compose.project=shipyard",
+      "label=com.docker.compose.service=nginx",
       ...["nginx", "-p", "/tmp/", "-c", "/etc/nginx/nginx.conf", "-t"],
+    ]);
+  });
+
+  it("find nginx's task by its Swarm service label on a swarm, where compose made no container", () => {
+    const swarm = {
+      ...env,
+      target: {
+        kind: "swarm" as const,
+        host: "m",
+        user: "deploy",
+        port: 22,
+        hostKey: "k",
+        replicas: 2,
+        dataLabel: "d",
+      },
+    };
+    expect(testNginx(swarm, null).argv.slice(4, 6)).toEqual([
+      "label=com.docker.stack.namespace=shipyard",
+      "label=com.docker.swarm.service.name=shipyard_nginx",
     ]);
   });
 

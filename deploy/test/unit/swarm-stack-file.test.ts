@@ -42,7 +42,7 @@ const rendered: RenderedCompose = {
 };
 
 const shape = {
-  app: { service: "app", replicas: 3, watchSeconds: 30 },
+  app: { service: "app", replicas: 3, monitorSeconds: 30 },
   jobs: ["migrate"],
   dataLabel: "shipyard.data",
 };
@@ -51,7 +51,7 @@ const services = (stack: Record<string, unknown>) =>
   stack.services as Record<string, Record<string, unknown> & { deploy: Record<string, unknown> }>;
 
 describe("the compose file as a Swarm stack", () => {
-  it("updates the app one new task first, watched for the watch window and rolled back by Swarm on failure", () => {
+  it("updates the app one new task first, watched for `monitor` and rolled back by Swarm on failure", () => {
     const app = services(stackFile(rendered, shape)).app;
     expect(app?.deploy).toEqual({
       endpoint_mode: "dnsrr",
@@ -72,6 +72,11 @@ describe("the compose file as a Swarm stack", () => {
       restart_policy: { condition: "on-failure", max_attempts: 12 },
     });
     expect(migrate).not.toHaveProperty("restart");
+  });
+
+  it("leaves the services it is told to out of the file (a rollback's migrate job), so Swarm keeps them as they run", () => {
+    const rollback = services(stackFile(rendered, { ...shape, leaveOut: ["migrate"] }));
+    expect(Object.keys(rollback)).toEqual(["postgres", "app", "nginx"]);
   });
 
   it("keeps state on the labelled node, with compose's limits as Swarm's", () => {

@@ -30,7 +30,7 @@ import {
 import { localRunner } from "../../../src/runner.js";
 import { type RenderedCompose, stackFile } from "../../../src/swarm/stack-file.js";
 import { localEnvironment } from "../../support/environment.js";
-import { layOutServer, NODE_SAMPLE, publishVariants, startRegistry } from "./target.js";
+import { layOutServer, NODE_SAMPLE, publishVariants, type ServerLayout, startRegistry } from "./target.js";
 
 const DATA_LABEL = "shipyard.data";
 /** Generous for a slow machine: a deadline is a bound on a hang, not a measurement. */
@@ -46,6 +46,13 @@ export interface SwarmStackOptions {
 
 export interface SwarmStack {
   readonly name: string;
+  /** The scratch directory the server's files are laid out in. */
+  readonly dir: string;
+  readonly layout: ServerLayout;
+  /** The compose CLI the server renders with, as environments.yaml names it. */
+  readonly composeCli: "docker compose" | "docker-compose";
+  /** The node label the data node carries. */
+  readonly dataLabel: string;
   /** name@sha256:… in the registry, per variant. */
   readonly images: Record<string, string>;
   edge(pathname: string, init?: { method?: string; body?: unknown }): Promise<Reply>;
@@ -69,6 +76,8 @@ export async function startSwarmStack(options: SwarmStackOptions): Promise<Swarm
   let registry: ChildProcess | undefined;
   let swarmStarted = false;
   let images: Record<string, string> = {};
+  const registryPort = await freePort();
+  const repository = `127.0.0.1:${registryPort}/${name}`;
 
   const teardown = async () => {
     if (swarmStarted) {
@@ -88,7 +97,9 @@ export async function startSwarmStack(options: SwarmStackOptions): Promise<Swarm
       // Made by `swarm init` and left by `swarm leave`.
       await execa("docker", ["network", "rm", "docker_gwbridge"], { reject: false });
     }
-    await execa("docker", ["image", "rm", "--force", ...Object.values(images)], { reject: false });
+    // By digest and by the tags publishVariants pushed them with.
+    const tags = Object.keys(images).map((variant) => `${repository}:${variant}`);
+    await execa("docker", ["image", "rm", "--force", ...tags, ...Object.values(images)], { reject: false });
     registry?.kill("SIGTERM");
     await rm(dir, { recursive: true, force: true });
   };
@@ -102,16 +113,16 @@ export async function startSwarmStack(options: SwarmStackOptions): Promise<Swarm
     await ensureImages(["POSTGRES_IMAGE", "REDIS_IMAGE", "NGINX_IMAGE"]);
     const base = `shipyard-app:${options.prefix}`;
     await buildAppImage(base);
-    const registryPort = await freePort();
     registry = await startRegistry(dir, registryPort);
     const variants = Object.fromEntries(
       options.variants.map((variant) => [variant, NODE_SAMPLE.variants[variant] as string]),
     );
-    images = await publishVariants(`127.0.0.1:${registryPort}/${name}`, base, variants, NODE_SAMPLE.files);
+    images = await publishVariants(repository, base, variants, NODE_SAMPLE.files);
 
     // A server's files, with the upstream file a Swarm target writes. BIND_ADDRESS stays unused: Swarm
     // publishes on every interface (stack-file.ts).
-    const { composeDir, nginxDir, httpsPort, adminToken } = await layOutServer(dir);
+    const layout = await layOutServer(dir);
+    const { composeDir, nginxDir, httpsPort, adminToken } = layout;
     await writeFile(path.join(nginxDir, "conf.d/upstream.conf"), swarmUpstreamConf("app", 3000));
     const ca = await readFile(path.join(composeDir, "certs/fullchain.pem"));
     const cli = await detectComposeCli();
@@ -145,6 +156,10 @@ export async function startSwarmStack(options: SwarmStackOptions): Promise<Swarm
 
     return {
       name,
+      dir,
+      layout,
+      composeCli: environment.compose.cli,
+      dataLabel: DATA_LABEL,
       images,
       edge,
       servedRelease,
@@ -153,7 +168,7 @@ export async function startSwarmStack(options: SwarmStackOptions): Promise<Swarm
         if (!image) throw new Error(`variant ${variant} was not published`);
         const rendered = await runner.run(renderCompose(environment, image, release));
         const stack = stackFile(parse(rendered.stdout) as RenderedCompose, {
-          app: { service: "app", replicas: options.replicas, watchSeconds: options.watchSeconds },
+          app: { service: "app", replicas: options.replicas, monitorSeconds: options.watchSeconds },
           jobs: ["migrate"],
           dataLabel: DATA_LABEL,
         });

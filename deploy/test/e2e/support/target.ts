@@ -72,6 +72,12 @@ export const NODE_SAMPLE: AppUnderTest = {
       'LABEL org.shipyard.e2e.variant="fails-later"',
       `CMD ["node", "-e", "let failAt = 0; require('node:http').createServer((q, r) => { if (q.url === '/readyz') return r.writeHead(200).end('{}'); if (q.url === '/version' && !failAt) failAt = Date.now() + 4000; r.writeHead(failAt && Date.now() > failAt ? 500 : 200, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'ok', release: process.env.RELEASE_ID })); }).listen(3000)"]`,
     ].join("\n"),
+    // Serves well (health, readiness, /version naming its release) for 10 s after it starts, then fails
+    // everything: readiness 503, every other path 500. A release that turns bad after it is healthy.
+    "turns-bad": [
+      'LABEL org.shipyard.e2e.variant="turns-bad"',
+      `CMD ["node", "-e", "const badAt = Date.now() + 10000; require('node:http').createServer((q, r) => { const ok = Date.now() < badAt; if (q.url === '/readyz') return r.writeHead(ok ? 200 : 503).end('{}'); r.writeHead(ok ? 200 : 500, { 'content-type': 'application/json' }).end(JSON.stringify({ status: ok ? 'ok' : 'failing', release: process.env.RELEASE_ID })); }).listen(3000)"]`,
+    ].join("\n"),
     "broken-migration": [
       'LABEL org.shipyard.e2e.variant="broken-migration"',
       EXPAND_MIGRATION,
@@ -122,26 +128,26 @@ export interface DeployTarget {
   teardown(): Promise<void>;
 }
 
-/** A registry (Debian's docker-registry) on 127.0.0.1:`port`, storing under `dir`: stop it with kill. */
-export async function startRegistry(dir: string, port: number): Promise<ChildProcess> {
+/** A registry (Debian's docker-registry) on `address`:`port`, storing under `dir`: stop it with kill. */
+export async function startRegistry(dir: string, port: number, address = "127.0.0.1"): Promise<ChildProcess> {
   const config = path.join(dir, "registry.yml");
   await writeFile(
     config,
     `version: 0.1
 log: { level: warn }
 storage: { filesystem: { rootdirectory: ${path.join(dir, "registry")} } }
-http: { addr: "127.0.0.1:${port}" }
+http: { addr: "${address}:${port}" }
 `,
   );
   const registry = spawn("docker-registry", ["serve", config], { stdio: "ignore" });
   for (let attempt = 0; attempt < 100; attempt++) {
-    const answer = await fetch(`http://127.0.0.1:${port}/v2/`).catch(() => null);
+    const answer = await fetch(`http://${address}:${port}/v2/`).catch(() => null);
     if (answer?.ok) return registry;
     if (registry.exitCode !== null) break;
     await sleep(100);
   }
   registry.kill("SIGKILL");
-  throw new Error("docker-registry did not answer on 127.0.0.1 (apt-get install -y docker-registry)");
+  throw new Error(`docker-registry did not answer on ${address} (apt-get install -y docker-registry)`);
 }
 
 /** Builds each variant, pushes it to the registry and returns its reference by digest. */
@@ -150,6 +156,8 @@ export async function publishVariants(
   base: string,
   variants: Readonly<Record<string, string>> = NODE_SAMPLE.variants,
   files: Readonly<Record<string, string>> = NODE_SAMPLE.files,
+  /** The engine that builds and pushes them (default: the tests' own). */
+  dockerHost?: string,
 ): Promise<Record<string, string>> {
   const images: Record<string, string> = {};
   const context = await mkdtemp(path.join(tmpdir(), "shipyard-variants-"));
@@ -161,6 +169,7 @@ export async function publishVariants(
         repository,
         `FROM ${base}\n${lines}\n`,
         context,
+        dockerHost,
       );
     }
   } finally {
@@ -175,10 +184,16 @@ async function publishVariant(
   repository: string,
   dockerfile: string,
   context: string,
+  dockerHost: string | undefined,
 ): Promise<string> {
-  await execa("docker", ["build", "--quiet", "--tag", tag, "--file", "-", context], { input: dockerfile });
-  await execa("docker", ["push", "--quiet", tag]);
-  const { stdout } = await execa("docker", ["image", "inspect", "--format", "{{json .RepoDigests}}", tag]);
+  const docker = (args: string[], input?: string) =>
+    execa("docker", args, {
+      ...(dockerHost ? { env: { DOCKER_HOST: dockerHost } } : {}),
+      ...(input === undefined ? {} : { input }),
+    });
+  await docker(["build", "--quiet", "--tag", tag, "--file", "-", context], dockerfile);
+  await docker(["push", "--quiet", tag]);
+  const { stdout } = await docker(["image", "inspect", "--format", "{{json .RepoDigests}}", tag]);
   const digest = (JSON.parse(stdout) as string[]).find((d) => d.startsWith(`${repository}@`));
   if (!digest) throw new Error(`no digest for ${tag} after push: ${stdout}`);
   return digest;
