@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Writes a self-signed certificate for local use and tests (never for a public host: use Let's
 # Encrypt there, see nginx/README.md).
-#   nginx/generate-self-signed-cert.sh DIR [HOSTNAME...]     (default hostname: localhost)
+#   nginx/generate-self-signed-cert.sh DIR [HOSTNAME|IPv4...]  (default hostname: localhost)
 # Creates DIR/fullchain.pem and DIR/privkey.pem, the names nginx/snippets/tls.conf loads. Run as root,
 # the key is mode 0600 and owned by CERT_OWNER (default 101:101, the nginx user of the official image).
 set -euo pipefail
@@ -10,8 +10,11 @@ dir="${1:?usage: $0 DIR [HOSTNAME...]}"
 shift
 if [ "$#" -eq 0 ]; then set -- localhost; fi
 
+# A name that is an IPv4 address goes in as one (a server reached by its address).
 san="IP:127.0.0.1"
-for name in "$@"; do san="DNS:${name},${san}"; done
+for name in "$@"; do
+  if [[ "$name" =~ ^[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+$ ]]; then san="IP:${name},${san}"; else san="DNS:${name},${san}"; fi
+done
 
 mkdir -p "$dir"
 umask 077
