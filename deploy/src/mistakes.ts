@@ -7,14 +7,3 @@
 export class UsageError extends Error {
   override name = "UsageError";
 }
-
-/**
- * Commands that run in one compose service's container (logs, exec) are not built for a swarm yet: one line
- * that says what to run there instead.
- */
-export function refuseOnSwarm(target: { kind: string }, command: string, instead: string): void {
-  if (target.kind === "swarm")
-    throw new UsageError(
-      `${command} does not reach a swarm's services yet; on the manager run ${instead} (docs/swarm.md)`,
-    );
-}

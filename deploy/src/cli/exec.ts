@@ -4,7 +4,6 @@
  * CLI exits with the command's exit code. It changes nothing by itself, so it leaves no audit record.
  */
 import { execInService } from "../commands/running-service.js";
-import { refuseOnSwarm } from "../mistakes.js";
 import { planned } from "../progress.js";
 import { unreachedRunner } from "../runner.js";
 import type { CliCommand } from "./command.js";
@@ -29,11 +28,6 @@ export const execCommand: CliCommand = {
   ],
   async run(ctx) {
     const { environment, options } = ctx;
-    refuseOnSwarm(
-      environment.target,
-      "exec",
-      "`docker exec` in its task (`docker ps --filter label=com.docker.swarm.service.name=STACK_SERVICE`)",
-    );
     const service = serviceOption(options);
     const terminal = ctx.terminal.input && ctx.terminal.output;
     const command = execInService(environment, service, ctx.passed, { terminal });

@@ -5,7 +5,6 @@
  */
 import { serviceLogs } from "../commands/running-service.js";
 import { SIGNAL_EXIT_CODES } from "../interrupts.js";
-import { refuseOnSwarm } from "../mistakes.js";
 import { planned } from "../progress.js";
 import { unreachedRunner } from "../runner.js";
 import type { CliCommand } from "./command.js";
@@ -32,7 +31,6 @@ export const logsCommand: CliCommand = {
   ],
   async run(ctx) {
     const { environment, options } = ctx;
-    refuseOnSwarm(environment.target, "logs", "`docker service logs STACK_SERVICE`");
     const request = logsRequest(options, environment);
     const command = serviceLogs(environment, request);
     // Someone watching: over SSH the remote command gets a terminal, so it ends with the session.

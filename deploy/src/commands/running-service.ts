@@ -1,10 +1,13 @@
 /**
  * What the operator asks of the stack's running services, as data: their logs (`compose logs`) and a
- * command in one of their containers (`compose exec`), through the same compose invocation a release uses.
+ * command in one of their containers (`compose exec`), through the same compose invocation a release uses;
+ * on a swarm, `docker service logs` (every node's tasks, read through the manager) and `docker exec` in the
+ * service's task on the manager.
  */
 import type { Environment } from "../config/environments.js";
 import type { Command } from "./argv.js";
 import { compose } from "./compose.js";
+import { stackService, stackServiceContainer } from "./swarm.js";
 
 /** The services an operator names: the stack's four, by their role (compose.yaml may name them otherwise). */
 export const SERVICES = ["app", "nginx", "postgres", "redis"] as const;
@@ -38,14 +41,18 @@ export interface LogsRequest {
  * lines are JSON (they name their release and host), and stay readable by jq.
  */
 export function serviceLogs(env: Environment, request: LogsRequest): Command {
-  return compose(env, [
-    "logs",
-    "--no-log-prefix",
+  const options = [
     ...(request.follow ? ["--follow"] : []),
     ...(request.since ? [`--since=${request.since}`] : []),
     ...(request.tail ? [`--tail=${request.tail}`] : []),
-    composeService(env, request.service),
-  ]);
+  ];
+  const service = composeService(env, request.service);
+  if (env.target.kind === "swarm")
+    // --raw: the lines alone, without the task and node in front.
+    return {
+      argv: ["docker", "service", "logs", "--raw", ...options, stackService(env.compose.project, service)],
+    };
+  return compose(env, ["logs", "--no-log-prefix", ...options, service]);
 }
 
 /**
@@ -58,5 +65,10 @@ export function execInService(
   argv: readonly string[],
   { terminal }: { terminal: boolean },
 ): Command {
+  if (env.target.kind === "swarm") {
+    // The service's task on the manager the CLI reaches: the data services always run there.
+    const task = stackServiceContainer(env.compose.project, composeService(env, service), { terminal });
+    return { argv: [...task.exec, ...argv] };
+  }
   return compose(env, ["exec", ...(terminal ? [] : ["-T"]), composeService(env, service), ...argv]);
 }

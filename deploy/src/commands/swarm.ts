@@ -120,19 +120,32 @@ const TASK_EXEC = `service=$1
 shift
 id=$(docker ps --quiet --filter "label=com.docker.swarm.service.name=$service" --filter status=running | head -n 1)
 if [ -z "$id" ]; then
-  echo "no running task of $service on this node: the CLI must reach the node with the data label" >&2
+  echo "no running task of $service on this node (the manager the CLI reaches); an app task may run on another node only" >&2
   exit 1
 fi
-exec docker exec -i "$id" "$@"`;
+exec docker exec $SHIPYARD_EXEC_FLAGS "$id" "$@"`;
 
 /**
  * A stack service's task on the node the runner reaches (the data node, where Postgres is placed): found
  * by its label when the command runs, as Swarm names a task's container after its task id.
  */
-export function stackServiceContainer(stack: string, service: string): ServiceContainer {
+export function stackServiceContainer(
+  stack: string,
+  service: string,
+  { terminal = false }: { terminal?: boolean } = {},
+): ServiceContainer {
   const name = stackService(stack, service);
   return {
-    exec: ["sh", "-c", TASK_EXEC, "shipyard-task-exec", name],
+    // stdin attached; a terminal too when someone is there (a psql prompt).
+    exec: [
+      "env",
+      `SHIPYARD_EXEC_FLAGS=${terminal ? "-it" : "-i"}`,
+      "sh",
+      "-c",
+      TASK_EXEC,
+      "shipyard-task-exec",
+      name,
+    ],
     id: [...runningTasks(name), "--latest"],
     service: name,
   };

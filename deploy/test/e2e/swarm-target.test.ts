@@ -25,7 +25,13 @@ let config: string;
 let backupBeforeV2: string | undefined;
 
 const shipyard = async (args: readonly string[]) => {
-  const run = await runCli([...args, "--env=swarm"], {
+  // Before a `--`, after which the words are exec's command.
+  const dashes = args.indexOf("--");
+  const withEnv =
+    dashes === -1
+      ? [...args, "--env=swarm"]
+      : [...args.slice(0, dashes), "--env=swarm", ...args.slice(dashes)];
+  const run = await runCli(withEnv, {
     cwd: REPO_ROOT,
     config,
     env: {
@@ -222,4 +228,26 @@ describe("deploy to a Docker Swarm through its manager over SSH", () => {
     });
     expect(afterwards.status).toBe(201);
   }, 900_000);
+
+  it("logs and exec reach the stack's services through the manager", async () => {
+    const logs = await shipyard(["logs", "--service=app", "--tail=50", "--json"]);
+    expect(logs.exitCode, logs.stderr).toBe(0);
+    const { stdout } = (JSON.parse(logs.stdout) as { result: { stdout: string[] } }).result;
+    expect(stdout.some((line) => line.includes('"release":"v1"'))).toBe(true);
+    // The order restored with the backup and the one placed after it.
+    const exec = await shipyard([
+      "exec",
+      "--service=postgres",
+      "--",
+      "psql",
+      "-U",
+      "app",
+      "-d",
+      "app",
+      "-tAc",
+      "SELECT count(*) FROM orders",
+    ]);
+    expect(exec.exitCode, exec.stderr).toBe(0);
+    expect(exec.stdout.trim()).toBe("2");
+  }, 300_000);
 });

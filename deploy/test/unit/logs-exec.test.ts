@@ -3,6 +3,10 @@
  * their flags are judged (cli/service-flags.ts, args.ts), how each is attached to the operator's terminal,
  * and the exit code it ends with, through a FakeRunner; neither leaves an audit record.
  */
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { execa } from "execa";
 import { describe, expect, it } from "vitest";
 import { NO_OPTIONS, type Options, parseCommandLine } from "../../src/cli/args.js";
 import type { CliContext } from "../../src/cli/context.js";
@@ -102,6 +106,48 @@ describe("the compose commands", () => {
       ...argv,
     ]);
     expect(line(execInService(env, "app", ["sh"], { terminal: true }))).toBe(`${PROJECT} exec app sh`);
+  });
+
+  it("on a swarm: logs from every node's tasks through the manager; exec in the service's task there", async () => {
+    const swarm: Environment = {
+      ...env,
+      target: {
+        kind: "swarm",
+        host: "m",
+        port: 22,
+        user: "deploy",
+        hostKey: HOST_KEY,
+        replicas: 2,
+        dataLabel: "d",
+      },
+    };
+    expect(line(serviceLogs(swarm, { service: "nginx", follow: true, tail: "5" }))).toBe(
+      "docker service logs --raw --follow --tail=5 shop_web",
+    );
+    // The task's container is found by its Swarm label when the command runs: a stand-in docker answers here.
+    const dir = await mkdtemp(path.join(tmpdir(), "swarm-exec-"));
+    try {
+      await writeFile(
+        path.join(dir, "docker"),
+        '#!/bin/sh\nif [ "$1" = ps ]; then [ "$TASK" ] && echo "$TASK"; exit 0; fi\necho "$@"\n',
+        { mode: 0o755 },
+      );
+      const run = (command: { argv: readonly string[] }, task: string) =>
+        execa(command.argv[0] as string, command.argv.slice(1), {
+          env: { PATH: `${dir}:${process.env.PATH}`, TASK: task },
+          reject: false,
+        });
+      const argv = ["psql", "-c", "SELECT 1"];
+      const piped = await run(execInService(swarm, "postgres", argv, { terminal: false }), "c0ffee");
+      expect(piped.stdout).toBe("exec -i c0ffee psql -c SELECT 1");
+      const interactive = await run(execInService(swarm, "postgres", ["psql"], { terminal: true }), "c0ffee");
+      expect(interactive.stdout).toBe("exec -it c0ffee psql");
+      const none = await run(execInService(swarm, "app", ["sh"], { terminal: false }), "");
+      expect(none.exitCode).toBe(1);
+      expect(none.stderr).toContain("no running task of shop_app on this node");
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it("over SSH, a terminal is forced (-tt) and ssh's closing line left out", () => {
