@@ -229,21 +229,28 @@ const ANY_EXIT = Array.from({ length: 255 }, (_, i) => i + 1);
 const isRunning = (c: AppContainer) => c.state === "running";
 const gib = (bytes: number) => (bytes / 1024 ** 3).toFixed(1);
 
-/** The release: checks, then under the lock the ledger, the changes (undone on failure) and the cleanup. */
-export function release(ctx: DeployContext, input: ReleaseInput): Operation<ReleaseFacts> {
-  const { environment: env, runner } = ctx;
-  const { request, started } = input;
-  const timing = ctx.timing ?? RELEASE_TIMING;
-  const checkServing =
-    ctx.checkServing ??
-    ((name: string, f: ReleaseFacts) => verifyServing(env, name, siteGet(f.servedCertificate)));
-  const look =
-    ctx.look ??
-    ((name: string, f: ReleaseFacts) => lookThroughPublicUrl(env, name, siteGet(f.servedCertificate)));
+/**
+ * How a release checks what users get, on one server or a swarm: the context's own checks, or through
+ * nginx at publicUrl, trusting the certificate the host's nginx serves.
+ */
+export function servingChecks(ctx: DeployContext) {
+  const env = ctx.environment;
+  return {
+    checkServing:
+      ctx.checkServing ??
+      ((name: string, f: ServedFacts) => verifyServing(env, name, siteGet(f.servedCertificate))),
+    look:
+      ctx.look ??
+      ((name: string, f: ServedFacts) => lookThroughPublicUrl(env, name, siteGet(f.servedCertificate))),
+  };
+}
+
+/** The ledger's record of the release, as it starts ("succeeded" unless the undo records otherwise). */
+export function releaseRecord(ctx: DeployContext, request: DeployRequest, started: number): ReleaseRecord {
   const { image, digest } = splitPinned(request.image);
-  const record: ReleaseRecord = {
+  return {
     release: request.release,
-    env: env.name,
+    env: ctx.environment.name,
     who: ctx.who,
     at: new Date(started).toISOString(),
     image,
@@ -251,6 +258,15 @@ export function release(ctx: DeployContext, input: ReleaseInput): Operation<Rele
     result: "succeeded",
     ...(request.note ? { note: request.note } : {}),
   };
+}
+
+/** The release: checks, then under the lock the ledger, the changes (undone on failure) and the cleanup. */
+export function release(ctx: DeployContext, input: ReleaseInput): Operation<ReleaseFacts> {
+  const { environment: env, runner } = ctx;
+  const { request, started } = input;
+  const timing = ctx.timing ?? RELEASE_TIMING;
+  const { checkServing, look } = servingChecks(ctx);
+  const record = releaseRecord(ctx, request, started);
   const takeBackup = ctx.backup;
   const shipment = ctx.config;
 

@@ -35,7 +35,7 @@ import {
   updateStatus,
 } from "../commands/swarm.js";
 import type { Environment } from "../config/environments.js";
-import { currentRelease, splitPinned } from "../release/decisions.js";
+import { currentRelease } from "../release/decisions.js";
 import {
   type ConfigChange,
   type DeployContext,
@@ -43,10 +43,12 @@ import {
   FIRST_RELEASE_NO_BACKUP,
   RELEASE_TIMING,
   type ReleaseInput,
+  releaseRecord,
+  servingChecks,
   shipConfigSteps,
 } from "../release/release.js";
 import { verifyServing } from "../release/verify.js";
-import { lookThroughPublicUrl, watchRelease } from "../release/watch.js";
+import { watchRelease } from "../release/watch.js";
 import type { Runner } from "../runner.js";
 import { servedCertificateSteps, siteGet } from "../site.js";
 import { effect, Interrupted, later, type Operation, pause, type Step, step } from "../steps.js";
@@ -120,23 +122,8 @@ export function swarmRelease(ctx: DeployContext, input: ReleaseInput): Operation
   const app = stackService(stack, env.compose.appService);
   const monitorSeconds = taskMonitorSeconds(env.watch.seconds);
   const deadlineSeconds = updateDeadlineSeconds(target.replicas, env.timeouts.healthSeconds, monitorSeconds);
-  const checkServing =
-    ctx.checkServing ??
-    ((name: string, f: SwarmFacts) => verifyServing(env, name, siteGet(f.servedCertificate)));
-  const look =
-    ctx.look ??
-    ((name: string, f: SwarmFacts) => lookThroughPublicUrl(env, name, siteGet(f.servedCertificate)));
-  const { image, digest } = splitPinned(request.image);
-  const record: ReleaseRecord = {
-    release: request.release,
-    env: env.name,
-    who: ctx.who,
-    at: new Date(started).toISOString(),
-    image,
-    digest,
-    result: "succeeded",
-    ...(request.note ? { note: request.note } : {}),
-  };
+  const { checkServing, look } = servingChecks(ctx);
+  const record = releaseRecord(ctx, request, started);
 
   /** Until Swarm has ended the update (or the rollback) `outcome` waits for; its status then. */
   const untilSwarmSettles = async <T extends string>(
