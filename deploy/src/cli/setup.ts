@@ -12,7 +12,7 @@ export const setupCommand: CliCommand = {
   usage: [
     [
       "setup",
-      "prepare a new server: check Docker and compose, make the directories, compose/.env with fresh secrets, nginx's upstream and a temporary certificate; only what is missing",
+      "prepare a new server: check Docker and compose, make the directories, compose/.env with fresh secrets (on Swarm: the swarm's secrets), nginx's upstream and a temporary certificate; only what is missing. A secret set in the environment (e.g. ADMIN_TOKEN) is taken as it is",
     ],
   ],
   options: ["dry-run", "json"],
@@ -28,6 +28,8 @@ export const setupCommand: CliCommand = {
       who: ctx.who,
       config: await configToShip(environment, source),
       envTemplate: await readFile(path.join(source, "compose/.env.example"), "utf8"),
+      // Only the secrets' names are read (STACK_SECRETS), and only when set.
+      given: process.env,
     };
     if (options["dry-run"]) {
       const holder = {

@@ -1,17 +1,39 @@
 /** Docker Swarm commands, as data: a stack deployed from its stack file, and how a service's update went. */
 import { stringify } from "yaml";
 import type { Environment } from "../config/environments.js";
-import type { SwarmSecret } from "../swarm/secrets.js";
+import { placeholderSecrets, STACK_LABEL, type SwarmSecret, VARIABLE_LABEL } from "../swarm/secrets.js";
 import type { Argv, Command } from "./argv.js";
 import { compose, releaseVars } from "./compose.js";
 import type { ServiceContainer } from "./postgres.js";
 
 /**
- * compose.yaml as compose renders it for a release: variables filled in from compose/.env (secrets among
- * them, so the output goes to `docker stack deploy` on stdin and nowhere else), paths made absolute.
+ * compose.yaml as compose renders it for a release, with a placeholder for each secret setting: the
+ * secrets are the swarm's (swarm/secrets.ts), and compose/.env on the manager holds none.
  */
 export const renderCompose = (env: Environment, image: string, release: string): Command =>
-  compose(env, ["config"], releaseVars(env, image, release));
+  compose(env, ["config"], { ...releaseVars(env, image, release), ...placeholderSecrets() });
+
+/** What setup checks on Swarm: compose.yaml renders as a deploy renders it. */
+export const checkStackRenders = (env: Environment): Command =>
+  compose(env, ["config", "--quiet"], { ...releaseVars(env, "setup", "setup"), ...placeholderSecrets() });
+
+// Each line of stdin (NAME=value) becomes a variable of the command it runs: values never in an argv.
+const WITH_STDIN_VARIABLES = `while IFS= read -r assignment; do export "$assignment"; done
+exec "$@"`;
+
+/**
+ * compose.yaml rendered with the secret settings' real values (setup, once, to make the swarm's secrets),
+ * given on stdin; its output holds them, so it goes nowhere but into `docker secret create`.
+ */
+export function renderWithSecrets(env: Environment, values: Readonly<Record<string, string>>): Command {
+  const { argv } = compose(env, ["config"], releaseVars(env, "setup", "setup"));
+  return {
+    argv: ["sh", "-c", WITH_STDIN_VARIABLES, "shipyard-render", ...argv],
+    stdin: Object.entries(values)
+      .map(([name, value]) => `${name}=${value}\n`)
+      .join(""),
+  };
+}
 
 /** The stack file on stdin: never written to disk, as it holds the rendered secrets. */
 export function stackDeploy(stack: string, stackFile: Record<string, unknown>): Command {
@@ -44,14 +66,22 @@ export const stackVolumes = (stack: string): Command => ({
 });
 
 // A Swarm secret cannot change: one that exists under this name (which carries its value's digest) is it.
-// The stack's label makes `docker stack rm` remove it with the stack.
+// Labelled with its stack and variable, not as the stack's: `docker stack rm` keeps it, as it keeps the volumes.
 const CREATE_SECRET = `docker secret inspect "$1" >/dev/null 2>&1 && exit 0
-exec docker secret create --label "com.docker.stack.namespace=$2" "$1" - >/dev/null`;
+exec docker secret create --label "${STACK_LABEL}=$2" --label "${VARIABLE_LABEL}=$3" "$1" - >/dev/null`;
 
 /** Creates the secret unless it exists; its value goes on stdin, never in an argv or a file. */
 export const createSecret = (stack: string, secret: SwarmSecret): Command => ({
-  argv: ["sh", "-c", CREATE_SECRET, "shipyard-secret", secret.name, stack],
+  argv: ["sh", "-c", CREATE_SECRET, "shipyard-secret", secret.name, stack, secret.variable],
   stdin: secret.value,
+});
+
+const STACK_SECRETS_INSPECTED = `ids=$(docker secret ls --quiet --filter "label=${STACK_LABEL}=$1")
+if [ -z "$ids" ]; then echo "[]"; else exec docker secret inspect $ids; fi`;
+
+/** The stack's secrets as `docker secret inspect` has them (names, labels, when made; never a value). */
+export const stackSecrets = (stack: string): Command => ({
+  argv: ["sh", "-c", STACK_SECRETS_INSPECTED, "shipyard-secrets", stack],
 });
 
 /** Why the service's stopped tasks stopped, one line each, newest first ("" for a task stopped on purpose). */

@@ -10,6 +10,7 @@
  * would read half of them, or have its undo put back what setup wrote.
  */
 import path from "node:path";
+import { parse } from "yaml";
 import { selfSignedCertificate, TEMPORARY_CERTIFICATE_DAYS } from "../commands/certificate.js";
 import { checkComposeConfig, composeVersion } from "../commands/compose.js";
 import {
@@ -22,7 +23,14 @@ import {
 import { dockerVersion } from "../commands/docker.js";
 import { makeDirectories, presentPaths, readSettings, writeNewFile } from "../commands/files.js";
 import type { LockHolder } from "../commands/lock.js";
-import { upstreamConf } from "../commands/nginx.js";
+import { swarmUpstreamConf, upstreamConf } from "../commands/nginx.js";
+import {
+  checkStackRenders,
+  createSecret,
+  renderWithSecrets,
+  stackSecrets,
+  swarmState,
+} from "../commands/swarm.js";
 import type { Environment } from "../config/environments.js";
 import type { PlannedStep, Progress } from "../progress.js";
 import { withBundle } from "../release/deploy.js";
@@ -30,6 +38,7 @@ import { type ConfigChange, shipConfigSteps } from "../release/release.js";
 import { localRunner, type Runner } from "../runner.js";
 import {
   type Exec,
+  effect,
   later,
   type Operation,
   planOperation,
@@ -38,14 +47,16 @@ import {
   type Steps,
   step,
 } from "../steps.js";
+import { requireManager } from "../swarm/decisions.js";
+import { newestSecrets, secretsToCreate, secretVariables } from "../swarm/secrets.js";
 import {
   certificateDirectory,
-  freshSecret,
   listenSettings,
   parseStackSettings,
   SETTINGS_READ,
   STACK_SECRETS,
   type StackSettings,
+  secretValues,
   stackEnvText,
 } from "./stack-env.js";
 import { checkComposeVersion, checkEngineVersion } from "./versions.js";
@@ -61,7 +72,9 @@ export interface SetupContext {
   config: ConfigShipment | null;
   /** The repository's compose/.env.example: the template of a fresh compose/.env. */
   envTemplate: string;
-  /** Makes each secret of a fresh compose/.env; default: 24 random bytes as hex. */
+  /** Secrets given in the CLI's environment under their names (STACK_SECRETS); the others are made fresh. */
+  given?: Readonly<Record<string, string | undefined>>;
+  /** Makes each fresh secret; default: 24 random bytes as hex. */
   secret?: () => string;
 }
 
@@ -75,6 +88,7 @@ export const SETUP_ITEMS = [
   "compose/.env",
   "nginx upstream",
   "TLS certificate",
+  "Swarm secrets",
 ] as const;
 export type SetupItem = (typeof SETUP_ITEMS)[number];
 
@@ -97,6 +111,8 @@ export interface SetupFacts {
   certificate: string[];
   /** Set by the configuration's snapshot (shipConfigSteps). */
   config: ConfigChange | null;
+  /** On Swarm, the stack's secrets in the swarm (variable → name); null elsewhere. */
+  swarmSecrets: Record<string, string> | null;
   created: SetupItem[];
 }
 
@@ -109,6 +125,7 @@ export function startingSetupFacts(): SetupFacts {
     certificateDirectory: "",
     certificate: [],
     config: null,
+    swarmSecrets: null,
     created: [],
   };
 }
@@ -183,6 +200,17 @@ export function surveySteps(ctx: SetupContext): Steps<SetupFacts> {
         }),
       ];
     }),
+    ...(env.target.kind === "swarm"
+      ? [
+          step<SetupFacts>("look for the stack's Swarm secrets", stackSecrets(env.compose.project), {
+            keep: (r, f) => {
+              f.swarmSecrets = newestSecrets(r.stdout);
+            },
+            detail: (r) => `${Object.keys(newestSecrets(r.stdout)).length} variables`,
+            note: "names and labels only, never a value: with none, setup makes them",
+          }),
+        ]
+      : []),
   ];
 }
 
@@ -197,6 +225,8 @@ export function setup(ctx: SetupContext, bundle: string): Operation<SetupFacts> 
       f.created.push(item);
     },
   });
+  const swarm = env.target.kind === "swarm";
+  const secrets = () => secretValues(ctx.given ?? {}, ctx.secret);
   const shipment = ctx.config && {
     ...ctx.config,
     // The upstream is setup's own step below, written only where there is none, like every other file.
@@ -217,6 +247,14 @@ export function setup(ctx: SetupContext, bundle: string): Operation<SetupFacts> 
         },
         detail: (r) => r.stdout.trim().split("\n")[0],
       }),
+      ...(env.target.kind === "swarm"
+        ? [
+            step<SetupFacts>("preflight: swarm manager", swarmState(), {
+              keep: (r) => requireManager(r.stdout, runner.where),
+              note: "Swarm secrets are made on a manager",
+            }),
+          ]
+        : []),
       ...surveySteps(ctx),
     ],
     lock: { environment: env, who: ctx.who, purpose: "setup" },
@@ -255,12 +293,14 @@ export function setup(ctx: SetupContext, bundle: string): Operation<SetupFacts> 
                 "write compose/.env",
                 writeNewFile(
                   paths.envFile,
-                  stackEnvText(ctx.envTemplate, listenSettings(env.publicUrl), ctx.secret ?? freshSecret),
+                  stackEnvText(ctx.envTemplate, listenSettings(env.publicUrl), swarm ? null : secrets()),
                   "600",
                 ),
                 {
                   ...made("compose/.env"),
-                  note: `stdin: compose/.env.example with fresh secrets (${STACK_SECRETS.join(", ")}) and nginx listening as ${env.publicUrl} says; mode 0600`,
+                  note: swarm
+                    ? `stdin: compose/.env.example with nginx listening as ${env.publicUrl} says, and no secret (they are the swarm's); mode 0600`
+                    : `stdin: compose/.env.example with secrets (${STACK_SECRETS.join(", ")}: given in the environment, or fresh) and nginx listening as ${env.publicUrl} says; mode 0600`,
                 },
               ),
             ]
@@ -271,7 +311,13 @@ export function setup(ctx: SetupContext, bundle: string): Operation<SetupFacts> 
           ? [
               step(
                 "install nginx upstream",
-                writeNewFile(paths.upstream, upstreamConf(env.compose.appService, [], env.app.port), "644"),
+                writeNewFile(
+                  paths.upstream,
+                  swarm
+                    ? swarmUpstreamConf(env.compose.appService, env.app.port)
+                    : upstreamConf(env.compose.appService, [], env.app.port),
+                  "644",
+                ),
                 {
                   ...made("nginx upstream"),
                   note: `stdin: upstream.conf naming the ${env.compose.appService} service; each deploy rewrites it`,
@@ -296,10 +342,36 @@ export function setup(ctx: SetupContext, bundle: string): Operation<SetupFacts> 
           ),
         ];
       }),
+      later((f) =>
+        f.swarmSecrets && Object.keys(f.swarmSecrets).length === 0
+          ? [
+              effect<SetupFacts, string[]>(
+                "make the Swarm secrets",
+                async (_, x) => {
+                  const rendered = await x.runner.run(renderWithSecrets(env, secrets()));
+                  const made = secretsToCreate(
+                    parse(rendered.stdout) as Record<string, unknown>,
+                    secretVariables(env.app.secrets),
+                    env.compose.project,
+                  );
+                  for (const secret of made) await x.runner.run(createSecret(env.compose.project, secret));
+                  return made.map((secret) => secret.variable);
+                },
+                {
+                  ...made("Swarm secrets"),
+                  detail: (variables) => variables.join(", "),
+                  note: `compose renders compose.yaml with the secrets (${STACK_SECRETS.join(", ")}: given in the environment, or fresh) on stdin; each secret variable's value becomes a Swarm secret, on stdin too`,
+                },
+              ),
+            ]
+          : [],
+      ),
     ],
     after: [
-      step("check compose configuration", checkComposeConfig(env), {
-        note: "compose.yaml with compose/.env: every variable the stack requires is set",
+      step("check compose configuration", swarm ? checkStackRenders(env) : checkComposeConfig(env), {
+        note: swarm
+          ? "compose.yaml with compose/.env and a placeholder for each secret, as a deploy renders it"
+          : "compose.yaml with compose/.env: every variable the stack requires is set",
       }),
     ],
     // What setup made stays: each item is whole or absent, and the next run makes only what is missing.
@@ -321,6 +393,7 @@ export function setupReport(env: Environment, f: SetupFacts): SetupReport[] {
     "compose/.env": paths.envFile,
     "nginx upstream": paths.upstream,
     "TLS certificate": f.certificateDirectory,
+    ...(env.target.kind === "swarm" ? { "Swarm secrets": `the swarm, stack ${env.compose.project}` } : {}),
   };
   return SETUP_ITEMS.filter((item) => where[item] !== undefined).map((item) => ({
     item,

@@ -23,11 +23,25 @@ export function listenSettings(publicUrl: string): Record<string, string> {
   return settings;
 }
 
-/** The template's lines with each secret filled in and `settings` replacing their lines; the rest as it is. */
+/**
+ * Each secret's value: the one given in the CLI's environment under its name (a team that keeps its
+ * admin token in a password manager), else a fresh one.
+ */
+export function secretValues(
+  given: Readonly<Record<string, string | undefined>>,
+  fresh: () => string = freshSecret,
+): Record<string, string> {
+  return Object.fromEntries(STACK_SECRETS.map((name) => [name, given[name] || fresh()]));
+}
+
+/**
+ * The template's lines with each secret filled in from `secrets` (null: left empty, as on Swarm, whose
+ * secrets are the swarm's) and `settings` replacing their lines; the rest as it is.
+ */
 export function stackEnvText(
   template: string,
   settings: Record<string, string>,
-  secret: () => string = freshSecret,
+  secrets: Readonly<Record<string, string>> | null = secretValues({}),
 ): string {
   const missing = STACK_SECRETS.filter((name) => !new RegExp(`^${name}=$`, "m").test(template));
   if (missing.length)
@@ -37,7 +51,8 @@ export function stackEnvText(
   const lines = template.split("\n").map((line) => {
     const name = /^([A-Z_][A-Z0-9_]*)=/.exec(line)?.[1];
     if (!name) return line;
-    if (STACK_SECRETS.includes(name) && line === `${name}=`) return `${name}=${secret()}`;
+    if (STACK_SECRETS.includes(name) && line === `${name}=`)
+      return secrets ? `${name}=${secrets[name]}` : line;
     return name in settings ? `${name}=${settings[name]}` : line;
   });
   return lines.join("\n");

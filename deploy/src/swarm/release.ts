@@ -20,12 +20,12 @@ import { dockerVersion } from "../commands/docker.js";
 import { appendRelease, parseLedger, type ReleaseRecord, recentReleases } from "../commands/ledger.js";
 import { edgeAnswers, reloadNginx, swarmUpstreamConf, testNginx, writeUpstream } from "../commands/nginx.js";
 import {
-  createSecret,
   ownNodeLabel,
   parseUpdateStatus,
   renderCompose,
   serviceRollback,
   stackDeploy,
+  stackSecrets,
   stackService,
   stackServices,
   stackVolumes,
@@ -60,7 +60,7 @@ import {
   updateDeadlineSeconds,
   updateOutcome,
 } from "./decisions.js";
-import { type SwarmSecret, withSwarmSecrets } from "./secrets.js";
+import { newestSecrets, secretVariables, withSwarmSecrets } from "./secrets.js";
 import { type RenderedCompose, stackFile } from "./stack-file.js";
 
 /** compose.yaml's one-shot service, run by Swarm as a job; a rollback leaves it as it is. */
@@ -80,10 +80,10 @@ export interface SwarmFacts {
   volumes: string[];
   /** The app's update status before the deploy: the new one is told from it. */
   before: UpdateStatus | null;
-  /** The stack file; it holds the rendered settings, so it is never printed or written down. */
+  /** The stack file (its secrets are the swarm's, named in it, not held). */
   stack: Record<string, unknown> | null;
-  /** The app's secrets, created in the swarm before the stack names them. */
-  secrets: SwarmSecret[];
+  /** The stack's secrets in the swarm, made by setup: the newest name for each variable. */
+  secrets: Record<string, string>;
   /** From `docker stack deploy` on, a failure rolls the app back (unless Swarm already did). */
   deployed: boolean;
   rolledBackBySwarm: boolean;
@@ -102,7 +102,7 @@ export function startingSwarmFacts(): SwarmFacts {
     volumes: [],
     before: null,
     stack: null,
-    secrets: [],
+    secrets: {},
     deployed: false,
     rolledBackBySwarm: false,
     settledAt: 0,
@@ -189,6 +189,13 @@ export function swarmRelease(ctx: DeployContext, input: ReleaseInput): Operation
           f.volumes = lines(r.stdout);
         },
       }),
+      step("find the stack's secrets", stackSecrets(stack), {
+        keep: (r, f) => {
+          f.secrets = newestSecrets(r.stdout);
+        },
+        detail: (r) => `${Object.keys(newestSecrets(r.stdout)).length} variables`,
+        note: "labelled shipyard.stack; names and labels only, never a value: setup made them, and a rotated one is the newest",
+      }),
       later((f) =>
         f.services.length === 0
           ? []
@@ -246,29 +253,19 @@ export function swarmRelease(ctx: DeployContext, input: ReleaseInput): Operation
             dataLabel: target.dataLabel,
             ...(request.migrate ? {} : { leaveOut: [MIGRATE_JOB] }),
           });
-          const { stackFile: withSecrets, secrets } = withSwarmSecrets(shaped, env.app.secrets, stack);
-          f.stack = withSecrets;
-          f.secrets = secrets;
+          f.stack = withSwarmSecrets(shaped, secretVariables(env.app.secrets), f.secrets, {
+            stack,
+            setup: `shipyard setup --env=${env.name}`,
+          });
         },
-        note: `compose config with compose/.env, made a stack file: ${target.replicas} app tasks updated start-first, each watched ${monitorSeconds} s by Swarm${request.migrate ? ", migrate as a job" : "; the migrate job left as it is (a rollback does not migrate)"}`,
+        note: `compose config with compose/.env and a placeholder for each secret, made a stack file whose secret variables are the swarm's secrets (NAME_FILE): ${target.replicas} app tasks updated start-first, each watched ${monitorSeconds} s by Swarm${request.migrate ? ", migrate as a job" : "; the migrate job left as it is (a rollback does not migrate)"}`,
       }),
-      effect(
-        "secrets",
-        async (f, x) => {
-          for (const secret of f.secrets) await x.runner.run(createSecret(stack, secret));
-          return f.secrets.length;
-        },
-        {
-          detail: (count) => `${count} Swarm secrets (${env.app.secrets.join(", ")})`,
-          note: `${env.app.secrets.join(", ")} as Swarm secrets, created unless they exist (values on stdin); the app reads NAME_FILE`,
-        },
-      ),
       later((f) => [
         step("stack deploy", stackDeploy(stack, f.stack ?? {}), {
           leaves: (f) => {
             f.deployed = true;
           },
-          note: "stdin: the stack file, never written to disk (it holds the rendered secrets)",
+          note: "stdin: the stack file, which names secrets and holds none",
         }),
       ]),
       later((f) =>

@@ -24,7 +24,7 @@ let config: string;
 /** The verified backup the release of v2 took first, which the restore test puts back. */
 let backupBeforeV2: string | undefined;
 
-const shipyard = async (args: readonly string[]) => {
+const shipyard = async (args: readonly string[], env: Record<string, string> = {}) => {
   // Before a `--`, after which the words are exec's command.
   const dashes = args.indexOf("--");
   const withEnv =
@@ -39,6 +39,7 @@ const shipyard = async (args: readonly string[]) => {
       SHIPYARD_SSH_KEY_FILE: sshd.clientKeyFile,
       // The self-signed certificate nginx serves, trusted as a browser would trust a real one.
       NODE_EXTRA_CA_CERTS: path.join(stack.layout.composeDir, "certs/fullchain.pem"),
+      ...env,
     },
   });
   return { exitCode: run.exitCode ?? -1, stdout: String(run.stdout), stderr: String(run.stderr) };
@@ -128,6 +129,32 @@ afterAll(async () => {
 }, 300_000);
 
 describe("deploy to a Docker Swarm through its manager over SSH", () => {
+  it("setup makes the swarm's secrets (the admin token as given), compose/.env holds none; a second run changes nothing", async () => {
+    const run = await shipyard(["setup"], { ADMIN_TOKEN: stack.layout.adminToken });
+    expect(run.exitCode, run.stderr).toBe(0);
+    expect(run.stdout).toContain(`created: Swarm secrets (the swarm, stack ${stack.name})`);
+    expect(run.stdout).toContain("already set up: compose/.env");
+    const { stdout: made } = await execa("docker", [
+      "secret",
+      "ls",
+      "--filter",
+      `label=shipyard.stack=${stack.name}`,
+      "--format",
+      '{{.Label "shipyard.variable"}}',
+    ]);
+    expect(made.split("\n").sort()).toEqual(
+      ["ADMIN_TOKEN", "DATABASE_URL", "POSTGRES_PASSWORD", "REDISCLI_AUTH", "REDIS_URL"].sort(),
+    );
+    const envFile = await readFile(stack.layout.envFile, "utf8");
+    expect(envFile).not.toMatch(/^[A-Z_]*(PASSWORD|TOKEN)=./m);
+    expect(run.stdout + run.stderr).not.toContain(stack.layout.adminToken);
+
+    const again = await shipyard(["setup"], { ADMIN_TOKEN: stack.layout.adminToken });
+    expect(again.exitCode, again.stderr).toBe(0);
+    expect(again.stdout).toContain(`already set up: Swarm secrets (the swarm, stack ${stack.name})`);
+    expect(again.stdout).toContain("nothing changed");
+  }, 300_000);
+
   it("first release: the stack starts (migrate as a job), v1 serves through nginx, the ledger records it", async () => {
     const run = await deploy("v1", "v1");
     expect(run.stderr).not.toMatch(/FAIL/);
@@ -145,12 +172,24 @@ describe("deploy to a Docker Swarm through its manager over SSH", () => {
     const order = await stack.edge("/orders", { method: "POST", body: { productId: id, quantity: 3 } });
     expect(order.status).toBe(201);
     expect((await releases()).map((r) => [r.release, r.result])).toEqual([["v1", "succeeded"]]);
-    // The app's secrets are Swarm secrets: none is in the service's spec, which the manager shows anyone.
-    const { stdout: spec } = await execa("docker", ["service", "inspect", `${stack.name}_app`]);
-    const password = /^POSTGRES_PASSWORD=(.+)$/m.exec(await readFile(stack.layout.envFile, "utf8"))?.[1];
-    expect(password).toBeDefined();
-    expect(spec).not.toContain(password);
-    expect(spec).toContain("DATABASE_URL_FILE=/run/secrets/DATABASE_URL");
+    // Every secret is the swarm's: no service's spec, which the manager shows anyone, holds one.
+    const services = ["app", "migrate", "postgres", "redis", "nginx"].map((s) => `${stack.name}_${s}`);
+    const { stdout: specs } = await execa("docker", ["service", "inspect", ...services]);
+    expect(specs).not.toContain(stack.layout.adminToken);
+    const environments = (
+      JSON.parse(specs) as { Spec: { TaskTemplate: { ContainerSpec: { Env?: string[] } } } }[]
+    ).flatMap((s) => s.Spec.TaskTemplate.ContainerSpec.Env ?? []);
+    expect(
+      environments.filter((v) =>
+        /^(DATABASE_URL|REDIS_URL|ADMIN_TOKEN|POSTGRES_PASSWORD|REDISCLI_AUTH)=/.test(v),
+      ),
+    ).toEqual([]);
+    for (const file of [
+      "DATABASE_URL_FILE=/run/secrets/DATABASE_URL",
+      "POSTGRES_PASSWORD_FILE=/run/secrets/POSTGRES_PASSWORD",
+      "REDISCLI_AUTH_FILE=/run/secrets/REDISCLI_AUTH",
+    ])
+      expect(environments).toContain(file);
   }, 900_000);
 
   it("v1 to v2 under load: a verified backup on the manager first, no failed request, every task on v2", async () => {

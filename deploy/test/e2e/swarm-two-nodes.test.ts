@@ -46,8 +46,8 @@ const stack = `shipyard-two-${randomBytes(3).toString("hex")}`;
 const edge = (pathname: string): Promise<Reply> =>
   request(`https://${swarm.manager.address}:${layout.httpsPort}${pathname}`, { ca });
 
-const deploy = async (variant: string, release: string) => {
-  const run = await runCli(["deploy", `--image=${images[variant]}`, `--release=${release}`, "--env=swarm"], {
+const shipyard = async (args: readonly string[]) => {
+  const run = await runCli([...args, "--env=swarm"], {
     cwd: REPO_ROOT,
     config,
     env: {
@@ -58,6 +58,8 @@ const deploy = async (variant: string, release: string) => {
   });
   return { exitCode: run.exitCode ?? -1, stdout: String(run.stdout), stderr: String(run.stderr) };
 };
+const deploy = (variant: string, release: string) =>
+  shipyard(["deploy", `--image=${images[variant]}`, `--release=${release}`]);
 
 /** The running tasks of the stack's `service` on `node`, as `docker node ps` lists them. */
 const tasksOn = async (nodeId: string, service: string) =>
@@ -96,7 +98,7 @@ beforeAll(async () => {
     swarm.manager.host,
   );
 
-  layout = await layOutServer(dir);
+  layout = await layOutServer(dir, { secrets: false });
   // Users reach nginx at the manager's address: the certificate names it.
   await execa(path.join(REPO_ROOT, "nginx/generate-self-signed-cert.sh"), [
     path.join(layout.composeDir, "certs"),
@@ -135,6 +137,9 @@ afterAll(async () => {
 
 describe("a Swarm of two nodes", () => {
   it("runs an app task on each node behind nginx on the data node, and updates both under load with no failed request", async () => {
+    const setup = await shipyard(["setup"]);
+    expect(setup.exitCode, setup.stderr).toBe(0);
+    expect(setup.stdout).toContain("created: Swarm secrets");
     const first = await deploy("v1", "v1");
     expect(first.exitCode, first.stderr).toBe(0);
     // The data services on the labelled manager; the app on both nodes.

@@ -9,6 +9,7 @@ import {
   listenSettings,
   parseStackSettings,
   STACK_SECRETS,
+  secretValues,
   stackEnvText,
 } from "../../src/setup/stack-env.js";
 import { checkComposeVersion, checkEngineVersion } from "../../src/setup/versions.js";
@@ -29,10 +30,28 @@ describe("a fresh compose/.env", () => {
   });
 
   it("keeps the example's other lines and comments, and replaces only the settings given", () => {
-    const text = stackEnvText(TEMPLATE, { HTTPS_PORT: "8443" }, () => "s");
+    const text = stackEnvText(
+      TEMPLATE,
+      { HTTPS_PORT: "8443" },
+      secretValues({}, () => "s"),
+    );
     expect(text.split("\n").filter((l) => !/^(HTTPS_PORT|[A-Z_]+_(PASSWORD|TOKEN))=/.test(l))).toEqual(
       TEMPLATE.split("\n").filter((l) => !/^(HTTPS_PORT|[A-Z_]+_(PASSWORD|TOKEN))=/.test(l)),
     );
+    expect(text).toMatch(/^HTTPS_PORT=8443$/m);
+  });
+
+  it("takes a secret given in the CLI's environment under its name, and makes the others fresh", () => {
+    const values = secretValues({ ADMIN_TOKEN: "from-my-password-manager", REDIS_PASSWORD: "" });
+    expect(values.ADMIN_TOKEN).toBe("from-my-password-manager");
+    // An empty variable is not a value: a fresh one, as for one not set.
+    expect(values.REDIS_PASSWORD).toMatch(/^[0-9a-f]{48}$/);
+    expect(stackEnvText(TEMPLATE, {}, values)).toMatch(/^ADMIN_TOKEN=from-my-password-manager$/m);
+  });
+
+  it("leaves every secret empty for Swarm, whose secrets are the swarm's: the file holds settings only", () => {
+    const text = stackEnvText(TEMPLATE, { HTTPS_PORT: "8443" }, null);
+    for (const name of STACK_SECRETS) expect(text).toMatch(new RegExp(`^${name}=$`, "m"));
     expect(text).toMatch(/^HTTPS_PORT=8443$/m);
   });
 

@@ -6,6 +6,7 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
+import { stringify } from "yaml";
 import type { Command } from "../../src/commands/argv.js";
 import { selfSignedCertificate } from "../../src/commands/certificate.js";
 import { checkComposeConfig, composeVersion } from "../../src/commands/compose.js";
@@ -19,7 +20,9 @@ import {
 import { dockerVersion } from "../../src/commands/docker.js";
 import { makeDirectories, presentPaths, readSettings, writeNewFile } from "../../src/commands/files.js";
 import { acquireLock, lockHolderSchema, releaseLock } from "../../src/commands/lock.js";
-import { upstreamConf } from "../../src/commands/nginx.js";
+import { swarmUpstreamConf, upstreamConf } from "../../src/commands/nginx.js";
+import { checkStackRenders, stackSecrets, swarmState } from "../../src/commands/swarm.js";
+import type { Environment } from "../../src/config/environments.js";
 import { Progress } from "../../src/progress.js";
 import { runSetup, type SetupContext, setupPlan, setupReport } from "../../src/setup/setup.js";
 import { STACK_SECRETS } from "../../src/setup/stack-env.js";
@@ -53,7 +56,11 @@ const snapshot = `${state}/config-before-setup.tar`;
 const line = (c: Command) => c.argv.join(" ");
 
 /** A host that has `has` (paths), answers as docker, compose and the shell would, and `answers` first. */
-function scene(has: readonly string[], answers: (c: Command) => Answer = () => undefined) {
+function scene(
+  has: readonly string[],
+  answers: (c: Command) => Answer = () => undefined,
+  environment: Environment = env,
+) {
   const stderr: string[] = [];
   const progress = new Progress((text) => stderr.push(text));
   const host = new FakeRunner((c) => {
@@ -61,7 +68,7 @@ function scene(has: readonly string[], answers: (c: Command) => Answer = () => u
     if (special) return special;
     const text = line(c);
     if (text === line(dockerVersion())) return { stdout: "27.3.1\n" };
-    if (text === line(composeVersion(env))) return { stdout: "Docker Compose version v2.29.7\n" };
+    if (text === line(composeVersion(environment))) return { stdout: "Docker Compose version v2.29.7\n" };
     if (text === line(presentPaths(LOOKED)) || text === line(presentPaths(CERTS)))
       return {
         stdout: c.argv
@@ -77,7 +84,7 @@ function scene(has: readonly string[], answers: (c: Command) => Answer = () => u
   const local = new FakeRunner(() => undefined, "local");
   let secrets = 0;
   const ctx: SetupContext = {
-    environment: env,
+    environment,
     runner: host,
     local,
     progress,
@@ -239,5 +246,115 @@ describe("setup, run against FakeRunner", () => {
         "  what it made stays; run setup again once this is fixed: it makes only what is missing",
     );
     expect(host.lines.at(-1)).toBe(line(releaseLock(state, token(host))));
+  });
+});
+
+describe("setup on a swarm manager, run against FakeRunner", () => {
+  const swarm = environmentFrom("prod", {
+    ...localEntry("/unused"),
+    target: {
+      kind: "swarm",
+      host: "manager.example.com",
+      user: "deploy",
+      hostKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJJQO9U4xiAIDiuV1MZH7Sg9AAGSD3J+2ljtZA70ZoCX",
+    },
+    compose: {
+      project: "shop",
+      directory: "/srv/shop/compose",
+      nginxConfDirectory: "/srv/shop/nginx/conf.d",
+    },
+    stateDirectory: "/srv/shop/state",
+    publicUrl: "https://prod.example.com",
+  });
+  /** A manager whose swarm has `secrets` (docker secret inspect's JSON) and whose compose renders as compose.yaml does. */
+  const manager = (has: readonly string[], secrets: string) =>
+    scene(
+      has,
+      (c) => {
+        const text = line(c);
+        if (text === line(swarmState())) return { stdout: "active true\n" };
+        if (text === line(stackSecrets("shop"))) return { stdout: secrets };
+        if (c.argv.includes("shipyard-render")) {
+          const given = Object.fromEntries(
+            (c.stdin ?? "")
+              .trim()
+              .split("\n")
+              .map((l) => l.split("=")),
+          );
+          const url = `postgres://app:${given.POSTGRES_PASSWORD}@postgres:5432/app`;
+          return {
+            stdout: stringify({
+              services: {
+                app: {
+                  environment: {
+                    DATABASE_URL: url,
+                    REDIS_URL: `redis://:${given.REDIS_PASSWORD}@redis:6379/0`,
+                    ADMIN_TOKEN: given.ADMIN_TOKEN,
+                  },
+                },
+                migrate: { environment: { DATABASE_URL: url } },
+                postgres: { environment: { POSTGRES_PASSWORD: given.POSTGRES_PASSWORD } },
+                redis: { environment: { REDISCLI_AUTH: given.REDIS_PASSWORD } },
+              },
+            }),
+          };
+        }
+        return undefined;
+      },
+      swarm,
+    );
+
+  it("writes compose/.env with no secret and makes the swarm's secrets, every value on stdin only", async () => {
+    const { ctx, host } = manager([], "[]\n");
+    const facts = await runSetup({ ...ctx, given: { ADMIN_TOKEN: "from-the-environment-0123" } });
+    const written = host.ran.find((c) => line(c) === line(writeNewFile(ENV_FILE, "", "600")))?.stdin ?? "";
+    for (const name of STACK_SECRETS) expect(written).toMatch(new RegExp(`^${name}=$`, "m"));
+    expect(host.ran.find((c) => line(c) === line(writeNewFile(UPSTREAM, "", "644")))?.stdin).toBe(
+      swarmUpstreamConf("app", 3000),
+    );
+    const made = host.ran.filter((c) => c.argv.includes("shipyard-secret"));
+    expect(made.map((c) => c.argv.at(-1))).toEqual([
+      "DATABASE_URL",
+      "REDIS_URL",
+      "ADMIN_TOKEN",
+      "POSTGRES_PASSWORD",
+      "REDISCLI_AUTH",
+    ]);
+    expect(made.map((c) => c.stdin)).toContain("from-the-environment-0123");
+    expect(made.find((c) => c.argv.at(-1) === "DATABASE_URL")?.stdin).toMatch(
+      /^postgres:\/\/app:secret\d+x+@postgres:5432\/app$/,
+    );
+    for (const c of host.ran) expect(c.argv.join(" ")).not.toMatch(/secret\d+x|from-the-environment/);
+    // Checked as a deploy renders it: placeholders, no secret.
+    expect(host.lines.at(-2)).toBe(line(checkStackRenders(swarm)));
+    expect(setupReport(swarm, facts).at(-1)).toEqual({
+      item: "Swarm secrets",
+      path: "the swarm, stack shop",
+      state: "created",
+    });
+  });
+
+  it("leaves the swarm's secrets alone once the stack has them", async () => {
+    const { ctx, host } = manager(
+      EVERYTHING,
+      JSON.stringify([
+        { Spec: { Name: "shop_admin_token_1", Labels: { "shipyard.variable": "ADMIN_TOKEN" } } },
+      ]),
+    );
+    const facts = await runSetup(ctx);
+    expect(
+      host.ran.filter((c) => c.argv.includes("shipyard-secret") || c.argv.includes("shipyard-render")),
+    ).toEqual([]);
+    expect(setupReport(swarm, facts).every((r) => r.state === "already set up")).toBe(true);
+  });
+
+  it("stops on a node that is not a manager, before the lock", async () => {
+    const { ctx, host } = scene(
+      [],
+      (c) => (line(c) === line(swarmState()) ? { stdout: "active false\n" } : undefined),
+      swarm,
+    );
+    await expect(runSetup(ctx)).rejects.toThrow("is a Swarm worker, not a manager");
+    expect(host.lines.join("\n")).not.toContain("shipyard-lock");
   });
 });

@@ -1,9 +1,11 @@
 /**
  * The compose stack on a one-node Docker Swarm, for the Swarm e2e and its benchmark: a swarm started in the
  * engine (and left afterwards), the Node sample's variants in a registry on 127.0.0.1, compose.yaml and
- * nginx/ laid out as on a server with the Swarm upstream file, and each release deployed the way a Swarm
- * target ships it: compose renders the file (renderCompose), stackFile makes it Swarm's, `docker stack
- * deploy` takes it (stackDeploy).
+ * nginx/ laid out as on a server with the Swarm upstream file and a compose/.env with no secret (the swarm
+ * keeps them). The e2e deploys through the CLI, which `setup` prepares; the benchmark calls `deploy` here,
+ * which does what a Swarm target does with the same commands: the swarm's secrets made once as setup makes
+ * them, compose renders the file (renderCompose), stackFile makes it Swarm's, withSwarmSecrets names the
+ * secrets, `docker stack deploy` takes it (stackDeploy).
  */
 import type { ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -19,15 +21,25 @@ import { freePort } from "../../../../test/harness/network.js";
 import { type Reply, request } from "../../../../test/stack/support/https-client.js";
 import { swarmUpstreamConf } from "../../../src/commands/nginx.js";
 import {
+  createSecret,
   parseUpdateStatus,
   renderCompose,
+  renderWithSecrets,
   stackDeploy,
   stackRemove,
+  stackSecrets,
   type UpdateStatus,
   updateSettled,
   updateStatus,
 } from "../../../src/commands/swarm.js";
 import { localRunner } from "../../../src/runner.js";
+import { secretValues } from "../../../src/setup/stack-env.js";
+import {
+  newestSecrets,
+  secretsToCreate,
+  secretVariables,
+  withSwarmSecrets,
+} from "../../../src/swarm/secrets.js";
 import { type RenderedCompose, stackFile } from "../../../src/swarm/stack-file.js";
 import { localEnvironment } from "../../support/environment.js";
 import { layOutServer, NODE_SAMPLE, publishVariants, type ServerLayout, startRegistry } from "./target.js";
@@ -121,7 +133,7 @@ export async function startSwarmStack(options: SwarmStackOptions): Promise<Swarm
 
     // A server's files, with the upstream file a Swarm target writes. BIND_ADDRESS stays unused: Swarm
     // publishes on every interface (stack-file.ts).
-    const layout = await layOutServer(dir);
+    const layout = await layOutServer(dir, { secrets: false });
     const { composeDir, nginxDir, httpsPort, adminToken } = layout;
     await writeFile(path.join(nginxDir, "conf.d/upstream.conf"), swarmUpstreamConf("app", 3000));
     const ca = await readFile(path.join(composeDir, "certs/fullchain.pem"));
@@ -166,13 +178,23 @@ export async function startSwarmStack(options: SwarmStackOptions): Promise<Swarm
       async deploy(release, variant) {
         const image = images[variant];
         if (!image) throw new Error(`variant ${variant} was not published`);
+        const variables = secretVariables(environment.app.secrets);
+        let secrets = newestSecrets((await runner.run(stackSecrets(name))).stdout);
+        if (Object.keys(secrets).length === 0) {
+          const values = secretValues({ ADMIN_TOKEN: adminToken });
+          const real = await runner.run(renderWithSecrets(environment, values));
+          for (const secret of secretsToCreate(parse(real.stdout), variables, name))
+            await runner.run(createSecret(name, secret));
+          secrets = newestSecrets((await runner.run(stackSecrets(name))).stdout);
+        }
         const rendered = await runner.run(renderCompose(environment, image, release));
         const stack = stackFile(parse(rendered.stdout) as RenderedCompose, {
           app: { service: "app", replicas: options.replicas, monitorSeconds: options.watchSeconds },
           jobs: ["migrate"],
           dataLabel: DATA_LABEL,
         });
-        await runner.run(stackDeploy(name, stack));
+        const withSecrets = withSwarmSecrets(stack, variables, secrets, { stack: name, setup: "setup" });
+        await runner.run(stackDeploy(name, withSecrets));
       },
       async settledUpdate() {
         const deadline = Date.now() + SETTLE_MS;

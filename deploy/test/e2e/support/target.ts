@@ -203,9 +203,10 @@ async function publishVariant(
 export interface ServerLayout {
   composeDir: string;
   nginxDir: string;
-  /** compose/.env (mode 0600): fresh secrets, and free ports on 127.0.0.1. */
+  /** compose/.env (mode 0600): free ports on 127.0.0.1, and fresh secrets unless the swarm keeps them. */
   envFile: string;
   httpsPort: number;
+  /** The admin token, in compose/.env or (secrets: false) for the test to give `setup`. */
   adminToken: string;
 }
 
@@ -213,7 +214,10 @@ export interface ServerLayout {
  * The layout compose.yaml expects: compose/ beside nginx/ (it mounts ../nginx/...), the repository's
  * files copied in, a self-signed certificate for localhost and compose/.env.
  */
-export async function layOutServer(dir: string): Promise<ServerLayout> {
+export async function layOutServer(
+  dir: string,
+  { secrets = true }: { secrets?: boolean } = {},
+): Promise<ServerLayout> {
   const composeDir = path.join(dir, "compose");
   const nginxDir = path.join(dir, "nginx");
   await mkdir(composeDir);
@@ -232,10 +236,14 @@ export async function layOutServer(dir: string): Promise<ServerLayout> {
       "BIND_ADDRESS=127.0.0.1",
       `HTTP_PORT=${await freePort()}`,
       `HTTPS_PORT=${httpsPort}`,
-      `POSTGRES_PASSWORD=${randomBytes(24).toString("hex")}`,
-      `REDIS_PASSWORD=${randomBytes(24).toString("hex")}`,
-      `ADMIN_TOKEN=${adminToken}`,
-      `GRAFANA_ADMIN_PASSWORD=${randomBytes(24).toString("hex")}`,
+      ...(secrets
+        ? [
+            `POSTGRES_PASSWORD=${randomBytes(24).toString("hex")}`,
+            `REDIS_PASSWORD=${randomBytes(24).toString("hex")}`,
+            `ADMIN_TOKEN=${adminToken}`,
+            `GRAFANA_ADMIN_PASSWORD=${randomBytes(24).toString("hex")}`,
+          ]
+        : []),
       "",
     ].join("\n"),
     { mode: 0o600 },
