@@ -46,6 +46,8 @@ export interface EnvironmentAccess {
   s3SecretAccessKey?: Secret;
   /** Only deploy, backup and rollback take it: the commands that notify. */
   webhookUrl?: Secret;
+  /** Only setup takes it: the admin token it uses rather than a fresh one. */
+  adminToken?: Secret;
 }
 
 /** One finished CLI run: its container (to read files from) and its --json answer. */
@@ -111,6 +113,7 @@ async function runDeployer(
     [wiring.secretVariables.s3AccessKeyId, access.s3AccessKeyId],
     [wiring.secretVariables.s3SecretAccessKey, access.s3SecretAccessKey],
     [wiring.secretVariables.webhookUrl, access.webhookUrl],
+    [wiring.secretVariables.adminToken, access.adminToken],
   ];
   for (const [name, value] of secrets) if (name && value) deployer = deployer.withSecretVariable(name, value);
   if (wiring.mountRestoreFile && restoreFile) deployer = deployer.withFile(RESTORE_FILE_PATH, restoreFile);

@@ -536,9 +536,9 @@ export class Shipyard {
 
   /**
    * Prepares a new server for its first deploy: checks Docker and compose, makes the directories, the
-   * configuration, compose/.env with fresh secrets (mode 0600), nginx's upstream and a temporary self-signed
-   * certificate, each only where it is missing (a second run changes nothing and says so). Returns the
-   * deploy CLI's JSON report.
+   * configuration, compose/.env with fresh secrets (mode 0600; on a swarm, the swarm's secrets and a
+   * compose/.env without any), nginx's upstream and a temporary self-signed certificate, each only where it
+   * is missing (a second run changes nothing and says so). Returns the deploy CLI's JSON report.
    */
   @func({ cache: "never" })
   async setup(
@@ -552,8 +552,20 @@ export class Shipyard {
     dockerSocketPath: string = DOCKER_SOCKET_PATH,
     /** The checkout's absolute path on the host, for target.kind local: --host-path=$PWD (the CLI then runs there). */
     hostPath = "",
+    /**
+     * The admin token to use rather than a fresh one, e.g. env://ADMIN_TOKEN from your password manager: on
+     * a swarm no file keeps it, and the swarm never gives a secret back.
+     */
+    adminToken?: Secret,
   ): Promise<string> {
-    const deployer = await this.deployer({ env, sshKey, dockerSocket, dockerSocketPath, hostPath });
+    const deployer = await this.deployer({
+      env,
+      sshKey,
+      dockerSocket,
+      dockerSocketPath,
+      hostPath,
+      adminToken,
+    });
     return (await deployer.run({ command: "setup" })).outcome.json;
   }
 

@@ -73,6 +73,39 @@ describe("local or SSH, by target.kind; the database URL under database.urlEnv",
     expect(laptop.mountSshKey).toBe(false);
   });
 
+  it("reaches a swarm's manager over SSH like a server: the key is required and mounted (any file with a swarm environment is read)", () => {
+    const withSwarm = `${renamed}  cluster:
+    target: { kind: swarm, host: manager.internal, user: deploy, hostKey: "ssh-ed25519 AAAA", replicas: 3 }
+    database: { urlEnv: CLUSTER_DATABASE_URL }
+`;
+    // The file's other environments still read: one swarm entry must not break every call.
+    expect(environmentFacts(withSwarm, "laptop").targetKind).toBe("local");
+    const cluster = environmentFacts(withSwarm, "cluster");
+    expect(cluster).toMatchObject({ targetKind: "swarm", urlEnv: "CLUSTER_DATABASE_URL" });
+    const wiring = deployerWiring({
+      ...resources,
+      command: "deploy",
+      image: `shop@${digest}`,
+      env: "cluster",
+      environment: cluster,
+      hasSshKey: true,
+      hasDockerSocket: false,
+    });
+    expect(wiring.mountSshKey).toBe(true);
+    expect(wiring.argv.slice(5, 7)).toEqual(["deploy", "--env=cluster"]);
+    expect(() =>
+      deployerWiring({
+        ...resources,
+        command: "deploy",
+        image: `shop@${digest}`,
+        env: "cluster",
+        environment: cluster,
+        hasSshKey: false,
+        hasDockerSocket: false,
+      }),
+    ).toThrow(/--ssh-key: "cluster" is reached over SSH \(target.kind: swarm\)/);
+  });
+
   it("exports --webhook-url under the name notify.webhookUrlEnv gives, for environments that notify", () => {
     const notifying = `${renamed}    notify: { webhookUrlEnv: BUILD_BOX_WEBHOOK_URL }\n`;
     expect(environmentFacts(notifying, "local").webhookUrlEnv).toBe("BUILD_BOX_WEBHOOK_URL");
@@ -137,7 +170,7 @@ describe("local or SSH, by target.kind; the database URL under database.urlEnv",
     expect(() =>
       environmentFacts("environments:\n  x: { target: { kind: ftp }, database: { urlEnv: U } }\n", "x"),
     ).toThrow(
-      /deploy\/environments.yaml: environments.x.target.kind: .*; each environment needs target.kind \(local or ssh\) and database.urlEnv/,
+      /deploy\/environments.yaml: environments.x.target.kind: .*; each environment needs target.kind \(local, ssh, swarm\) and database.urlEnv/,
     );
     expect(() => environmentFacts("environments:\n  x: { target: { kind: ssh } }\n", "x")).toThrow(
       /environments.x.database: /,

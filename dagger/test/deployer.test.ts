@@ -198,6 +198,13 @@ describe("what the deployer container is given", () => {
     expect(wiring.argv.slice(-3)).toEqual(["backup", "--env=local", "--json"]);
   });
 
+  it("setup's admin token as a secret under ADMIN_TOKEN, which setup reads; no other command gets it", () => {
+    const withToken = { ...overSsh, hasAdminToken: true };
+    expect(deployerWiring({ ...withToken, command: "setup" }).secretVariables.adminToken).toBe("ADMIN_TOKEN");
+    expect(deployerWiring({ ...withToken, command: "status" }).secretVariables.adminToken).toBeUndefined();
+    expect(deployerWiring({ ...overSsh, command: "setup" }).secretVariables.adminToken).toBeUndefined();
+  });
+
   it("the webhook's URL as a secret under the environment's notify.webhookUrlEnv, for the commands that notify", () => {
     const notifying = {
       ...overSsh,

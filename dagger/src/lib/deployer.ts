@@ -4,7 +4,7 @@
  * so the wiring is unit-tested without an engine; src/index.ts only applies it.
  */
 import { z } from "zod";
-import type { EnvironmentFacts } from "./environments.js";
+import { type EnvironmentFacts, reachedOverSsh, TARGET_KINDS } from "./environments.js";
 import { hostPathSchema, hostRunArgv } from "./host-run.js";
 import { asCliFlag, parseOrExplain } from "./invalid-input.js";
 
@@ -83,7 +83,7 @@ const deployerAccess = z
     env: z.string().trim().min(1, "must name an environment of deploy/environments.yaml, e.g. prod or local"),
     /** The environment's entry, as environments.ts read it from the source. */
     environment: z.object({
-      targetKind: z.enum(["local", "ssh"]),
+      targetKind: z.enum(TARGET_KINDS),
       urlEnv: z.string(),
       /** backup.where: server: the host checks its backups itself. */
       backupsOnServer: z.boolean().default(false),
@@ -98,6 +98,8 @@ const deployerAccess = z
     hasS3SecretAccessKey: z.boolean().default(false),
     /** The webhook's URL, for environments with notify (deploy, rollback and backup post their result there). */
     hasWebhookUrl: z.boolean().default(false),
+    /** An admin token for setup to use rather than make a fresh one (on Swarm no file keeps it). */
+    hasAdminToken: z.boolean().default(false),
     /** The checkout's path on the host, for `local` (the CLI then runs on the host's engine, see host-run.ts). */
     hostPath: z.string().optional(),
     /** Where the host has the Docker socket --docker-socket names; the CLI's container on the host mounts it. */
@@ -146,11 +148,11 @@ const deployerAccess = z
             "must be the absolute path --docker-socket names, without ':' or ',', e.g. /run/user/1000/docker.sock",
         });
     }
-    if (targetKind === "ssh" && !input.hasSshKey)
+    if (reachedOverSsh(targetKind) && !input.hasSshKey)
       ctx.addIssue({
         code: "custom",
         path: ["sshKey"],
-        message: `"${input.env}" is reached over SSH (target.kind: ssh): pass the private key as a secret, e.g. --ssh-key=env://DEPLOY_SSH_KEY`,
+        message: `"${input.env}" is reached over SSH (target.kind: ${targetKind}): pass the private key as a secret, e.g. --ssh-key=env://DEPLOY_SSH_KEY`,
       });
   });
 
@@ -172,6 +174,7 @@ export function accessInput(
     s3AccessKeyId?: unknown;
     s3SecretAccessKey?: unknown;
     webhookUrl?: unknown;
+    adminToken?: unknown;
   },
 ): DeployerAccessInput {
   return {
@@ -183,6 +186,7 @@ export function accessInput(
     hasS3AccessKeyId: access.s3AccessKeyId !== undefined,
     hasS3SecretAccessKey: access.s3SecretAccessKey !== undefined,
     hasWebhookUrl: access.webhookUrl !== undefined,
+    hasAdminToken: access.adminToken !== undefined,
     hostPath: access.hostPath,
     dockerSocketPath: access.dockerSocketPath,
   };
@@ -212,6 +216,8 @@ export interface DeployerWiring {
     s3AccessKeyId?: string;
     s3SecretAccessKey?: string;
     webhookUrl?: string;
+    /** setup's admin token, under the name setup reads it from (ADMIN_TOKEN). */
+    adminToken?: string;
   };
   mountSshKey: boolean;
   mountDockerSocket: boolean;
@@ -318,12 +324,13 @@ export function deployerWiring(raw: DeployerInput): DeployerWiring {
     NOTIFYING_COMMANDS.includes(command.command)
       ? { webhookUrl: access.environment.webhookUrlEnv }
       : {}),
+    ...(access.hasAdminToken && command.command === "setup" ? { adminToken: "ADMIN_TOKEN" } : {}),
   };
   // The lock and the ledger record who acted.
   const who = { SHIPYARD_WHO: "dagger" };
   const common = {
     // Only where it is used: .env may name a key for every call, and `local` never reads one.
-    mountSshKey: access.hasSshKey && access.environment.targetKind === "ssh",
+    mountSshKey: access.hasSshKey && reachedOverSsh(access.environment.targetKind),
     mountDockerSocket: access.hasDockerSocket,
     mountRestoreFile: command.command === "restore",
   };

@@ -17,7 +17,11 @@ import { InvalidInputError } from "./invalid-input.js";
 /** The file the CLI reads by default, relative to the source (the CLI runs from the source root). */
 export const ENVIRONMENTS_FILE = "deploy/environments.yaml";
 
-export type TargetKind = "local" | "ssh";
+export const TARGET_KINDS = ["local", "ssh", "swarm"] as const;
+export type TargetKind = (typeof TARGET_KINDS)[number];
+
+/** ssh and swarm (a manager) are reached over SSH with the key; local runs on the host's engine. */
+export const reachedOverSsh = (kind: TargetKind): boolean => kind !== "local";
 
 /** One environment as the module reads it: the fields the deployer's wiring and backup's answer depend on. */
 export interface EnvironmentFacts {
@@ -44,7 +48,7 @@ const environmentsFile = z.object({
   environments: z.record(
     z.string(),
     z.object({
-      target: z.object({ kind: z.enum(["local", "ssh"]) }),
+      target: z.object({ kind: z.enum(TARGET_KINDS) }),
       database: z.object({ urlEnv: z.string() }),
       backup: z
         .object({ encryptTo: z.array(z.string()).optional(), where: z.string().optional() })
@@ -75,7 +79,7 @@ export function environmentFacts(yamlText: string, env: string): EnvironmentFact
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     throw new InvalidInputError(
-      `${ENVIRONMENTS_FILE}: ${issue?.path.join(".") || "(file)"}: ${issue?.message}; each environment needs target.kind (local or ssh) and database.urlEnv`,
+      `${ENVIRONMENTS_FILE}: ${issue?.path.join(".") || "(file)"}: ${issue?.message}; each environment needs target.kind (${TARGET_KINDS.join(", ")}) and database.urlEnv`,
     );
   }
   const { environments } = parsed.data;
