@@ -104,6 +104,12 @@ export const serviceRollback = (service: string): Command => ({
   argv: ["docker", "service", "rollback", "--detach", "--quiet", service],
 });
 
+/** The image a service's spec names (exit 1: no such service). */
+export const serviceImage = (service: string): Command => ({
+  argv: ["docker", "service", "inspect", "--format", "{{.Spec.TaskTemplate.ContainerSpec.Image}}", service],
+  okExitCodes: [1],
+});
+
 /** A service's last update, as `docker service inspect` has it: `null` for a service never updated. */
 export const updateStatus = (service: string): Command => ({
   argv: ["docker", "service", "inspect", "--format", "{{json .UpdateStatus}}", service],

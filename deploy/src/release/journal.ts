@@ -34,6 +34,29 @@ export function journalText(record: ReleaseRecord, f: ReleaseFacts): string {
   return `${JSON.stringify(entry)}\n`;
 }
 
+/**
+ * A Swarm release's journal, in the same shape (status and the next release read one format): the
+ * configuration it shipped, and `switched` once `docker stack deploy` took it and Swarm had not already
+ * rolled it back. Swarm keeps its own state; the rest is the single server's and stays empty.
+ */
+export function swarmJournalText(
+  record: ReleaseRecord,
+  left: { config: UndoFacts["config"]; deployed: boolean },
+): string {
+  const entry: InterruptedRelease = {
+    record: { ...record, result: "rolled-back" },
+    left: {
+      config: left.config,
+      switched: left.deployed,
+      previousUpstream: "",
+      fresh: null,
+      migrated: false,
+      nginx: null,
+    },
+  };
+  return `${JSON.stringify(entry)}\n`;
+}
+
 export function parseJournal(stdout: string): InterruptedRelease | null {
   const text = stdout.trim();
   if (!text) return null;

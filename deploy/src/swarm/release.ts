@@ -17,12 +17,14 @@ import {
   restoreConfig,
 } from "../commands/config.js";
 import { dockerVersion } from "../commands/docker.js";
+import { clearJournal, readJournal, writeJournal } from "../commands/journal.js";
 import { appendRelease, parseLedger, type ReleaseRecord, recentReleases } from "../commands/ledger.js";
 import { edgeAnswers, reloadNginx, swarmUpstreamConf, testNginx, writeUpstream } from "../commands/nginx.js";
 import {
   ownNodeLabel,
   parseUpdateStatus,
   renderCompose,
+  serviceImage,
   serviceRollback,
   stackDeploy,
   stackSecrets,
@@ -36,6 +38,7 @@ import {
 } from "../commands/swarm.js";
 import type { Environment } from "../config/environments.js";
 import { currentRelease } from "../release/decisions.js";
+import { type InterruptedRelease, parseJournal, swarmJournalText } from "../release/journal.js";
 import {
   type ConfigChange,
   type DeployContext,
@@ -70,6 +73,8 @@ const STATUS_POLL_SECONDS = 1;
 
 /** What the steps of a Swarm release find out and leave behind. */
 export interface SwarmFacts {
+  /** A release whose CLI was killed mid-way, found in the journal: undone before this one starts. */
+  interrupted: InterruptedRelease | null;
   previous: ReleaseRecord | null;
   servedCertificate: string | null;
   backup: string | null;
@@ -93,6 +98,7 @@ export interface SwarmFacts {
 
 export function startingSwarmFacts(): SwarmFacts {
   return {
+    interrupted: null,
     previous: null,
     servedCertificate: null,
     backup: null,
@@ -151,6 +157,52 @@ export function swarmRelease(ctx: DeployContext, input: ReleaseInput): Operation
     }),
   ];
 
+  /**
+   * The undo of a release whose CLI was killed (its journal), under this run's lock: its configuration put
+   * back, and the app rolled back by Swarm if it still runs that release (Swarm may have rolled it back
+   * itself, or never got it), nginx reloaded, the ledger told.
+   */
+  const recoverySteps = (
+    { record: left, left: what }: InterruptedRelease,
+    f: SwarmFacts,
+  ): Step<SwarmFacts>[] => {
+    const steps: Step<SwarmFacts>[] = [];
+    if (what.config) {
+      steps.push(step("restore config", restoreConfig(what.config.base, what.config.snapshot)));
+      if (what.config.added.length)
+        steps.push(step("remove added config", removeConfigFiles(what.config.base, what.config.added)));
+    }
+    if (what.switched)
+      steps.push(
+        effect(
+          "roll the app back if it runs it",
+          async (_, x) => {
+            const image = await x.runner.run(serviceImage(app));
+            if (image.exitCode !== 0 || !image.stdout.includes(left.digest)) return "it does not run it";
+            await x.runner.run(serviceRollback(app));
+            const { outcome, status } = await untilSwarmSettles(x, rollbackOutcome, "the rollback");
+            if (outcome !== "rolled back")
+              throw new Error(`Swarm paused the rollback of ${app}: ${status?.message}`);
+            return "rolled back by Swarm";
+          },
+          { detail: (said) => said },
+        ),
+      );
+    if (f.services.length > 0) steps.push(...reloadSteps(""));
+    const why = `interrupted (its CLI stopped mid-way); undone by the next run, ${ctx.who}`;
+    steps.push(
+      step(
+        "ledger",
+        appendRelease(env.stateDirectory, { ...left, note: [left.note, why].filter(Boolean).join("; ") }),
+      ),
+      step("clear journal", clearJournal(env.stateDirectory), {
+        detail: () =>
+          `the ${left.note?.startsWith("rollback") ? "rollback" : "deploy"} of ${left.release} by ${left.who} (started ${left.at}) was interrupted; what it left is undone`,
+      }),
+    );
+    return steps.map((s) => ({ ...s, name: `recover ${left.release}: ${s.name}` }));
+  };
+
   return {
     checks: [
       step("preflight: docker", dockerVersion(), {
@@ -171,11 +223,11 @@ export function swarmRelease(ctx: DeployContext, input: ReleaseInput): Operation
     ],
     lock: { environment: env, who: ctx.who, purpose: `deploy ${request.release}` },
     reads: [
-      step("read ledger", recentReleases(env.stateDirectory, 200), {
+      step("read journal", readJournal(env.stateDirectory), {
         keep: (r, f) => {
-          f.previous = currentRelease(parseLedger(r.stdout));
+          f.interrupted = parseJournal(r.stdout);
         },
-        note: "the release serving now, which a failure returns to",
+        note: "a release whose CLI was killed mid-way left it: undone first",
       }),
       ...servedCertificateSteps<SwarmFacts>(env),
       step("find the stack's services", stackServices(stack), {
@@ -188,6 +240,13 @@ export function swarmRelease(ctx: DeployContext, input: ReleaseInput): Operation
         keep: (r, f) => {
           f.volumes = lines(r.stdout);
         },
+      }),
+      later((f) => (f.interrupted ? recoverySteps(f.interrupted, f) : [])),
+      step("read ledger", recentReleases(env.stateDirectory, 200), {
+        keep: (r, f) => {
+          f.previous = currentRelease(parseLedger(r.stdout));
+        },
+        note: "the release serving now, which a failure returns to",
       }),
       step("find the stack's secrets", stackSecrets(stack), {
         keep: (r, f) => {
@@ -359,6 +418,12 @@ export function swarmRelease(ctx: DeployContext, input: ReleaseInput): Operation
       ]),
       later((f) => (f.config ? [step("drop config snapshot", removeSnapshot(f.config.snapshot))] : [])),
     ],
+    journal: {
+      record: (f) =>
+        swarmJournalText(record, { config: f.config, deployed: f.deployed && !f.rolledBackBySwarm }),
+      write: (text) => writeJournal(env.stateDirectory, text),
+      clear: clearJournal(env.stateDirectory),
+    },
     undo: (f, cause) => {
       const steps: Step<SwarmFacts>[] = [];
       if (f.config) {

@@ -24,6 +24,13 @@ let config: string;
 /** The verified backup the release of v2 took first, which the restore test puts back. */
 let backupBeforeV2: string | undefined;
 
+const cliEnv = () => ({
+  SHIPYARD_WHO: "e2e@test",
+  SHIPYARD_SSH_KEY_FILE: sshd.clientKeyFile,
+  // The self-signed certificate nginx serves, trusted as a browser would trust a real one.
+  NODE_EXTRA_CA_CERTS: path.join(stack.layout.composeDir, "certs/fullchain.pem"),
+});
+
 const shipyard = async (args: readonly string[], env: Record<string, string> = {}) => {
   // Before a `--`, after which the words are exec's command.
   const dashes = args.indexOf("--");
@@ -34,13 +41,7 @@ const shipyard = async (args: readonly string[], env: Record<string, string> = {
   const run = await runCli(withEnv, {
     cwd: REPO_ROOT,
     config,
-    env: {
-      SHIPYARD_WHO: "e2e@test",
-      SHIPYARD_SSH_KEY_FILE: sshd.clientKeyFile,
-      // The self-signed certificate nginx serves, trusted as a browser would trust a real one.
-      NODE_EXTRA_CA_CERTS: path.join(stack.layout.composeDir, "certs/fullchain.pem"),
-      ...env,
-    },
+    env: { ...cliEnv(), ...env },
   });
   return { exitCode: run.exitCode ?? -1, stdout: String(run.stdout), stderr: String(run.stderr) };
 };
@@ -246,6 +247,42 @@ describe("deploy to a Docker Swarm through its manager over SSH", () => {
     expect(status.stdout).toMatch(/^current release: v1 /m);
   }, 900_000);
 
+  it("after a kill -9 once Swarm took the stack, the next deploy takes over the lock, has Swarm roll the app back and says so", async () => {
+    const killed = runCli(["deploy", `--image=${stack.images.v2}`, "--release=v2-killed", "--env=swarm"], {
+      cwd: REPO_ROOT,
+      config,
+      env: cliEnv(),
+    });
+    let stderr = "";
+    killed.stderr?.on("data", (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    for (let i = 0; i < 600 && !/✓ stack deploy/.test(stderr); i++) await sleep(500);
+    expect(stderr).toMatch(/✓ stack deploy/);
+    killed.kill("SIGKILL");
+    await killed;
+    const status = await shipyard(["status"]);
+    expect(status.stdout).toMatch(
+      /INTERRUPTED: the release of v2-killed by e2e@test \(started [^)]+\) stopped mid-way; the app may run that unverified release/,
+    );
+
+    const next = await deploy("v1", "v1-again");
+    expect(next.exitCode, next.stderr).toBe(0);
+    expect(next.stderr).toMatch(/✓ take over the lock of e2e@test \(deploy v2-killed\)/);
+    expect(next.stderr).toMatch(
+      /✓ recover v2-killed: roll the app back if it runs it \([\d.]+ s\) rolled back by Swarm/,
+    );
+    expect(next.stderr).toMatch(/✓ recover v2-killed: clear journal/);
+    expect(await stack.servedRelease()).toBe("v1-again");
+    expect(await stack.runningImages()).toEqual([stack.images.v1, stack.images.v1]);
+    const records = await releases();
+    expect(records.slice(-2).map((r) => [r.release, r.result])).toEqual([
+      ["v2-killed", "rolled-back"],
+      ["v1-again", "succeeded"],
+    ]);
+    expect(records.at(-2)?.note).toMatch(/interrupted \(its CLI stopped mid-way\); undone by the next run/);
+  }, 900_000);
+
   it("restore puts a verified backup back in Postgres's task, a safety backup taken first", async () => {
     const products = async () =>
       (JSON.parse((await stack.edge("/products")).text) as { items: { id: number; stock: number }[] }).items;
@@ -272,7 +309,7 @@ describe("deploy to a Docker Swarm through its manager over SSH", () => {
     const logs = await shipyard(["logs", "--service=app", "--tail=50", "--json"]);
     expect(logs.exitCode, logs.stderr).toBe(0);
     const { stdout } = (JSON.parse(logs.stdout) as { result: { stdout: string[] } }).result;
-    expect(stdout.some((line) => line.includes('"release":"v1"'))).toBe(true);
+    expect(stdout.some((line) => line.includes('"release":"v1-again"'))).toBe(true);
     // The order restored with the backup and the one placed after it.
     const exec = await shipyard([
       "exec",

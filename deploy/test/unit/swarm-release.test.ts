@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { parseUpdateStatus } from "../../src/commands/swarm.js";
 import { parseEnvironments } from "../../src/config/environments.js";
 import { Progress } from "../../src/progress.js";
+import { parseJournal, swarmJournalText } from "../../src/release/journal.js";
 import { releasePlan } from "../../src/release/release.js";
 import {
   requireDataNode,
@@ -31,6 +32,25 @@ describe("a release on Swarm decides", () => {
     expect(() => requireDataNode("true\n", "shipyard.data", "m")).not.toThrow();
     expect(() => requireDataNode("", "shipyard.data", "deploy@m:22")).toThrow(
       "run `docker node update --label-add shipyard.data=true",
+    );
+  });
+
+  it("a journal the next run (and status) reads, in the single server's format: the config shipped, and whether Swarm took the stack", () => {
+    const record = {
+      release: "r9",
+      env: "prod",
+      who: "ops",
+      at: "2026-12-03T10:00:00.000Z",
+      image: "shop",
+      digest: `sha256:${"ab".repeat(32)}`,
+      result: "succeeded" as const,
+    };
+    const config = { base: "/srv/shop", snapshot: "/srv/shop/state/config-before-r9.tar", added: [] };
+    const journal = parseJournal(swarmJournalText(record, { config, deployed: true }));
+    expect(journal?.record).toEqual({ ...record, result: "rolled-back" });
+    expect(journal?.left).toMatchObject({ config, switched: true, fresh: null, migrated: false });
+    expect(parseJournal(swarmJournalText(record, { config: null, deployed: false }))?.left.switched).toBe(
+      false,
     );
   });
 
