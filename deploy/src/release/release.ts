@@ -678,12 +678,7 @@ export function rollbackSteps(
     ifPresent?: boolean;
   } = {},
 ): Step<ReleaseFacts>[] {
-  const steps: Step<ReleaseFacts>[] = [];
-  if (left.config) {
-    steps.push(step("restore config", restoreConfig(left.config.base, left.config.snapshot)));
-    if (left.config.added.length)
-      steps.push(step("remove added config", removeConfigFiles(left.config.base, left.config.added)));
-  }
+  const steps: Step<ReleaseFacts>[] = restoreConfigSteps(left.config);
   if (left.switched) {
     steps.push(step("restore upstream", writeUpstream(env, left.previousUpstream)));
     steps.push(step("nginx -t", testNginx(env, left.nginx)));
@@ -713,6 +708,17 @@ export function rollbackSteps(
     ),
   );
   return steps;
+}
+
+/** The configuration a release shipped, put back from its snapshot: the files it changed and those it added. */
+export function restoreConfigSteps<F>(config: ConfigChange | null): Step<F>[] {
+  if (!config) return [];
+  return [
+    step("restore config", restoreConfig(config.base, config.snapshot)),
+    ...(config.added.length
+      ? [step("remove added config", removeConfigFiles(config.base, config.added))]
+      : []),
+  ];
 }
 
 /**

@@ -9,13 +9,7 @@
  */
 import { parse } from "yaml";
 import { composeVersion } from "../commands/compose.js";
-import {
-  configBase,
-  configSnapshot,
-  removeConfigFiles,
-  removeSnapshot,
-  restoreConfig,
-} from "../commands/config.js";
+import { configBase, configSnapshot, removeSnapshot } from "../commands/config.js";
 import { dockerVersion } from "../commands/docker.js";
 import { clearJournal, readJournal, writeJournal } from "../commands/journal.js";
 import { appendRelease, parseLedger, type ReleaseRecord, recentReleases } from "../commands/ledger.js";
@@ -47,6 +41,7 @@ import {
   RELEASE_TIMING,
   type ReleaseInput,
   releaseRecord,
+  restoreConfigSteps,
   servingChecks,
   shipConfigSteps,
 } from "../release/release.js";
@@ -166,12 +161,7 @@ export function swarmRelease(ctx: DeployContext, input: ReleaseInput): Operation
     { record: left, left: what }: InterruptedRelease,
     f: SwarmFacts,
   ): Step<SwarmFacts>[] => {
-    const steps: Step<SwarmFacts>[] = [];
-    if (what.config) {
-      steps.push(step("restore config", restoreConfig(what.config.base, what.config.snapshot)));
-      if (what.config.added.length)
-        steps.push(step("remove added config", removeConfigFiles(what.config.base, what.config.added)));
-    }
+    const steps = restoreConfigSteps<SwarmFacts>(what.config);
     if (what.switched)
       steps.push(
         effect(
@@ -425,12 +415,7 @@ export function swarmRelease(ctx: DeployContext, input: ReleaseInput): Operation
       clear: clearJournal(env.stateDirectory),
     },
     undo: (f, cause) => {
-      const steps: Step<SwarmFacts>[] = [];
-      if (f.config) {
-        steps.push(step("restore config", restoreConfig(f.config.base, f.config.snapshot)));
-        if (f.config.added.length)
-          steps.push(step("remove added config", removeConfigFiles(f.config.base, f.config.added)));
-      }
+      const steps = restoreConfigSteps<SwarmFacts>(f.config);
       if (f.deployed && !f.rolledBackBySwarm && f.previous) {
         steps.push(
           step("roll the app back (Swarm)", serviceRollback(app), {
