@@ -68,7 +68,7 @@ export const statusCommand: CliCommand = {
         holder ? `lock: ${describeHolder(holder, new Date(), stale)}` : "lock: free",
         ...(interrupted
           ? [
-              `INTERRUPTED: the release of ${interrupted.record.release} by ${interrupted.record.who} (started ${interrupted.record.at}) stopped mid-way${interrupted.left.switched ? (ctx.environment.target.kind === "swarm" ? "; the app may run that unverified release" : "; nginx's upstream file may name its unverified container") : ""}; the next deploy or rollback undoes what it left`,
+              `INTERRUPTED: the release of ${interrupted.record.release} by ${interrupted.record.who} (started ${interrupted.record.at}) stopped mid-way${interrupted.left.switched ? `; ${environment.target.kind === "swarm" ? "the app may run that unverified release" : "nginx's upstream file may name its unverified container"}` : ""}; the next deploy or rollback undoes what it left`,
             ]
           : []),
         ...(releases.length ? releases.map(releaseLine) : ["no releases recorded"]),

@@ -25,7 +25,7 @@ const journalSchema = z.object({ record: releaseRecordSchema, left: undoFactsSch
 export type InterruptedRelease = z.infer<typeof journalSchema>;
 
 /** The journal's text; the same facts give the same text, so it is rewritten only when the undo changes. */
-export function journalText(record: ReleaseRecord, f: ReleaseFacts): string {
+export function journalText(record: ReleaseRecord, f: UndoFacts): string {
   const { config, switched, previousUpstream, fresh, migrated, nginx } = f;
   const entry: InterruptedRelease = {
     record: { ...record, result: "rolled-back" },
@@ -43,18 +43,14 @@ export function swarmJournalText(
   record: ReleaseRecord,
   left: { config: UndoFacts["config"]; deployed: boolean },
 ): string {
-  const entry: InterruptedRelease = {
-    record: { ...record, result: "rolled-back" },
-    left: {
-      config: left.config,
-      switched: left.deployed,
-      previousUpstream: "",
-      fresh: null,
-      migrated: false,
-      nginx: null,
-    },
-  };
-  return `${JSON.stringify(entry)}\n`;
+  return journalText(record, {
+    config: left.config,
+    switched: left.deployed,
+    previousUpstream: "",
+    fresh: null,
+    migrated: false,
+    nginx: null,
+  });
 }
 
 export function parseJournal(stdout: string): InterruptedRelease | null {

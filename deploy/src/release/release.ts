@@ -539,11 +539,7 @@ export function release(ctx: DeployContext, input: ReleaseInput): Operation<Rele
       rollbackSteps(env, f, { ...record, durationMs: Date.now() - started }, timing, {
         why: cause instanceof Interrupted ? cause.message : `failed: ${cause.message.split("\n")[0]}`,
       }),
-    journal: {
-      record: (f) => journalText(record, f),
-      write: (text) => writeJournal(env.stateDirectory, text),
-      clear: clearJournal(env.stateDirectory),
-    },
+    journal: releaseJournal<ReleaseFacts>(env, (f) => journalText(record, f)),
     failed: async (cause, at, undone, f, x) => {
       const lines = undone.map((u) =>
         u.error ? `  NOT undone: ${u.name}: ${u.error.message}` : `  undone: ${u.name}`,
@@ -732,17 +728,36 @@ export function recoverySteps(
   timing: ReleaseTiming,
 ): Step<ReleaseFacts>[] {
   const { record, left } = interrupted;
-  const why = `interrupted (its CLI stopped mid-way); undone by the next run, ${who}`;
-  return [
-    ...rollbackSteps(env, left, record, timing, { why, ifPresent: true }).map((s) => ({
-      ...s,
-      name: `recover ${record.release}: ${s.name}`,
-    })),
-    step(`recover ${record.release}: clear journal`, clearJournal(env.stateDirectory), {
-      detail: () =>
-        `the ${record.note?.startsWith("rollback") ? "rollback" : "deploy"} of ${record.release} by ${record.who} (started ${record.at}) was interrupted; what it left is undone`,
-    }),
-  ];
+  const why = interruptedWhy(who);
+  return recovering(record, [
+    ...rollbackSteps(env, left, record, timing, { why, ifPresent: true }),
+    clearJournalStep(env, record),
+  ]);
+}
+
+/** The ledger's note on a release a killed CLI left, undone by the next run of `who`. */
+export const interruptedWhy = (who: string) =>
+  `interrupted (its CLI stopped mid-way); undone by the next run, ${who}`;
+
+/** The last step of a recovery: the journal cleared, saying what was interrupted. */
+export function clearJournalStep<F>(env: Environment, record: ReleaseRecord): Step<F> {
+  return step("clear journal", clearJournal(env.stateDirectory), {
+    detail: () =>
+      `the ${record.note?.startsWith("rollback") ? "rollback" : "deploy"} of ${record.release} by ${record.who} (started ${record.at}) was interrupted; what it left is undone`,
+  });
+}
+
+/** A recovery's steps, named after the release they undo. */
+export const recovering = <F>(record: ReleaseRecord, steps: Step<F>[]): Step<F>[] =>
+  steps.map((s) => ({ ...s, name: `recover ${record.release}: ${s.name}` }));
+
+/** The journal a release keeps on the host while it changes things, as `text` of its facts says. */
+export function releaseJournal<F>(env: Environment, text: (facts: F) => string): Operation<F>["journal"] {
+  return {
+    record: text,
+    write: (journal) => writeJournal(env.stateDirectory, journal),
+    clear: clearJournal(env.stateDirectory),
+  };
 }
 
 /** What only the host can tell, in a plan made without reaching it. */

@@ -11,7 +11,7 @@ import { parse } from "yaml";
 import { composeVersion } from "../commands/compose.js";
 import { configBase, configSnapshot, removeSnapshot } from "../commands/config.js";
 import { dockerVersion } from "../commands/docker.js";
-import { clearJournal, readJournal, writeJournal } from "../commands/journal.js";
+import { readJournal } from "../commands/journal.js";
 import { appendRelease, parseLedger, type ReleaseRecord, recentReleases } from "../commands/ledger.js";
 import { edgeAnswers, reloadNginx, swarmUpstreamConf, testNginx, writeUpstream } from "../commands/nginx.js";
 import {
@@ -35,11 +35,15 @@ import { currentRelease } from "../release/decisions.js";
 import { type InterruptedRelease, parseJournal, swarmJournalText } from "../release/journal.js";
 import {
   type ConfigChange,
+  clearJournalStep,
   type DeployContext,
   DeployFailed,
   FIRST_RELEASE_NO_BACKUP,
+  interruptedWhy,
   RELEASE_TIMING,
   type ReleaseInput,
+  recovering,
+  releaseJournal,
   releaseRecord,
   restoreConfigSteps,
   servingChecks,
@@ -179,18 +183,15 @@ export function swarmRelease(ctx: DeployContext, input: ReleaseInput): Operation
         ),
       );
     if (f.services.length > 0) steps.push(...reloadSteps(""));
-    const why = `interrupted (its CLI stopped mid-way); undone by the next run, ${ctx.who}`;
+    const why = interruptedWhy(ctx.who);
     steps.push(
       step(
         "ledger",
         appendRelease(env.stateDirectory, { ...left, note: [left.note, why].filter(Boolean).join("; ") }),
       ),
-      step("clear journal", clearJournal(env.stateDirectory), {
-        detail: () =>
-          `the ${left.note?.startsWith("rollback") ? "rollback" : "deploy"} of ${left.release} by ${left.who} (started ${left.at}) was interrupted; what it left is undone`,
-      }),
+      clearJournalStep(env, left),
     );
-    return steps.map((s) => ({ ...s, name: `recover ${left.release}: ${s.name}` }));
+    return recovering(left, steps);
   };
 
   return {
@@ -408,12 +409,9 @@ export function swarmRelease(ctx: DeployContext, input: ReleaseInput): Operation
       ]),
       later((f) => (f.config ? [step("drop config snapshot", removeSnapshot(f.config.snapshot))] : [])),
     ],
-    journal: {
-      record: (f) =>
-        swarmJournalText(record, { config: f.config, deployed: f.deployed && !f.rolledBackBySwarm }),
-      write: (text) => writeJournal(env.stateDirectory, text),
-      clear: clearJournal(env.stateDirectory),
-    },
+    journal: releaseJournal<SwarmFacts>(env, (f) =>
+      swarmJournalText(record, { config: f.config, deployed: f.deployed && !f.rolledBackBySwarm }),
+    ),
     undo: (f, cause) => {
       const steps = restoreConfigSteps<SwarmFacts>(f.config);
       if (f.deployed && !f.rolledBackBySwarm && f.previous) {
