@@ -14,8 +14,9 @@ export const renderCompose = (env: Environment, image: string, release: string):
   compose(env, ["config"], { ...releaseVars(env, image, release), ...placeholderSecrets() });
 
 /** What setup checks on Swarm: compose.yaml renders as a deploy renders it. */
-export const checkStackRenders = (env: Environment): Command =>
-  compose(env, ["config", "--quiet"], { ...releaseVars(env, "setup", "setup"), ...placeholderSecrets() });
+export const checkStackRenders = (env: Environment): Command => ({
+  argv: [...renderCompose(env, "setup", "setup").argv, "--quiet"],
+});
 
 // Each line of stdin (NAME=value) becomes a variable of the command it runs: values never in an argv.
 const WITH_STDIN_VARIABLES = `while IFS= read -r assignment; do export "$assignment"; done
@@ -35,7 +36,7 @@ export function renderWithSecrets(env: Environment, values: Readonly<Record<stri
   };
 }
 
-/** The stack file on stdin: never written to disk, as it holds the rendered secrets. */
+/** The stack file on stdin: it names the swarm's secrets and holds none. */
 export function stackDeploy(stack: string, stackFile: Record<string, unknown>): Command {
   return {
     argv: ["docker", "stack", "deploy", "--with-registry-auth", "--compose-file", "-", stack],

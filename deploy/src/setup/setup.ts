@@ -347,16 +347,7 @@ export function setup(ctx: SetupContext, bundle: string): Operation<SetupFacts> 
           ? [
               effect<SetupFacts, string[]>(
                 "make the Swarm secrets",
-                async (_, x) => {
-                  const rendered = await x.runner.run(renderWithSecrets(env, secrets()));
-                  const made = secretsToCreate(
-                    parse(rendered.stdout) as Record<string, unknown>,
-                    secretVariables(env.app.secrets),
-                    env.compose.project,
-                  );
-                  for (const secret of made) await x.runner.run(createSecret(env.compose.project, secret));
-                  return made.map((secret) => secret.variable);
-                },
+                (_, x) => makeSwarmSecrets(x.runner, env, secrets()),
                 {
                   ...made("Swarm secrets"),
                   detail: (variables) => variables.join(", "),
@@ -382,6 +373,25 @@ export function setup(ctx: SetupContext, bundle: string): Operation<SetupFacts> 
           "  what it made stays; run setup again once this is fixed: it makes only what is missing",
       ),
   };
+}
+
+/**
+ * The stack's Swarm secrets, made from what compose renders of compose.yaml with `values` (on stdin), each
+ * created with its value on stdin; returns the variables they are for.
+ */
+export async function makeSwarmSecrets(
+  runner: Runner,
+  env: Environment,
+  values: Readonly<Record<string, string>>,
+): Promise<string[]> {
+  const rendered = await runner.run(renderWithSecrets(env, values));
+  const made = secretsToCreate(
+    parse(rendered.stdout) as Record<string, unknown>,
+    secretVariables(env.app.secrets),
+    env.compose.project,
+  );
+  for (const secret of made) await runner.run(createSecret(env.compose.project, secret));
+  return made.map((secret) => secret.variable);
 }
 
 /** Each item, with where it is and whether this run made it. */

@@ -32,18 +32,15 @@ import { type Answer, FakeRunner } from "../support/fake-runner.js";
 const REPO_ROOT = path.resolve(import.meta.dirname, "../../..");
 const TEMPLATE = readFileSync(path.join(REPO_ROOT, "compose/.env.example"), "utf8");
 
-const env = environmentFrom("prod", {
+const HOST_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJJQO9U4xiAIDiuV1MZH7Sg9AAGSD3J+2ljtZA70ZoCX";
+const PROD = {
   ...localEntry("/unused"),
-  target: {
-    kind: "ssh",
-    host: "prod.example.com",
-    user: "deploy",
-    hostKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJJQO9U4xiAIDiuV1MZH7Sg9AAGSD3J+2ljtZA70ZoCX",
-  },
+  target: { kind: "ssh" as const, host: "prod.example.com", user: "deploy", hostKey: HOST_KEY },
   compose: { project: "shop", directory: "/srv/shop/compose", nginxConfDirectory: "/srv/shop/nginx/conf.d" },
   stateDirectory: "/srv/shop/state",
   publicUrl: "https://prod.example.com",
-});
+};
+const env = environmentFrom("prod", PROD);
 const state = env.stateDirectory;
 const DIRECTORIES = ["/srv/shop/compose", "/srv/shop/nginx/conf.d", "/srv/shop/state"];
 const ENV_FILE = "/srv/shop/compose/.env";
@@ -250,21 +247,10 @@ describe("setup, run against FakeRunner", () => {
 });
 
 describe("setup on a swarm manager, run against FakeRunner", () => {
+  // The same host as a swarm's manager: only the target differs.
   const swarm = environmentFrom("prod", {
-    ...localEntry("/unused"),
-    target: {
-      kind: "swarm",
-      host: "manager.example.com",
-      user: "deploy",
-      hostKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJJQO9U4xiAIDiuV1MZH7Sg9AAGSD3J+2ljtZA70ZoCX",
-    },
-    compose: {
-      project: "shop",
-      directory: "/srv/shop/compose",
-      nginxConfDirectory: "/srv/shop/nginx/conf.d",
-    },
-    stateDirectory: "/srv/shop/state",
-    publicUrl: "https://prod.example.com",
+    ...PROD,
+    target: { kind: "swarm", host: "manager.example.com", user: "deploy", hostKey: HOST_KEY },
   });
   /** A manager whose swarm has `secrets` (docker secret inspect's JSON) and whose compose renders as compose.yaml does. */
   const manager = (has: readonly string[], secrets: string) =>

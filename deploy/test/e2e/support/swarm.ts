@@ -21,10 +21,8 @@ import { freePort } from "../../../../test/harness/network.js";
 import { type Reply, request } from "../../../../test/stack/support/https-client.js";
 import { swarmUpstreamConf } from "../../../src/commands/nginx.js";
 import {
-  createSecret,
   parseUpdateStatus,
   renderCompose,
-  renderWithSecrets,
   stackDeploy,
   stackRemove,
   stackSecrets,
@@ -33,13 +31,9 @@ import {
   updateStatus,
 } from "../../../src/commands/swarm.js";
 import { localRunner } from "../../../src/runner.js";
+import { makeSwarmSecrets } from "../../../src/setup/setup.js";
 import { secretValues } from "../../../src/setup/stack-env.js";
-import {
-  newestSecrets,
-  secretsToCreate,
-  secretVariables,
-  withSwarmSecrets,
-} from "../../../src/swarm/secrets.js";
+import { newestSecrets, secretVariables, withSwarmSecrets } from "../../../src/swarm/secrets.js";
 import { type RenderedCompose, stackFile } from "../../../src/swarm/stack-file.js";
 import { localEnvironment } from "../../support/environment.js";
 import { layOutServer, NODE_SAMPLE, publishVariants, type ServerLayout, startRegistry } from "./target.js";
@@ -181,10 +175,7 @@ export async function startSwarmStack(options: SwarmStackOptions): Promise<Swarm
         const variables = secretVariables(environment.app.secrets);
         let secrets = newestSecrets((await runner.run(stackSecrets(name))).stdout);
         if (Object.keys(secrets).length === 0) {
-          const values = secretValues({ ADMIN_TOKEN: adminToken });
-          const real = await runner.run(renderWithSecrets(environment, values));
-          for (const secret of secretsToCreate(parse(real.stdout), variables, name))
-            await runner.run(createSecret(name, secret));
+          await makeSwarmSecrets(runner, environment, secretValues({ ADMIN_TOKEN: adminToken }));
           secrets = newestSecrets((await runner.run(stackSecrets(name))).stdout);
         }
         const rendered = await runner.run(renderCompose(environment, image, release));
