@@ -317,10 +317,17 @@ describe("limits", () => {
       expect(saved.status).toBe(200);
       // The access log is buffered (flushed within 500 ms): wait for the GET's line.
       const savedLine = (l: string) => l.includes('"upstream_status":"500, 200"');
-      for (let attempt = 0; attempt < 50 && !edge().accessLog().slice(logged).some(savedLine); attempt++) {
+      // This window's requests: those sent to the new release first. The log is flushed late under load, so
+      // an earlier test's lines (its 502s) may land after `logged`; they are not this window's.
+      const windowLines = () =>
+        edge()
+          .accessLog()
+          .slice(logged)
+          .filter((l) => l.includes(`"upstream_addr":"127.0.0.1:${port}`));
+      for (let attempt = 0; attempt < 50 && !windowLines().some(savedLine); attempt++) {
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
-      const lines = edge().accessLog().slice(logged);
+      const lines = windowLines();
       expect(lines.some(savedLine)).toBe(true);
       const log = join(edge().prefix, "watch-window.log");
       writeFileSync(log, `${lines.join("\n")}\n`);
